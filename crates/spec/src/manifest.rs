@@ -1,0 +1,310 @@
+//! The manifest: a model's name, texts, runtime, init components, steps and provenance.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::components::Component;
+use crate::file_ref::is_relative_path;
+use crate::problem::{Problems, join};
+use crate::read::{Ctx, Obj, boolean, list, nonempty, string};
+
+/// The `schema` value of a version 1 manifest.
+pub const SCHEMA_V1: &str = "feather.manifest/v1";
+
+/// A model's metadata as the SDK writes it and the server stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Manifest {
+    /// Always `feather.manifest/v1`.
+    pub schema: String,
+    /// The model's name: a slug, unique within its owner.
+    pub name: String,
+    pub title: String,
+    /// Markdown.
+    pub description: String,
+    pub tags: Vec<String>,
+    pub runtime: Runtime,
+    /// The inputs of the first step.
+    pub init: Vec<Component>,
+    pub steps: Vec<Step>,
+    pub provenance: Provenance,
+}
+
+/// How a version executes.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Runtime {
+    /// The model's own Python code, run in worker processes.
+    Python {
+        /// `3.N`.
+        python: String,
+        /// The app file, relative to the bundle's root.
+        entry: String,
+        /// pip requirement lines.
+        requirements: Vec<String>,
+    },
+}
+
+/// One function of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Step {
+    /// The Python function's name.
+    pub name: String,
+    pub title: String,
+    /// Markdown.
+    pub description: String,
+}
+
+/// Where a version came from, captured by the SDK at build time.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Provenance {
+    /// The SDK's version.
+    pub sdk: String,
+    /// The full Python version that built the bundle.
+    pub python: String,
+    /// `sys.platform` and machine, such as `linux-x86_64`.
+    pub platform: String,
+    /// Installed versions of the required packages.
+    pub packages: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<Git>,
+}
+
+/// The state of the git work tree the bundle came from.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Git {
+    pub commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Uncommitted changes were present.
+    pub dirty: bool,
+}
+
+/// A model name or tag: 1 to `max` of `a-z 0-9 - _ .`, starting and ending with a letter or digit.
+pub fn is_slug(s: &str, max: usize) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    s.len() <= max
+        && edge(s.chars().next())
+        && edge(s.chars().last())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+}
+
+/// A step name: a Python identifier in lowercase, at most 64 characters.
+pub fn is_step_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn slug(max: usize) -> impl Fn(&mut Ctx, &Value, &str) -> Option<String> {
+    move |ctx, v, path| {
+        let s = string(max)(ctx, v, path)?;
+        if !is_slug(&s, max) {
+            ctx.add(
+                path,
+                format!(
+                    "must be 1 to {max} of a-z 0-9 - _ . starting and ending with a letter or digit"
+                ),
+            );
+        }
+        Some(s)
+    }
+}
+
+impl Manifest {
+    /// Parses and validates a manifest from untrusted JSON, reporting every problem.
+    pub fn parse(v: &Value) -> Result<Self, Problems> {
+        let mut ctx = Ctx::default();
+        let m = Self::read(&mut ctx, v);
+        match m {
+            Some(m) if ctx.problems.is_empty() => Ok(m),
+            _ => Err(Problems(ctx.problems)),
+        }
+    }
+
+    fn read(ctx: &mut Ctx, v: &Value) -> Option<Self> {
+        let mut o = Obj::new(ctx, v, "")?;
+        let schema = o.req(ctx, "schema", string(64));
+        if schema.as_deref().is_some_and(|s| s != SCHEMA_V1) {
+            ctx.add("/schema", format!("must be {SCHEMA_V1:?}"));
+        }
+        let name = o.req(ctx, "name", slug(64));
+        let title = o.opt(ctx, "title", nonempty(200));
+        let description = o
+            .opt(ctx, "description", string(65_536))
+            .unwrap_or_default();
+        let tags = o.opt(ctx, "tags", list(0, 20, slug(32)));
+        if let Some(t) = &tags {
+            crate::read::unique(ctx, "/tags", t, "tag");
+        }
+        let runtime = o.req(ctx, "runtime", Runtime::read);
+        let init = o.opt(ctx, "init", list(0, 64, Component::read));
+        // Repeats are found on the raw ids so that they are reported even when another
+        // component of the list has problems of its own.
+        repeats(ctx, v, "init", "id", "component id");
+        let steps = o.req(ctx, "steps", list(1, 32, Step::read));
+        repeats(ctx, v, "steps", "name", "step name");
+        let provenance = o.req(ctx, "provenance", Provenance::read);
+        o.finish(ctx);
+        let name = name?;
+        Some(Self {
+            schema: schema?,
+            title: title.unwrap_or_else(|| name.clone()),
+            name,
+            description,
+            tags: tags.unwrap_or_default(),
+            runtime: runtime?,
+            init: init.unwrap_or_default(),
+            steps: steps?,
+            provenance: provenance?,
+        })
+    }
+
+    /// The canonical JSON: every default filled in. This is what the registry stores.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("a manifest always serialises")
+    }
+}
+
+/// Records each item of the array `v[list]` whose `key` repeats an earlier item's.
+fn repeats(ctx: &mut Ctx, v: &Value, list: &str, key: &str, what: &str) {
+    let Some(items) = v.get(list).and_then(Value::as_array) else {
+        return;
+    };
+    let keys: Vec<Option<&str>> = items
+        .iter()
+        .map(|c| c.get(key).and_then(Value::as_str))
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(k) = k
+            && keys[..i].contains(&Some(k))
+        {
+            ctx.add(
+                format!("/{list}/{i}/{key}"),
+                format!("repeats {what} {k:?}"),
+            );
+        }
+    }
+}
+
+impl Runtime {
+    fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
+        let mut o = Obj::new(ctx, v, path)?;
+        let kind = o.req(ctx, "kind", string(32));
+        if kind.as_deref().is_some_and(|k| k != "python") {
+            ctx.add(join(path, "kind"), "must be \"python\"");
+        }
+        let python = o.req(ctx, "python", string(16));
+        if let Some(p) = &python
+            && !p.strip_prefix("3.").is_some_and(|m| {
+                !m.is_empty() && m.len() <= 3 && m.bytes().all(|b| b.is_ascii_digit())
+            })
+        {
+            ctx.add(
+                join(path, "python"),
+                "must be a Python version such as \"3.11\"",
+            );
+        }
+        let entry = o.req(ctx, "entry", string(1024));
+        if let Some(e) = &entry
+            && !(is_relative_path(e) && e.ends_with(".py"))
+        {
+            ctx.add(
+                join(path, "entry"),
+                "must be a relative path to a .py file inside the bundle",
+            );
+        }
+        let requirements = o.opt(
+            ctx,
+            "requirements",
+            list(0, 200, |ctx: &mut Ctx, v: &Value, p: &str| {
+                let r = nonempty(512)(ctx, v, p)?;
+                if r.contains(['\n', '\r']) || r.trim_start().starts_with('-') {
+                    ctx.add(p, "must be one requirement, without pip options");
+                }
+                Some(r)
+            }),
+        );
+        o.finish(ctx);
+        kind?;
+        Some(Self::Python {
+            python: python?,
+            entry: entry?,
+            requirements: requirements.unwrap_or_default(),
+        })
+    }
+}
+
+impl Step {
+    fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
+        let mut o = Obj::new(ctx, v, path)?;
+        let name = o.req(ctx, "name", string(64));
+        if let Some(n) = &name
+            && !is_step_name(n)
+        {
+            ctx.add(
+                join(path, "name"),
+                "must be a Python function name: a-z 0-9 _, not starting with a digit",
+            );
+        }
+        let title = o.opt(ctx, "title", nonempty(200));
+        let description = o
+            .opt(ctx, "description", string(65_536))
+            .unwrap_or_default();
+        o.finish(ctx);
+        let name = name?;
+        Some(Self {
+            title: title.unwrap_or_else(|| name.clone()),
+            name,
+            description,
+        })
+    }
+}
+
+impl Provenance {
+    fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
+        let mut o = Obj::new(ctx, v, path)?;
+        let sdk = o.req(ctx, "sdk", nonempty(64));
+        let python = o.req(ctx, "python", nonempty(64));
+        let platform = o.req(ctx, "platform", nonempty(128));
+        let packages = o.opt(ctx, "packages", |ctx: &mut Ctx, v: &Value, p: &str| {
+            let mut po = Obj::new(ctx, v, p)?;
+            let keys: Vec<String> = match v {
+                Value::Object(m) => m.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            let out: BTreeMap<String, String> = keys
+                .into_iter()
+                .filter_map(|k| Some((k.clone(), po.req(ctx, &k, nonempty(128))?)))
+                .collect();
+            po.finish(ctx);
+            Some(out)
+        });
+        let git = o.opt(ctx, "git", |ctx: &mut Ctx, v: &Value, p: &str| {
+            let mut g = Obj::new(ctx, v, p)?;
+            let commit = g.req(ctx, "commit", nonempty(64));
+            let branch = g.opt(ctx, "branch", nonempty(255));
+            let dirty = g.req(ctx, "dirty", boolean);
+            g.finish(ctx);
+            Some(Git {
+                commit: commit?,
+                branch,
+                dirty: dirty?,
+            })
+        });
+        o.finish(ctx);
+        Some(Self {
+            sdk: sdk?,
+            python: python?,
+            platform: platform?,
+            packages: packages.unwrap_or_default(),
+            git,
+        })
+    }
+}
