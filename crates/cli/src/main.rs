@@ -1,0 +1,112 @@
+//! `feather`: serve the platform, publish models, browse the registry, manage tokens.
+
+mod client;
+mod models;
+mod publish;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Share and deploy machine-learning models.
+///
+/// Settings come from defaults, then FEATHER_* environment variables, then flags.
+#[derive(Parser)]
+#[command(name = "feather", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: REST API and registry on a data folder.
+    Serve(serve::ServeArgs),
+    /// Publish a model: build it from its app file (or take what `ftr.build` wrote) and upload it.
+    Publish(publish::PublishArgs),
+    /// Browse the registry of a server.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print JSON Schemas.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for a user (created if new) in a data folder; it is printed once, only
+    /// its hash is kept. Works while a server runs on the same folder.
+    Create {
+        /// The user the token acts as; it owns what the token publishes.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// The JSON Schema (draft 2020-12) of a canonical manifest, as the SDK writes it.
+    Manifest,
+}
+
+/// Where the server keeps its database and blobs.
+#[derive(Args, Clone)]
+struct DataArg {
+    /// The data folder [default: the user's data folder, such as ~/.local/share/feather].
+    #[arg(long, env = "FEATHER_DATA")]
+    data: Option<PathBuf>,
+}
+
+impl DataArg {
+    fn resolve(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("feather")
+        })
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FEATHER_LOG").unwrap_or_else(|_| {
+                "feather=info,feather_server=info,feather_store=info,tower_http=warn".into()
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(a) => serve::run(a).await,
+            Command::Publish(a) => publish::run(a).await,
+            Command::Models(c) => models::run(c).await,
+            Command::Token(TokenCommand::Create { user, data }) => {
+                let store = feather_store::Store::open(&data.resolve(), Default::default()).await?;
+                let token = store
+                    .registry
+                    .create_token(&user, &feather_store::now())
+                    .await?;
+                store.close().await;
+                eprintln!("A token for {user}. It is shown only this once; keep it secret:");
+                println!("{token}");
+                Ok(())
+            }
+            Command::Schema(SchemaCommand::Manifest) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&feather_spec::schema::manifest_schema())?
+                );
+                Ok(())
+            }
+        }
+    })
+}

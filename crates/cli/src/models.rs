@@ -1,0 +1,172 @@
+//! `feather models`: list, show and pull what a server holds.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::Value;
+
+use crate::client::{Client, ServerArgs};
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// List models, newest first.
+    Ls {
+        /// Words to find in owner, name, title or description.
+        #[arg(short, long)]
+        query: Option<String>,
+        /// Only models with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only this owner's models.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Print the server's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Show a model and its versions, or one version's manifest: OWNER/NAME or OWNER/NAME@REF
+    /// (REF: a version number or an alias such as latest).
+    Show {
+        model: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Download a version's manifest and bundle into a folder that `feather publish` accepts:
+    /// OWNER/NAME[@REF].
+    Pull {
+        model: String,
+        /// The folder to write into [default: NAME-VERSION].
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Splits `owner/name@ref`.
+fn parse_ref(s: &str) -> anyhow::Result<(&str, &str, Option<&str>)> {
+    let (model, reference) = match s.split_once('@') {
+        Some((m, r)) => (m, Some(r)),
+        None => (s, None),
+    };
+    let (owner, name) = model
+        .split_once('/')
+        .with_context(|| format!("{s:?} is not OWNER/NAME[@REF]"))?;
+    Ok((owner, name, reference))
+}
+
+pub async fn run(c: ModelsCommand) -> anyhow::Result<()> {
+    match c {
+        ModelsCommand::Ls {
+            query,
+            tag,
+            owner,
+            json,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let params: Vec<(&str, String)> = [("q", query), ("tag", tag), ("owner", owner)]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .chain([("per_page", "100".to_owned())])
+                .collect();
+            let page = client
+                .json(client.get("/api/v1/models").query(&params))
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page)?);
+                return Ok(());
+            }
+            let models = page["models"].as_array().cloned().unwrap_or_default();
+            if models.is_empty() {
+                eprintln!("no models");
+            }
+            for m in models {
+                let tags: Vec<&str> = m["tags"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                println!(
+                    "{:<32} v{:<4} {}{}",
+                    format!(
+                        "{}/{}",
+                        m["owner"].as_str().unwrap_or(""),
+                        m["name"].as_str().unwrap_or("")
+                    ),
+                    m["latest_version"],
+                    m["title"].as_str().unwrap_or(""),
+                    if tags.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", tags.join(", "))
+                    }
+                );
+            }
+        }
+        ModelsCommand::Show { model, server } => {
+            let client = Client::new(&server)?;
+            let (owner, name, reference) = parse_ref(&model)?;
+            let out = match reference {
+                Some(r) => {
+                    client
+                        .json(client.get(&format!("/api/v1/models/{owner}/{name}/versions/{r}")))
+                        .await?
+                }
+                None => {
+                    let mut m = client
+                        .json(client.get(&format!("/api/v1/models/{owner}/{name}")))
+                        .await?;
+                    let v = client
+                        .json(client.get(&format!("/api/v1/models/{owner}/{name}/versions")))
+                        .await?;
+                    m["versions"] = v["versions"].clone();
+                    m
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        ModelsCommand::Pull { model, out, server } => {
+            let client = Client::new(&server)?;
+            let (owner, name, reference) = parse_ref(&model)?;
+            let r = reference.unwrap_or("latest");
+            let base = format!("/api/v1/models/{owner}/{name}/versions/{r}");
+            let detail = client.json(client.get(&base)).await?;
+            let version = detail["version"]
+                .as_i64()
+                .context("the server gave no version number")?;
+            let dir = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}")));
+            std::fs::create_dir_all(&dir)?;
+            let res = client
+                .send(client.get(&format!(
+                    "/api/v1/models/{owner}/{name}/versions/{version}/bundle"
+                )))
+                .await?;
+            let zst = res
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t == "application/zstd");
+            let bytes = res.bytes().await?;
+            let file = dir.join(if zst {
+                "bundle.tar.zst"
+            } else {
+                "bundle.tar.gz"
+            });
+            std::fs::write(&file, &bytes)?;
+            std::fs::write(
+                dir.join("manifest.json"),
+                serde_json::to_string_pretty(&detail["manifest"])? + "\n",
+            )?;
+            println!(
+                "pulled {owner}/{name} version {version} into {} ({} bytes)",
+                dir.display(),
+                bytes.len()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The one error shape of the API, `{"error": {"code", "message", "details"}}`, and the one
+//! table that maps each store error to its status.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feather_store::StoreError;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorInfo {
+    /// Stable, machine-readable: `not_found`, `invalid_manifest`, `unsafe_bundle`, ...
+    pub code: String,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// Structured specifics, such as `{"problems": [{"path", "reason"}]}` for a manifest.
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        use StatusCode as S;
+        let message = e.to_string();
+        match e {
+            StoreError::NotFound(_) => Self::new(S::NOT_FOUND, "not_found", message),
+            StoreError::Conflict(_) => Self::new(S::CONFLICT, "conflict", message),
+            StoreError::InvalidManifest(p) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "invalid_manifest", message)
+                    .with_details(json!({"problems": p.0}))
+            }
+            StoreError::BadRequest(_) => Self::new(S::BAD_REQUEST, "bad_request", message),
+            StoreError::UnsafeBundle { entry, .. } => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "unsafe_bundle", message)
+                    .with_details(json!({"entry": entry}))
+            }
+            StoreError::TooLarge { limit, .. } => {
+                Self::new(S::PAYLOAD_TOO_LARGE, "too_large", message)
+                    .with_details(json!({"limit": limit}))
+            }
+            StoreError::UnsupportedFormat(_) => {
+                Self::new(S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+            }
+            StoreError::Unauthorized(_) => Self::new(S::UNAUTHORIZED, "unauthorized", message),
+            StoreError::Forbidden(_) => Self::new(S::FORBIDDEN, "forbidden", message),
+            StoreError::Db(_)
+            | StoreError::Migrate(_)
+            | StoreError::Blob(_)
+            | StoreError::Io(_) => {
+                tracing::error!(error = %message, "internal error");
+                Self::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; the server log has the details",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorInfo {
+                code: self.code.to_owned(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let mut res = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,135 @@
+//! The feather HTTP server.
+//!
+//! It owns the HTTP surface: routes and their thin handlers ([`routes`]), who is calling
+//! ([`auth`]), the one error shape and its status table ([`error`]), and the OpenAPI document
+//! generated from the handlers ([`openapi`]). Work is done by `feather-store`; this crate
+//! extracts, calls and maps.
+
+pub mod auth;
+pub mod error;
+mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use feather_store::{BundleLimits, Store};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub data: PathBuf,
+    pub addr: SocketAddr,
+    pub limits: BundleLimits,
+    pub public_url: Option<String>,
+}
+
+/// All routes, on the given state.
+pub fn router(state: AppState) -> Router {
+    use routes::{health, models, publish};
+    let api = Router::new()
+        .route(
+            "/models",
+            get(models::search)
+                .post(publish::publish)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/models/{owner}/{name}",
+            get(models::show).delete(models::delete_model),
+        )
+        .route("/models/{owner}/{name}/versions", get(models::versions))
+        .route(
+            "/models/{owner}/{name}/versions/{version}",
+            get(models::version).delete(models::delete_version),
+        )
+        .route(
+            "/models/{owner}/{name}/versions/{version}/bundle",
+            get(models::bundle),
+        );
+    Router::new()
+        .nest("/api/v1", api)
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
+        .route("/healthz", get(health::healthz))
+        .fallback(|| async {
+            ApiError::not_found("no such route; the API is described at /api/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Opens the data folder for serving: refuses a folder another server holds, clears uploads
+/// a previous run left, and collects blobs that no version uses.
+pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), ServeError> {
+    std::fs::create_dir_all(&config.data)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(config.data.join("serve.lock"))?;
+    if lock.try_lock().is_err() {
+        return Err(ServeError::Busy(config.data.clone()));
+    }
+    let store = Store::open(&config.data, config.limits).await?;
+    store.clear_tmp()?;
+    // Nothing else serves this folder (the lock says so), so no publish is in progress.
+    store.collect_garbage(0).await?;
+    Ok((store, lock))
+}
+
+/// Serves until ctrl-c or SIGTERM; `ready` receives the bound address.
+pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let (store, _lock) = open(&config).await?;
+    let state = AppState {
+        store: store.clone(),
+        public_url: config.public_url.map(Arc::from),
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    tracing::info!("shutting down");
+}
+
+/// Why a server could not start, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("another feather server is using the data folder {0}")]
+    Busy(PathBuf),
+    #[error(transparent)]
+    Store(#[from] feather_store::StoreError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

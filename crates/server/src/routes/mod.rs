@@ -1,0 +1,22 @@
+//! HTTP handlers: each extracts, calls the store, and maps the result.
+
+pub mod health;
+pub mod models;
+pub mod publish;
+
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
+
+use crate::state::AppState;
+
+/// The base URL clients use to reach this server.
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}

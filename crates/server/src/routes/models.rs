@@ -1,0 +1,163 @@
+//! Reading and deleting models and versions.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use feather_store::bundle::Compression;
+use feather_store::{Model, ModelPage, ModelQuery, StoreError, Version, VersionDetail};
+use futures::{StreamExt, stream};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::User;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+
+/// Search parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words to find in owner, name, title or description.
+    pub q: Option<String>,
+    /// Only models with this tag.
+    pub tag: Option<String>,
+    /// Only this owner's models.
+    pub owner: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Models per page, 1 to 100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+/// Lists the versions of a model.
+#[derive(Serialize, ToSchema)]
+pub struct VersionList {
+    pub versions: Vec<Version>,
+}
+
+/// Finds models.
+#[utoipa::path(get, path = "/api/v1/models", tag = "models", params(SearchParams),
+    responses((status = 200, body = ModelPage), (status = 400, body = ErrorBody)))]
+pub async fn search(
+    State(s): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Json<ModelPage>> {
+    let per_page = p.per_page.unwrap_or(20);
+    if !(1..=100).contains(&per_page) || p.page == Some(0) {
+        return Err(ApiError::bad_request(
+            "page starts at 1 and per_page is between 1 and 100",
+        ));
+    }
+    let q = ModelQuery {
+        q: p.q.filter(|q| !q.is_empty()),
+        tag: p.tag,
+        owner: p.owner,
+        page: p.page.unwrap_or(1),
+        per_page,
+    };
+    Ok(Json(s.store.registry.search(&q).await?))
+}
+
+/// One model, its tags and aliases.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}", tag = "models",
+    responses((status = 200, body = Model), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<Json<Model>> {
+    Ok(Json(s.store.registry.model(&owner, &name).await?))
+}
+
+/// A model's versions, newest first.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions", tag = "models",
+    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)))]
+pub async fn versions(
+    State(s): State<AppState>,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<Json<VersionList>> {
+    Ok(Json(VersionList {
+        versions: s.store.registry.versions(&owner, &name).await?,
+    }))
+}
+
+/// One version with its manifest and provenance; `version` is a number or an alias such as `latest`.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}", tag = "models",
+    responses((status = 200, body = VersionDetail), (status = 404, body = ErrorBody)))]
+pub async fn version(
+    State(s): State<AppState>,
+    Path((owner, name, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<VersionDetail>> {
+    Ok(Json(
+        s.store.registry.version(&owner, &name, &version).await?,
+    ))
+}
+
+/// The version's bundle archive, as published.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}/bundle", tag = "models",
+    responses((status = 200, description = "a .tar.gz or .tar.zst archive", content_type = "application/octet-stream"),
+              (status = 404, body = ErrorBody)))]
+pub async fn bundle(
+    State(s): State<AppState>,
+    Path((owner, name, version)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let v = s.store.registry.version(&owner, &name, &version).await?;
+    let (size, stream) = s.store.blobs.get(&v.version.digest).await?;
+    let mut first = stream;
+    // The compression is read off the first bytes, so the name and type match the content.
+    let head = first.next().await.transpose()?.unwrap_or_default();
+    let kind = Compression::sniff(&head).unwrap_or(Compression::Gzip);
+    let body =
+        Body::from_stream(stream::once(async move { Ok::<_, StoreError>(head) }).chain(first));
+    let file = format!(
+        "{name}-{}.{}",
+        v.version.version,
+        kind.file_name().trim_start_matches("bundle.")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.media_type().to_owned()),
+            (header::CONTENT_LENGTH, size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+            (header::ETAG, format!("\"{}\"", v.version.digest)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Deletes one version (the owner only). Its number is never reused.
+#[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}/versions/{version}", tag = "models",
+    security(("token" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_version(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name, version)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    user.must_own(&owner)?;
+    let version: i64 = version
+        .parse()
+        .map_err(|_| ApiError::bad_request("delete a version by its number, not an alias"))?;
+    s.store.delete_version(&owner, &name, version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a model and all its versions (the owner only).
+#[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}", tag = "models",
+    security(("token" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_model(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    user.must_own(&owner)?;
+    s.store.delete_model(&owner, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

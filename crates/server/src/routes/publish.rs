@@ -1,0 +1,123 @@
+//! Publishing a new version: a multipart upload of the manifest and the bundle.
+
+use axum::Json;
+use axum::extract::multipart::{Field, MultipartRejection};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use feather_store::{Published, StoreError, Upload};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::auth::User;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::routes::base_url;
+use crate::state::AppState;
+
+/// The manifest part may be at most this large.
+const MAX_MANIFEST: usize = 4 << 20;
+
+/// The parts of a publish request.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PublishForm {
+    /// The manifest, JSON.
+    #[schema(value_type = feather_spec::Manifest)]
+    manifest: String,
+    /// The bundle: a tar archive compressed with gzip or zstd.
+    #[schema(value_type = String, format = Binary)]
+    bundle: Vec<u8>,
+}
+
+/// A new version, and where to find it.
+#[derive(Serialize, ToSchema)]
+pub struct PublishResponse {
+    #[serde(flatten)]
+    pub published: Published,
+    /// The model's resource.
+    pub url: String,
+    /// The new version's resource.
+    pub api: String,
+}
+
+/// Publishes a new version of `<token's user>/<manifest name>`; numbers go 1, 2, 3...
+#[utoipa::path(post, path = "/api/v1/models", tag = "models", security(("token" = [])),
+    request_body(content = PublishForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = PublishResponse),
+        (status = 400, body = ErrorBody, description = "a part is missing or unreadable"),
+        (status = 401, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody, description = "not multipart, or the bundle is not .tar.gz/.tar.zst"),
+        (status = 422, body = ErrorBody, description = "invalid manifest (with each problem's path) or unsafe bundle")))]
+pub async fn publish(
+    State(s): State<AppState>,
+    user: User,
+    headers: HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<PublishResponse>)> {
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "send multipart/form-data with parts `manifest` and `bundle` ({})",
+                e.body_text()
+            ),
+        )
+    })?;
+    let (mut manifest, mut upload): (Option<Value>, Option<Upload>) = (None, None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        match field.name() {
+            Some("manifest") => manifest = Some(read_manifest(field).await?),
+            Some("bundle") => upload = Some(s.store.receive(field).await?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unexpected part {:?}: send `manifest` and `bundle`",
+                    other.unwrap_or("")
+                )));
+            }
+        }
+    }
+    let manifest =
+        manifest.ok_or_else(|| ApiError::bad_request("the `manifest` part is missing"))?;
+    let upload = upload.ok_or_else(|| ApiError::bad_request("the `bundle` part is missing"))?;
+    let published = s.store.publish(&user.0, &manifest, &upload).await?;
+    let url = format!(
+        "{}/api/v1/models/{}",
+        base_url(&s, &headers),
+        published.model
+    );
+    let api = format!("{url}/versions/{}", published.version);
+    Ok((
+        StatusCode::CREATED,
+        Json(PublishResponse {
+            published,
+            url,
+            api,
+        }),
+    ))
+}
+
+async fn read_manifest(mut field: Field<'_>) -> ApiResult<Value> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > MAX_MANIFEST {
+            return Err(StoreError::TooLarge {
+                what: "the manifest".into(),
+                limit: MAX_MANIFEST as u64,
+            }
+            .into());
+        }
+    }
+    serde_json::from_slice(&buf)
+        .map_err(|e| ApiError::bad_request(format!("the manifest is not valid JSON: {e}")))
+}

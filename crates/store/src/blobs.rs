@@ -1,0 +1,139 @@
+//! Content-addressed blobs (bundles now; uploaded files and run state later) in any
+//! `object_store` backend, stored once under their SHA-256.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, WriteMultipart};
+use tokio::io::AsyncReadExt;
+
+use crate::error::Result;
+
+const PREFIX: &str = "sha256";
+
+/// A `sha256:<hex>` digest.
+pub fn digest_of(hex: &str) -> String {
+    format!("sha256:{hex}")
+}
+
+/// The blob store.
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    /// Set for the local backend, whose interrupted uploads leave staging files to sweep.
+    local_root: Option<PathBuf>,
+}
+
+impl Blobs {
+    /// Blobs in a folder on this machine.
+    pub fn local(root: &Path) -> Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let store = LocalFileSystem::new_with_prefix(root)?;
+        Ok(Self {
+            store: Arc::new(store),
+            local_root: Some(root.to_path_buf()),
+        })
+    }
+
+    fn path(digest: &str) -> ObjectPath {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        ObjectPath::from(format!("{PREFIX}/{}/{hex}", &hex[..2.min(hex.len())]))
+    }
+
+    pub async fn exists(&self, digest: &str) -> Result<bool> {
+        match self.store.head(&Self::path(digest)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Copies a local file into the store under `digest`, streaming it in parts.
+    pub async fn put_file(&self, digest: &str, file: &Path) -> Result<()> {
+        let upload = self.store.put_multipart(&Self::path(digest)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+        let mut f = tokio::fs::File::open(file).await?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(4).await?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await?;
+        Ok(())
+    }
+
+    /// The blob's bytes as a stream, and its size.
+    pub async fn get(&self, digest: &str) -> Result<(u64, BoxStream<'static, Result<Bytes>>)> {
+        let got = self.store.get(&Self::path(digest)).await?;
+        let size = got.meta.size;
+        Ok((
+            size,
+            got.into_stream().map(|r| r.map_err(Into::into)).boxed(),
+        ))
+    }
+
+    pub async fn delete(&self, digest: &str) -> Result<()> {
+        match self.store.delete(&Self::path(digest)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every stored digest with its age in seconds.
+    pub async fn list(&self) -> Result<Vec<(String, i64)>> {
+        let now = std::time::SystemTime::now();
+        let mut out = Vec::new();
+        let mut s = self.store.list(Some(&ObjectPath::from(PREFIX)));
+        while let Some(meta) = s.next().await {
+            let meta = meta?;
+            if let Some(hex) = meta.location.filename() {
+                let modified: std::time::SystemTime = meta.last_modified.into();
+                let age = now
+                    .duration_since(modified)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                out.push((digest_of(hex), age));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes staging files (`name#N`) that an interrupted local upload left behind; they are
+    /// invisible to `list`. Returns how many went.
+    pub fn sweep_staging(&self) -> Result<usize> {
+        let Some(root) = &self.local_root else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        let mut stack = vec![root.join(PREFIX)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if e.file_type()?.is_dir() {
+                    stack.push(p);
+                } else if p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.split_once('#'))
+                    .is_some_and(|(_, suffix)| suffix.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    std::fs::remove_file(&p)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}

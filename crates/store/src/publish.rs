@@ -1,0 +1,190 @@
+//! Publishing, deleting, and collecting blobs no version uses.
+//!
+//! A publish writes in this order: the upload to a temporary file (hashed as it arrives), the
+//! blob (skipped when the digest is already stored), then one registry transaction. Killed at
+//! any point, the registry shows the whole version or nothing; a blob written before the
+//! transaction committed is an orphan that [`Store::collect_garbage`] removes.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
+
+use feather_spec::{Manifest, Problem, Problems, Runtime};
+
+use crate::blobs::digest_of;
+use crate::bundle::{self, BundleInfo};
+use crate::error::{Result, StoreError};
+use crate::registry::{NewVersion, Registry};
+use crate::{Store, now};
+
+/// An uploaded bundle in a temporary file, removed when dropped.
+#[derive(Debug)]
+pub struct Upload {
+    file: NamedTempFile,
+    pub digest: String,
+    pub size: u64,
+}
+
+impl Upload {
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+}
+
+/// What a successful publish created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Published {
+    /// `owner/name`.
+    pub model: String,
+    pub version: i64,
+    pub digest: String,
+    /// Whether the bundle was already stored (by this or another model).
+    pub deduplicated: bool,
+}
+
+/// What garbage collection removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Collected {
+    pub blobs: usize,
+    pub staging: usize,
+}
+
+impl Store {
+    /// Writes an upload's bytes to a temporary file, hashing them, and stops at the size limit.
+    pub async fn receive<S, E>(&self, mut body: S) -> Result<Upload>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let file = NamedTempFile::new_in(&self.tmp)?;
+        let mut out = tokio::fs::File::from_std(file.reopen()?);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk
+                .map_err(|e| StoreError::BadRequest(format!("the upload was cut short: {e}")))?;
+            size += chunk.len() as u64;
+            if size > self.limits.max_upload {
+                return Err(StoreError::TooLarge {
+                    what: "the bundle upload".into(),
+                    limit: self.limits.max_upload,
+                });
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        out.flush().await?;
+        if size == 0 {
+            return Err(StoreError::BadRequest("the bundle is empty".into()));
+        }
+        Ok(Upload {
+            file,
+            digest: digest_of(&hex::encode(hasher.finalize())),
+            size,
+        })
+    }
+
+    /// Validates and stores a new version of `owner/<manifest name>`.
+    pub async fn publish(
+        &self,
+        owner: &str,
+        manifest: &Value,
+        upload: &Upload,
+    ) -> Result<Published> {
+        let manifest = Manifest::parse(manifest).map_err(StoreError::InvalidManifest)?;
+        let path = upload.path().to_path_buf();
+        let limits = self.limits;
+        let info: BundleInfo = tokio::task::spawn_blocking(move || bundle::inspect(&path, &limits))
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        let Runtime::Python { entry, .. } = &manifest.runtime;
+        if !info.files.contains(entry) {
+            return Err(StoreError::InvalidManifest(Problems(vec![Problem::new(
+                "/runtime/entry",
+                format!("{entry:?} is not a file in the bundle"),
+            )])));
+        }
+        let deduplicated = self.blobs.exists(&upload.digest).await?;
+        if !deduplicated {
+            self.blobs.put_file(&upload.digest, upload.path()).await?;
+        }
+        let canonical = manifest.to_value().to_string();
+        let now = now();
+        let mut tx = self.registry.pool.begin().await?;
+        let version = Registry::insert_version(
+            &mut tx,
+            &NewVersion {
+                owner,
+                name: &manifest.name,
+                title: &manifest.title,
+                description: &manifest.description,
+                tags: &manifest.tags,
+                manifest: &canonical,
+                digest: &upload.digest,
+                bundle_size: upload.size as i64,
+                bundle_files: info.files.len() as i64,
+                now: &now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(model = %format!("{owner}/{}", manifest.name), version, digest = %upload.digest, deduplicated, "published");
+        Ok(Published {
+            model: format!("{owner}/{}", manifest.name),
+            version,
+            digest: upload.digest.clone(),
+            deduplicated,
+        })
+    }
+
+    /// Deletes a version and, when no other version uses it, its bundle.
+    pub async fn delete_version(&self, owner: &str, name: &str, number: i64) -> Result<()> {
+        let digest = self.registry.delete_version(owner, name, number).await?;
+        self.drop_unused(&[digest]).await
+    }
+
+    /// Deletes a model, its versions, and the bundles no other model uses.
+    pub async fn delete_model(&self, owner: &str, name: &str) -> Result<()> {
+        let digests = self.registry.delete_model(owner, name).await?;
+        self.drop_unused(&digests).await
+    }
+
+    async fn drop_unused(&self, digests: &[String]) -> Result<()> {
+        for d in digests {
+            if !self.registry.digest_in_use(d).await? {
+                self.blobs.delete(d).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes blobs that no version uses and that are at least `grace_secs` old (a younger one
+    /// may belong to a publish still in progress on another replica), and interrupted uploads.
+    pub async fn collect_garbage(&self, grace_secs: i64) -> Result<Collected> {
+        let mut c = Collected {
+            staging: self.blobs.sweep_staging()?,
+            blobs: 0,
+        };
+        for (digest, age) in self.blobs.list().await? {
+            if age >= grace_secs && !self.registry.digest_in_use(&digest).await? {
+                self.blobs.delete(&digest).await?;
+                c.blobs += 1;
+            }
+        }
+        if c != Collected::default() {
+            tracing::info!(
+                blobs = c.blobs,
+                staging = c.staging,
+                "collected unused blobs"
+            );
+        }
+        Ok(c)
+    }
+}

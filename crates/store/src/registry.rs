@@ -1,0 +1,353 @@
+//! The registry's records and the SQL that reads and writes them. Queries are plain SQL with
+//! numbered parameters, shared by every engine sqlx drives.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Row, Sqlite, Transaction};
+use utoipa::ToSchema;
+
+use crate::error::{Result, StoreError};
+
+/// A model: `owner/name` and what its newest version says of itself.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Model {
+    pub owner: String,
+    pub name: String,
+    pub title: String,
+    /// Markdown, from the newest version's manifest.
+    pub description: String,
+    pub tags: Vec<String>,
+    /// The version `latest` points at; none once every version is deleted.
+    pub latest_version: Option<i64>,
+    /// Alias name to version number.
+    pub aliases: BTreeMap<String, i64>,
+    pub versions: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One immutable version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Version {
+    pub version: i64,
+    /// `sha256:<hex>` of the bundle archive.
+    pub digest: String,
+    /// Compressed bundle size in bytes.
+    pub bundle_size: i64,
+    pub bundle_files: i64,
+    pub published_by: String,
+    pub created_at: String,
+}
+
+/// A version with its whole manifest (provenance included).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionDetail {
+    pub owner: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub version: Version,
+    #[schema(value_type = feather_spec::Manifest)]
+    pub manifest: Value,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModelPage {
+    pub models: Vec<Model>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ModelQuery {
+    /// Words matched against owner, name, title and description.
+    pub q: Option<String>,
+    pub tag: Option<String>,
+    pub owner: Option<String>,
+    /// From 1.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The columns a new version row needs.
+pub struct NewVersion<'a> {
+    pub owner: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub tags: &'a [String],
+    pub manifest: &'a str,
+    pub digest: &'a str,
+    pub bundle_size: i64,
+    pub bundle_files: i64,
+    pub now: &'a str,
+}
+
+/// Access to the registry tables.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub(crate) pool: SqlitePool,
+}
+
+fn version_from(row: &sqlx::sqlite::SqliteRow) -> Result<Version> {
+    Ok(Version {
+        version: row.try_get("number")?,
+        digest: row.try_get("digest")?,
+        bundle_size: row.try_get("bundle_size")?,
+        bundle_files: row.try_get("bundle_files")?,
+        published_by: row.try_get("published_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Registry {
+    /// Inserts the next version of `owner/name` (creating the model) and points `latest` at it.
+    /// Returns the new version number. Runs inside the caller's transaction.
+    pub(crate) async fn insert_version(
+        tx: &mut Transaction<'_, Sqlite>,
+        v: &NewVersion<'_>,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO models (owner, name, title, description, next_version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 2, $5, $5)
+             ON CONFLICT (owner, name) DO UPDATE SET
+                title = excluded.title, description = excluded.description,
+                updated_at = excluded.updated_at, next_version = models.next_version + 1
+             RETURNING id, next_version - 1 AS number",
+        )
+        .bind(v.owner)
+        .bind(v.name)
+        .bind(v.title)
+        .bind(v.description)
+        .bind(v.now)
+        .fetch_one(&mut **tx)
+        .await?;
+        let (model_id, number): (i64, i64) = (row.try_get("id")?, row.try_get("number")?);
+        sqlx::query("DELETE FROM model_tags WHERE model_id = $1")
+            .bind(model_id)
+            .execute(&mut **tx)
+            .await?;
+        for tag in v.tags {
+            sqlx::query("INSERT INTO model_tags (model_id, tag) VALUES ($1, $2)")
+                .bind(model_id)
+                .bind(tag)
+                .execute(&mut **tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO versions (model_id, number, manifest, digest, bundle_size, bundle_files, published_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(model_id)
+        .bind(number)
+        .bind(v.manifest)
+        .bind(v.digest)
+        .bind(v.bundle_size)
+        .bind(v.bundle_files)
+        .bind(v.owner)
+        .bind(v.now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO aliases (model_id, name, version) VALUES ($1, 'latest', $2)
+             ON CONFLICT (model_id, name) DO UPDATE SET version = excluded.version",
+        )
+        .bind(model_id)
+        .bind(number)
+        .execute(&mut **tx)
+        .await?;
+        Ok(number)
+    }
+
+    async fn model_id(&self, owner: &str, name: &str) -> Result<i64> {
+        sqlx::query_scalar("SELECT id FROM models WHERE owner = $1 AND name = $2")
+            .bind(owner)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("model {owner}/{name}")))
+    }
+
+    async fn model_from(&self, row: &sqlx::sqlite::SqliteRow) -> Result<Model> {
+        let id: i64 = row.try_get("id")?;
+        let tags =
+            sqlx::query_scalar("SELECT tag FROM model_tags WHERE model_id = $1 ORDER BY tag")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        let aliases: BTreeMap<String, i64> =
+            sqlx::query_as("SELECT name, version FROM aliases WHERE model_id = $1")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .collect();
+        let versions = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE model_id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Model {
+            owner: row.try_get("owner")?,
+            name: row.try_get("name")?,
+            title: row.try_get("title")?,
+            description: row.try_get("description")?,
+            tags,
+            latest_version: aliases.get("latest").copied(),
+            aliases,
+            versions,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    pub async fn model(&self, owner: &str, name: &str) -> Result<Model> {
+        let row = sqlx::query("SELECT * FROM models WHERE owner = $1 AND name = $2")
+            .bind(owner)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("model {owner}/{name}")))?;
+        self.model_from(&row).await
+    }
+
+    /// Models matching a query, newest first.
+    pub async fn search(&self, q: &ModelQuery) -> Result<ModelPage> {
+        let like =
+            q.q.as_deref()
+                .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
+        let filter = "($1 IS NULL OR lower(owner || '/' || name || ' ' || title || ' ' || description) LIKE $1)
+             AND ($2 IS NULL OR id IN (SELECT model_id FROM model_tags WHERE tag = $2))
+             AND ($3 IS NULL OR owner = $3)";
+        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM models WHERE {filter}"))
+            .bind(&like)
+            .bind(&q.tag)
+            .bind(&q.owner)
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM models WHERE {filter} ORDER BY updated_at DESC, id DESC LIMIT $4 OFFSET $5"
+        ))
+        .bind(&like)
+        .bind(&q.tag)
+        .bind(&q.owner)
+        .bind(i64::from(q.per_page))
+        .bind(i64::from(q.page.saturating_sub(1)) * i64::from(q.per_page))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut models = Vec::with_capacity(rows.len());
+        for row in &rows {
+            models.push(self.model_from(row).await?);
+        }
+        Ok(ModelPage {
+            models,
+            page: q.page,
+            per_page: q.per_page,
+            total,
+        })
+    }
+
+    pub async fn versions(&self, owner: &str, name: &str) -> Result<Vec<Version>> {
+        let id = self.model_id(owner, name).await?;
+        let rows = sqlx::query("SELECT * FROM versions WHERE model_id = $1 ORDER BY number DESC")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(version_from).collect()
+    }
+
+    /// A version by number, or by alias when `reference` is not a number.
+    pub async fn version(&self, owner: &str, name: &str, reference: &str) -> Result<VersionDetail> {
+        let id = self.model_id(owner, name).await?;
+        let number: i64 =
+            match reference.parse() {
+                Ok(n) => n,
+                Err(_) => sqlx::query_scalar(
+                    "SELECT version FROM aliases WHERE model_id = $1 AND name = $2",
+                )
+                .bind(id)
+                .bind(reference)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("alias {owner}/{name}@{reference}")))?,
+            };
+        let row = sqlx::query("SELECT * FROM versions WHERE model_id = $1 AND number = $2")
+            .bind(id)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("version {owner}/{name}@{number}")))?;
+        let manifest: String = row.try_get("manifest")?;
+        Ok(VersionDetail {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            version: version_from(&row)?,
+            manifest: serde_json::from_str(&manifest)
+                .map_err(|e| StoreError::BadRequest(e.to_string()))?,
+        })
+    }
+
+    /// Deletes one version; `latest` moves to the newest remaining one. Returns its digest.
+    pub(crate) async fn delete_version(
+        &self,
+        owner: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<String> {
+        let id = self.model_id(owner, name).await?;
+        let mut tx = self.pool.begin().await?;
+        let digest: String = sqlx::query_scalar(
+            "DELETE FROM versions WHERE model_id = $1 AND number = $2 RETURNING digest",
+        )
+        .bind(id)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("version {owner}/{name}@{number}")))?;
+        sqlx::query("DELETE FROM aliases WHERE model_id = $1 AND version = $2")
+            .bind(id)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO aliases (model_id, name, version)
+             SELECT model_id, 'latest', MAX(number) FROM versions WHERE model_id = $1 GROUP BY model_id
+             ON CONFLICT (model_id, name) DO UPDATE SET version = excluded.version",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(digest)
+    }
+
+    /// Deletes a model and all its versions. Returns the digests its versions used.
+    pub(crate) async fn delete_model(&self, owner: &str, name: &str) -> Result<Vec<String>> {
+        let id = self.model_id(owner, name).await?;
+        let mut tx = self.pool.begin().await?;
+        let digests =
+            sqlx::query_scalar("SELECT DISTINCT digest FROM versions WHERE model_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM models WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(digests)
+    }
+
+    /// Whether any version still uses the blob.
+    pub async fn digest_in_use(&self, digest: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE digest = $1")
+            .bind(digest)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+}
