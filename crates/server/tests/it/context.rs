@@ -1,0 +1,240 @@
+//! A real server on a free port with its own data folder, and helpers to build bundles and
+//! to prove that nothing was left behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use feather_server::{AppState, ServerConfig};
+use feather_store::BundleLimits;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub struct Server {
+    pub url: String,
+    pub data: TempDir,
+    pub http: reqwest::Client,
+    /// alice's token.
+    pub token: String,
+    /// bob's token.
+    pub other: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        Self::start_with(BundleLimits::default()).await
+    }
+
+    pub async fn start_with(limits: BundleLimits) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let config = ServerConfig {
+            data: data.path().to_path_buf(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            limits,
+            public_url: None,
+        };
+        let (store, lock) = feather_server::open(&config).await.unwrap();
+        let now = feather_store::now();
+        let token = store.registry.create_token("alice", &now).await.unwrap();
+        let other = store.registry.create_token("bob", &now).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = feather_server::router(AppState {
+            store,
+            public_url: None,
+        });
+        let task = tokio::spawn(async move {
+            let _lock = lock;
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            url,
+            data,
+            http: reqwest::Client::new(),
+            token,
+            other,
+            task,
+        }
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        read(self.http.get(self.api(path)).send().await.unwrap()).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut r = self.http.delete(self.api(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        read(r.send().await.unwrap()).await
+    }
+
+    /// Publishes as alice.
+    pub async fn publish(&self, manifest: &Value, bundle: Vec<u8>) -> (StatusCode, Value) {
+        self.publish_raw(
+            Some(&self.token),
+            Some(manifest.to_string().into_bytes()),
+            Some(bundle),
+        )
+        .await
+    }
+
+    pub async fn publish_raw(
+        &self,
+        token: Option<&str>,
+        manifest: Option<Vec<u8>>,
+        bundle: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut form = Form::new();
+        if let Some(m) = manifest {
+            form = form.part("manifest", Part::bytes(m).file_name("manifest.json"));
+        }
+        if let Some(b) = bundle {
+            form = form.part("bundle", Part::bytes(b).file_name("bundle.tar.gz"));
+        }
+        let mut r = self.http.post(self.api("/models")).multipart(form);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        read(r.send().await.unwrap()).await
+    }
+
+    /// Every file below a folder of the data folder.
+    pub fn files(&self, sub: &str) -> Vec<PathBuf> {
+        files_below(&self.data.path().join(sub))
+    }
+
+    /// Nothing in the registry, the blob folder or the upload folder.
+    pub async fn assert_empty(&self, case: &str) {
+        let (status, page) = self.get("/models").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["total"], 0, "{case}: the registry holds {page}");
+        assert_eq!(
+            self.files("blobs"),
+            Vec::<PathBuf>::new(),
+            "{case}: blobs were left"
+        );
+        assert_eq!(
+            self.files("tmp"),
+            Vec::<PathBuf>::new(),
+            "{case}: uploads were left"
+        );
+    }
+}
+
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path())
+            } else {
+                out.push(e.path())
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub async fn read(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Asserts the one error shape with this status and code; returns the error object.
+#[track_caller]
+pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) -> Value {
+    assert_eq!(got.0, status, "{}", got.1);
+    let e = &got.1["error"];
+    assert_eq!(e["code"], code, "{}", got.1);
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.len() > 10),
+        "no useful message: {}",
+        got.1
+    );
+    e.clone()
+}
+
+/// A small valid manifest whose entry is `app.py`.
+pub fn manifest(name: &str) -> Value {
+    json!({
+        "schema": "feather.manifest/v1",
+        "name": name,
+        "title": format!("The {name} model"),
+        "tags": ["test"],
+        "runtime": {"kind": "python", "python": "3.11", "entry": "app.py", "requirements": []},
+        "init": [{"id": "text", "type": "Text.In"}],
+        "steps": [{"name": "run"}],
+        "provenance": {"sdk": "0.1.0", "python": "3.11.7", "platform": "linux-x86_64", "packages": {}}
+    })
+}
+
+/// Builds tar archives, including entries no well-behaved tool would write.
+pub struct Tar(tar::Builder<Vec<u8>>);
+
+impl Tar {
+    pub fn new() -> Self {
+        Self(tar::Builder::new(Vec::new()))
+    }
+
+    /// A regular file; the path is written as given, unchecked.
+    pub fn file(mut self, path: &str, data: &[u8]) -> Self {
+        self.raw(path, tar::EntryType::Regular, None, data);
+        self
+    }
+
+    pub fn entry(mut self, path: &str, kind: tar::EntryType, link: Option<&str>) -> Self {
+        self.raw(path, kind, link, b"");
+        self
+    }
+
+    fn raw(&mut self, path: &str, kind: tar::EntryType, link: Option<&str>, data: &[u8]) {
+        let mut h = tar::Header::new_old();
+        let old = h.as_old_mut();
+        old.name[..path.len()].copy_from_slice(path.as_bytes());
+        if let Some(l) = link {
+            old.linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_entry_type(kind);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        self.0.append(&h, data).unwrap();
+    }
+
+    pub fn tar(self) -> Vec<u8> {
+        self.0.into_inner().unwrap()
+    }
+
+    pub fn gz(self) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&self.tar()).unwrap();
+        e.finish().unwrap()
+    }
+}
+
+/// The usual good bundle.
+pub fn app_bundle() -> Vec<u8> {
+    Tar::new()
+        .file("app.py", b"import feather as ftr\n")
+        .file("model/weights.bin", &[7u8; 100])
+        .gz()
+}

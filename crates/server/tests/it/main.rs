@@ -1,0 +1,6 @@
+//! Behaviour of the HTTP API against a real server with a temporary data folder.
+
+mod context;
+mod errors;
+mod manage;
+mod publish;
