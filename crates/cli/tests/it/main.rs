@@ -1,0 +1,138 @@
+//! The `feather` binary end to end: real server processes, killed and restarted.
+
+mod commands;
+mod crash;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_feather");
+
+/// A `feather serve` process on a free port.
+pub struct Served {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Served {
+    pub fn start(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env("FEATHER_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// A plain HTTP/1.1 GET, so that the tests need no HTTP client beyond the standard library.
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        use std::io::Read;
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let code = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (
+            code,
+            serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn feather(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("FEATHER_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+pub fn token(data: &Path, user: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["token", "create", "--user", user, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A folder as `ftr.build` writes it: manifest.json and bundle.tar.gz.
+pub fn build_dir(root: &Path, name: &str, app: &[u8]) -> PathBuf {
+    let dir = root.join(format!("build-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = serde_json::json!({
+        "schema": "feather.manifest/v1", "name": name, "tags": ["cli"],
+        "runtime": {"kind": "python", "python": "3.11", "entry": "app.py", "requirements": []},
+        "steps": [{"name": "run"}],
+        "provenance": {"sdk": "0.1.0", "python": "3.11.7", "platform": "linux-x86_64", "packages": {}}
+    });
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    std::fs::write(dir.join("bundle.tar.gz"), gz_bundle(&[("app.py", app)])).unwrap();
+    dir
+}
+
+pub fn gz_bundle(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, path, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path())
+            } else {
+                out.push(e.path())
+            }
+        }
+    }
+    out.sort();
+    out
+}
