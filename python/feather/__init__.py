@@ -1,0 +1,74 @@
+"""feather: declare a model's inputs and outputs as components, then publish it.
+
+>>> import feather as ftr
+>>> @ftr.step(title="Classify")
+... def classify(image): ...
+>>> ftr.publish("digits", [ftr.Image.Upload(title="A digit")], [classify])  # doctest: +SKIP
+
+Modules: `components` (the catalogue), `manifest` (validation, canonical form), `step`,
+`bundle` (files and the archive), `provenance`, `build`, `publish`, `registry` (models a worker
+imports).
+"""
+
+from ._version import __version__
+from .build import build
+from .bundle import Bundle
+from .components import (
+    Checkbox,
+    Component,
+    Document,
+    File,
+    Image,
+    Json,
+    Label,
+    List,
+    Markdown,
+    Number,
+    Slider,
+    Table,
+    Text,
+    file_ref,
+)
+from .errors import BundleError, FeatherError, ManifestError, Problem, PublishError
+from .manifest import SCHEMA, canonical_manifest, validate_manifest
+from .publish import publish, upload
+from .registry import Registration, registered
+from .step import StepInfo, step
+
+bundle = Bundle
+"""`ftr.bundle(code_files, model_files=())` and `ftr.bundle.here()`: see `Bundle`."""
+
+__all__ = [
+    "SCHEMA",
+    "Bundle",
+    "BundleError",
+    "Checkbox",
+    "Component",
+    "Document",
+    "FeatherError",
+    "File",
+    "Image",
+    "Json",
+    "Label",
+    "List",
+    "ManifestError",
+    "Markdown",
+    "Number",
+    "Problem",
+    "PublishError",
+    "Registration",
+    "Slider",
+    "StepInfo",
+    "Table",
+    "Text",
+    "__version__",
+    "build",
+    "bundle",
+    "canonical_manifest",
+    "file_ref",
+    "publish",
+    "registered",
+    "step",
+    "upload",
+    "validate_manifest",
+]

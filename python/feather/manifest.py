@@ -1,0 +1,214 @@
+"""The manifest: a model's name, texts, runtime, init components, steps and provenance.
+
+`validate_manifest` reports every problem at the JSON Pointer the server reports it at;
+`canonical_manifest` gives the manifest with every default filled in, as the server stores it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._checks import Ctx, Obj, boolean, join, list_of, nonempty, string, unique
+from .components.base import read_component
+from .components.fileref import is_relative_path
+from .errors import ManifestError, Problem
+
+SCHEMA = "feather.manifest/v1"
+"""The `schema` value of a version 1 manifest."""
+
+_SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+_EDGE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789")
+_PYTHON_RE = re.compile(r"3\.[0-9]{1,3}")
+_STEP_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def is_slug(text: str, max_len: int) -> bool:
+    """A model name or tag: 1 to `max_len` of `a-z 0-9 - _ .`, starting and ending with a
+    letter or digit."""
+    return (
+        0 < len(text) <= max_len
+        and text[0] in _EDGE_CHARS
+        and text[-1] in _EDGE_CHARS
+        and set(text) <= _SLUG_CHARS
+    )
+
+
+def is_step_name(text: str) -> bool:
+    """A lowercase Python identifier of at most 64 characters."""
+    return (
+        0 < len(text) <= 64
+        and (text[0] == "_" or "a" <= text[0] <= "z")
+        and set(text) <= _STEP_CHARS
+    )
+
+
+def _slug(max_len: int) -> Any:
+    def read(ctx: Ctx, value: Any, path: str) -> str | None:
+        text = string(max_len)(ctx, value, path)
+        if text is not None and not is_slug(text, max_len):
+            rule = "a-z 0-9 - _ . starting and ending with a letter or digit"
+            ctx.add(path, f"must be 1 to {max_len} of {rule}")
+        return text  # type: ignore[no-any-return]
+
+    return read
+
+
+def validate_manifest(manifest: Any) -> list[Problem]:
+    """Every problem of a manifest, each at a JSON Pointer; `[]` when it is valid.
+
+    >>> [p.path for p in validate_manifest({"schema": "feather.manifest/v1", "name": "Digits"})]
+    ['/name', '/runtime', '/steps', '/provenance']
+    """
+    ctx = Ctx()
+    _read_manifest(ctx, manifest)
+    return ctx.problems
+
+
+def canonical_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest with every default filled in; raises `ManifestError` when it is invalid."""
+    ctx = Ctx()
+    out = _read_manifest(ctx, dict(manifest))
+    if ctx.problems or out is None:
+        raise ManifestError(ctx.problems)
+    return out
+
+
+def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, "")
+    if o is None:
+        return None
+    schema = o.req(ctx, "schema", string(64))
+    if schema is not None and schema != SCHEMA:
+        ctx.add("/schema", f'must be "{SCHEMA}"')
+    name = o.req(ctx, "name", _slug(64))
+    title = o.opt(ctx, "title", nonempty(200))
+    description = o.opt(ctx, "description", string(65_536))
+    tags = o.opt(ctx, "tags", list_of(0, 20, _slug(32)))
+    if tags is not None:
+        unique(ctx, "/tags", tags, "tag")
+    runtime = o.req(ctx, "runtime", _read_runtime)
+    init = o.opt(ctx, "init", list_of(0, 64, read_component))
+    # Repeats are found on the raw ids, so they are reported even when another item of the
+    # list has problems of its own.
+    _repeats(ctx, o.map, "init", "id", "component id")
+    steps = o.req(ctx, "steps", list_of(1, 32, read_step))
+    _repeats(ctx, o.map, "steps", "name", "step name")
+    provenance = o.req(ctx, "provenance", _read_provenance)
+    o.finish(ctx)
+    if None in (schema, name, runtime, steps, provenance):
+        return None
+    return {
+        "schema": schema,
+        "name": name,
+        "title": name if title is None else title,
+        "description": description or "",
+        "tags": tags or [],
+        "runtime": runtime,
+        "init": init or [],
+        "steps": steps,
+        "provenance": provenance,
+    }
+
+
+def _repeats(ctx: Ctx, obj: dict[str, Any], list_key: str, key: str, what: str) -> None:
+    """Record each item of the array `obj[list_key]` whose `key` repeats an earlier item's."""
+    items = obj.get(list_key)
+    if not isinstance(items, list):
+        return
+    keys = [
+        x.get(key) if isinstance(x, dict) and isinstance(x.get(key), str) else None for x in items
+    ]
+    for i, k in enumerate(keys):
+        if k is not None and k in keys[:i]:
+            ctx.add(f"/{list_key}/{i}/{key}", f"repeats {what} {k!r}")
+
+
+def _read_runtime(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    kind = o.req(ctx, "kind", string(32))
+    if kind is not None and kind != "python":
+        ctx.add(join(path, "kind"), 'must be "python"')
+    python = o.req(ctx, "python", string(16))
+    if python is not None and _PYTHON_RE.fullmatch(python) is None:
+        ctx.add(join(path, "python"), 'must be a Python version such as "3.11"')
+    entry = o.req(ctx, "entry", string(1024))
+    if entry is not None and not (is_relative_path(entry) and entry.endswith(".py")):
+        ctx.add(join(path, "entry"), "must be a relative path to a .py file inside the bundle")
+
+    def requirement(ctx: Ctx, value: Any, p: str) -> str | None:
+        line = nonempty(512)(ctx, value, p)
+        if line is not None and ("\n" in line or "\r" in line or line.lstrip().startswith("-")):
+            ctx.add(p, "must be one requirement, without pip options")
+        return line  # type: ignore[no-any-return]
+
+    requirements = o.opt(ctx, "requirements", list_of(0, 200, requirement))
+    o.finish(ctx)
+    if kind is None or python is None or entry is None:
+        return None
+    return {"kind": "python", "python": python, "entry": entry, "requirements": requirements or []}
+
+
+def read_step(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    name = o.req(ctx, "name", string(64))
+    if name is not None and not is_step_name(name):
+        ctx.add(
+            join(path, "name"),
+            "must be a Python function name: a-z 0-9 _, not starting with a digit",
+        )
+    title = o.opt(ctx, "title", nonempty(200))
+    description = o.opt(ctx, "description", string(65_536))
+    o.finish(ctx)
+    if name is None:
+        return None
+    return {
+        "name": name,
+        "title": name if title is None else title,
+        "description": description or "",
+    }
+
+
+def _read_provenance(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    sdk = o.req(ctx, "sdk", nonempty(64))
+    python = o.req(ctx, "python", nonempty(64))
+    platform = o.req(ctx, "platform", nonempty(128))
+
+    def read_packages(ctx: Ctx, value: Any, p: str) -> dict[str, str] | None:
+        po = Obj.new(ctx, value, p)
+        if po is None:
+            return None
+        out = {key: po.req(ctx, key, nonempty(128)) for key in list(po.map)}
+        po.finish(ctx)
+        return {key: out[key] for key in sorted(out) if out[key] is not None}
+
+    def read_git(ctx: Ctx, value: Any, p: str) -> dict[str, Any] | None:
+        g = Obj.new(ctx, value, p)
+        if g is None:
+            return None
+        commit = g.req(ctx, "commit", nonempty(64))
+        branch = g.opt(ctx, "branch", nonempty(255))
+        dirty = g.req(ctx, "dirty", boolean)
+        g.finish(ctx)
+        if commit is None or dirty is None:
+            return None
+        return {"commit": commit, **({} if branch is None else {"branch": branch}), "dirty": dirty}
+
+    packages = o.opt(ctx, "packages", read_packages)
+    git = o.opt(ctx, "git", read_git)
+    o.finish(ctx)
+    if sdk is None or python is None or platform is None:
+        return None
+    out: dict[str, Any] = {"sdk": sdk, "python": python, "platform": platform}
+    out["packages"] = packages or {}
+    if git is not None:
+        out["git"] = git
+    return out

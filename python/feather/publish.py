@@ -1,0 +1,126 @@
+"""Publishing: upload what `build` wrote to a feather server, or build and upload in one call."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .build import StepFunction, build
+from .components.base import Component
+from .errors import PublishError
+
+DEFAULT_SERVER = "http://127.0.0.1:7860"
+
+
+def publish(
+    name: str,
+    init: Sequence[Component],
+    steps: StepFunction | Sequence[StepFunction],
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    **build_kwargs: Any,
+) -> dict[str, Any]:
+    """Build a model (see `build`, which takes the other keyword arguments) and upload it.
+
+    Returns the server's answer, e.g. `{"model": "alice/digits", "version": 3,
+    "digest": "sha256:...", "url": "...", "api": "..."}`. Inside a worker, where `build` only
+    registers the model, nothing is uploaded and `{}` is returned.
+
+    >>> ftr.publish("digits", [ftr.Image.Upload(title="A digit")], [classify],
+    ...             server="http://127.0.0.1:7860", token="...")  # doctest: +SKIP
+    """
+    out = build(name, init, steps, **build_kwargs)
+    if out is None:
+        return {}
+    return upload(out, server=server, token=token)
+
+
+def upload(
+    build_dir: str | os.PathLike[str],
+    server: str | None = None,
+    token: str | None = None,
+    *,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
+    """Upload the `manifest.json` and `bundle.tar.gz` that `build` wrote into `build_dir`.
+
+    `server` defaults to `$FEATHER_SERVER`, else `http://127.0.0.1:7860`; `token` to
+    `$FEATHER_TOKEN`. A refusal raises `PublishError` with the server's status and error code.
+    """
+    folder = Path(build_dir)
+    base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
+    token = token if token is not None else os.environ.get("FEATHER_TOKEN")
+    parts = [
+        ("manifest", "manifest.json", "application/json", (folder / "manifest.json").read_bytes()),
+        ("bundle", "bundle.tar.gz", "application/gzip", (folder / "bundle.tar.gz").read_bytes()),
+    ]
+    body, content_type = encode_multipart(parts)
+    headers = {
+        "Content-Type": content_type,
+        "Accept": "application/json",
+        "User-Agent": f"feather-sdk/{__version__}",
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"{base}/api/v1/models", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, payload = response.status, response.read()
+    except urllib.error.HTTPError as err:
+        raise error_from_response(err.code, err.read(), err.reason) from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise PublishError(0, "unreachable", f"cannot reach {base}: {reason}") from None
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise PublishError(status, "bad_response", f"expected a JSON object, got {payload[:200]!r}")
+    return answer
+
+
+def encode_multipart(parts: Sequence[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
+    """A `multipart/form-data` body of `(field, filename, content type, bytes)` parts, and the
+    `Content-Type` header that goes with it."""
+    boundary = f"feather-{uuid.uuid4().hex}"
+    chunks: list[bytes] = []
+    for field, filename, content_type, data in parts:
+        chunks.append(
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+        )
+        chunks.append(data)
+        chunks.append(b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def error_from_response(status: int, body: bytes, reason: str = "") -> PublishError:
+    """The `PublishError` for an error answer `{"error": {"code", "message", "details"}}`."""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict):
+        return PublishError(
+            status,
+            str(error.get("code") or "error"),
+            str(error.get("message") or reason or "request failed"),
+            error.get("details"),
+        )
+    text = body.decode("utf-8", errors="replace").strip()[:500]
+    return PublishError(status, "http_error", text or reason or "request failed")

@@ -1,0 +1,158 @@
+"""Uploads against a small local HTTP server that records what it receives."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import feather as ftr
+from feather.publish import encode_multipart, error_from_response
+
+
+class Recorder(BaseHTTPRequestHandler):
+    requests: list[dict[str, Any]]
+    answer: tuple[int, bytes]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        status, payload = self.answer
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[type[Recorder]]:
+    handler = type("Handler", (Recorder,), {"requests": [], "answer": (201, b"{}")})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    handler.url = f"http://127.0.0.1:{httpd.server_address[1]}"  # type: ignore[attr-defined]
+    yield handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _parts(content_type: str, body: bytes) -> dict[str, Any]:
+    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    assert message.is_multipart()
+    return {
+        str(part.get_param("name", header="content-disposition")): (
+            part.get_filename(),
+            part.get_content_type(),
+            part.get_payload(decode=True),
+        )
+        for part in message.iter_parts()
+    }
+
+
+def predict(flag: bool) -> list[Any]:
+    return []
+
+
+def _built(tmp_path: Path) -> Path:
+    app = tmp_path / "app.py"
+    app.write_text("")
+    out = ftr.build("m", [ftr.Checkbox()], [predict], entry=app, out=tmp_path / "o")
+    assert out is not None
+    return out
+
+
+def test_upload_sends_the_manifest_and_bundle(tmp_path: Path, server: Any) -> None:
+    answer = {"model": "alice/m", "version": 1, "digest": "sha256:ab", "url": "u", "api": "a"}
+    server.answer = (201, json.dumps(answer).encode())
+    out = _built(tmp_path)
+    assert ftr.upload(out, server=server.url + "/", token="tok") == answer
+    (request,) = server.requests
+    assert request["path"] == "/api/v1/models"
+    assert request["headers"]["Authorization"] == "Bearer tok"
+    parts = _parts(request["headers"]["Content-Type"], request["body"])
+    assert parts["manifest"] == (
+        "manifest.json",
+        "application/json",
+        (out / "manifest.json").read_bytes(),
+    )
+    assert parts["bundle"] == (
+        "bundle.tar.gz",
+        "application/gzip",
+        (out / "bundle.tar.gz").read_bytes(),
+    )
+
+
+def test_server_and_token_from_the_environment(
+    tmp_path: Path, server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FEATHER_SERVER", server.url)
+    monkeypatch.setenv("FEATHER_TOKEN", "from-env")
+    ftr.upload(_built(tmp_path))
+    assert server.requests[0]["headers"]["Authorization"] == "Bearer from-env"
+    monkeypatch.delenv("FEATHER_TOKEN")
+    ftr.upload(_built(tmp_path))
+    assert "Authorization" not in server.requests[1]["headers"]
+
+
+def test_error_answers_raise_publish_error(tmp_path: Path, server: Any) -> None:
+    error = {"error": {"code": "unauthorized", "message": "bad token", "details": None}}
+    server.answer = (401, json.dumps(error).encode())
+    with pytest.raises(ftr.PublishError) as err:
+        ftr.upload(_built(tmp_path), server=server.url, token="nope")
+    assert (err.value.status, err.value.code, err.value.message) == (
+        401,
+        "unauthorized",
+        "bad token",
+    )
+    assert "HTTP 401" in str(err.value) and "bad token" in str(err.value)
+
+
+def test_publish_builds_then_uploads(tmp_path: Path, server: Any) -> None:
+    server.answer = (201, b'{"model": "alice/m", "version": 2}')
+    app = tmp_path / "app.py"
+    app.write_text("")
+    got = ftr.publish(
+        "m",
+        [ftr.Checkbox()],
+        [predict],
+        server=server.url,
+        token="t",
+        entry=app,
+        out=tmp_path / "o",
+    )
+    assert got == {"model": "alice/m", "version": 2}
+    assert (tmp_path / "o/manifest.json").is_file()
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    with pytest.raises(ftr.PublishError) as err:
+        ftr.upload(_built(tmp_path), server="http://127.0.0.1:9", token="t", timeout=5)
+    assert err.value.status == 0 and err.value.code == "unreachable"
+
+
+def test_error_bodies() -> None:
+    details = {"problems": [{"path": "/name", "reason": "bad"}]}
+    body = json.dumps({"error": {"code": "invalid_manifest", "message": "m", "details": details}})
+    err = error_from_response(422, body.encode())
+    assert (err.status, err.code, err.details) == (422, "invalid_manifest", details)
+    assert "/name" in str(err)
+    plain = error_from_response(502, b"<html>Bad gateway</html>", "Bad Gateway")
+    assert (plain.code, plain.message) == ("http_error", "<html>Bad gateway</html>")
+
+
+def test_multipart_encoding() -> None:
+    body, content_type = encode_multipart([("a", "a.txt", "text/plain", b"x\r\n--y")])
+    parts = _parts(content_type, body)
+    assert parts == {"a": ("a.txt", "text/plain", b"x\r\n--y")}
