@@ -10,7 +10,6 @@ use std::path::Path;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
@@ -91,14 +90,14 @@ impl Store {
         })
     }
 
-    /// Validates and stores a new version of `owner/<manifest name>`.
+    /// Checks the bundle against a parsed manifest and stores a new version of
+    /// `owner/<manifest name>`.
     pub async fn publish(
         &self,
         owner: &str,
-        manifest: &Value,
+        manifest: &Manifest,
         upload: &Upload,
     ) -> Result<Published> {
-        let manifest = Manifest::parse(manifest).map_err(StoreError::InvalidManifest)?;
         let path = upload.path().to_path_buf();
         let limits = self.limits;
         let info: BundleInfo = tokio::task::spawn_blocking(move || bundle::inspect(&path, &limits))

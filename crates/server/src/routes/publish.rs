@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
+use feather_spec::Manifest;
 use feather_store::{Published, StoreError, Upload};
 use serde::Serialize;
 use serde_json::Value;
@@ -65,14 +66,19 @@ pub async fn publish(
             ),
         )
     })?;
-    let (mut manifest, mut upload): (Option<Value>, Option<Upload>) = (None, None);
+    let (mut manifest, mut upload): (Option<Manifest>, Option<Upload>) = (None, None);
     while let Some(field) = form
         .next_field()
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?
     {
         match field.name() {
-            Some("manifest") => manifest = Some(read_manifest(field).await?),
+            // Checked as soon as it arrives, so a bad manifest is refused before a large bundle
+            // is received.
+            Some("manifest") => {
+                let json = read_manifest(field).await?;
+                manifest = Some(Manifest::parse(&json).map_err(StoreError::InvalidManifest)?);
+            }
             Some("bundle") => upload = Some(s.store.receive(field).await?),
             other => {
                 return Err(ApiError::bad_request(format!(

@@ -323,3 +323,18 @@ async fn unknown_things_are_404_in_the_error_shape() {
         "bad_request",
     );
 }
+
+#[tokio::test]
+async fn a_bad_manifest_is_refused_before_its_bundle_is_received() {
+    let s = Server::start_with(BundleLimits {
+        max_upload: 1 << 10,
+        ..BundleLimits::default()
+    })
+    .await;
+    let mut m = manifest("m");
+    m["steps"] = json!([]);
+    // The bundle is over the upload limit: had it been read first, the answer would be 413.
+    let got = s.publish(&m, vec![0x1f; 4 << 10]).await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest");
+    s.assert_empty("bad manifest first").await;
+}
