@@ -69,7 +69,7 @@ def _binary() -> str:
         pytest.fail("set FEATHER_BIN to the feather server binary, e.g. target/debug/feather")
     if not Path(binary).is_file():
         pytest.fail(f"FEATHER_BIN={binary} is not a file")
-    return binary
+    return str(Path(binary).resolve())
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, Any]:
@@ -183,9 +183,18 @@ def test_publish_twice_then_list_versions(server: Server, tmp_path: Path) -> Non
     assert err.value.status == 401, str(err.value)
 
 
-def test_feather_publish_builds_an_example_with_its_app_file(server: Server) -> None:
+def test_feather_publish_builds_an_example_with_its_app_file(
+    server: Server, tmp_path: Path
+) -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "shout"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEATHER_")}
+    # As the README has it: a Python given relative to where `feather publish` is typed, which
+    # is not the app's folder.
+    wrapper = tmp_path / "bin" / "python"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    wrapper.chmod(0o755)
+    python = "bin/python"
     done = subprocess.run(
         [
             server.binary,
@@ -196,8 +205,9 @@ def test_feather_publish_builds_an_example_with_its_app_file(server: Server) -> 
             "--token",
             server.token,
             "--python",
-            sys.executable,
+            python,
         ],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,

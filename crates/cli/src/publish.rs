@@ -39,13 +39,22 @@ fn build(python: &str, app: &Path, out: &Path) -> anyhow::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     eprintln!("building {} ...", app.display());
-    let status = std::process::Command::new(python)
+    // The app runs in its own folder, so a relative interpreter path is taken from here first.
+    let python = if python.contains('/') {
+        std::path::absolute(python)?.into_os_string()
+    } else {
+        python.into()
+    };
+    let status = std::process::Command::new(&python)
         .arg(app.file_name().context("the app file has no name")?)
         .current_dir(folder)
         .env("FEATHER_BUILD_DIR", out)
         .stdin(Stdio::null())
         .status()
-        .with_context(|| format!("cannot run {python}; set --python or FEATHER_PYTHON to a Python with the feather SDK"))?;
+        .with_context(|| {
+            let python = python.to_string_lossy();
+            format!("cannot run {python}; set --python or FEATHER_PYTHON to a Python with the feather SDK")
+        })?;
     if !status.success() {
         bail!("{} failed ({status}); its output is above", app.display());
     }
