@@ -76,9 +76,23 @@ fn invalid_manifests_report_exactly_their_problems() {
 
 #[test]
 fn values_are_checked_against_their_component() {
-    for (path, v) in vectors("values") {
+    let update = std::env::var_os("FEATHER_UPDATE_VECTORS").is_some();
+    for (path, mut v) in vectors("values") {
         let c = Component::parse(&v["component"])
             .unwrap_or_else(|e| panic!("{}: {:?}", path.display(), e.0));
+        // The value's JSON Schema is a golden too: the Python tests check that it accepts
+        // every valid value.
+        let schema = c.props.value_schema().unwrap_or(serde_json::Value::Null);
+        if update {
+            v["schema"] = schema.clone();
+            std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+        }
+        assert_eq!(
+            v["schema"],
+            schema,
+            "{}: the value schema changed",
+            path.display()
+        );
         for ok in v["valid"].as_array().unwrap() {
             let problems = c.check_value(Some(ok));
             assert!(

@@ -83,7 +83,7 @@ pub struct TableIn {
     pub min_rows: u64,
     pub max_rows: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Vec<Object>>>)]
+    #[schema(value_type = Option<Vec<Vec<Value>>>)]
     pub default: Option<Value>,
 }
 
@@ -162,7 +162,7 @@ impl TableIn {
 pub struct TableView {
     pub columns: Vec<String>,
     /// One array a row, one scalar (string, number, boolean or null) per column.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(value_type = Vec<Vec<Value>>)]
     pub rows: Vec<Vec<Value>>,
 }
 

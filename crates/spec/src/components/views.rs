@@ -42,7 +42,7 @@ impl MarkdownView {
 /// Any JSON document, shown as a collapsible tree.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JsonView {
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub data: Value,
 }
 
