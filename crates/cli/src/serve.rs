@@ -1,8 +1,12 @@
 //! `feather serve`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+use feather_runner::RunnerConfig;
+use feather_runner::pool::PoolLimits;
 use feather_server::ServerConfig;
 use feather_store::BundleLimits;
 
@@ -24,6 +28,21 @@ pub struct ServeArgs {
     /// Largest unpacked bundle, in bytes.
     #[arg(long, env = "FEATHER_MAX_UNPACKED", default_value_t = BundleLimits::default().max_unpacked)]
     max_unpacked: u64,
+    /// The uv executable that builds models' Python environments.
+    #[arg(long, env = "FEATHER_UV", default_value = "uv")]
+    uv: PathBuf,
+    /// Wall-clock limit of one step, in seconds.
+    #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
+    step_timeout: u64,
+    /// Workers kept per version even when idle (0: scale to zero).
+    #[arg(long, env = "FEATHER_MIN_WORKERS", default_value_t = 0)]
+    min_workers: usize,
+    /// Workers at most per version: steps of one version running at once.
+    #[arg(long, env = "FEATHER_MAX_WORKERS", default_value_t = 2)]
+    max_workers: usize,
+    /// Seconds an idle worker waits before it stops.
+    #[arg(long, env = "FEATHER_IDLE_TIMEOUT", default_value_t = 300)]
+    idle_timeout: u64,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -40,6 +59,15 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
             max_files: a.max_files,
         },
         public_url: a.public_url,
+        runner: RunnerConfig {
+            pool: PoolLimits {
+                min: a.min_workers,
+                max: a.max_workers.max(1),
+                idle: Duration::from_secs(a.idle_timeout),
+            },
+            step_timeout: Duration::from_secs(a.step_timeout),
+            ..RunnerConfig::new(&data.join("runner"), &a.uv)
+        },
     };
     feather_server::serve(config, |addr| {
         tracing::info!(data = %data.display(), "feather is serving on http://{addr}");

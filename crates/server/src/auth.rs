@@ -49,3 +49,23 @@ where
         Ok(Self(state.store.registry.authenticate(token).await?))
     }
 }
+
+/// The caller's user when a token is sent; anonymous otherwise. A token that is sent must be
+/// valid.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl<S> FromRequestParts<S> for MaybeUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(AUTHORIZATION).is_none() {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(User::from_request_parts(parts, state).await?)))
+    }
+}

@@ -58,6 +58,71 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// Internal details are logged, never shown.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        tracing::error!(error = %detail.into(), "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; the server log has the details",
+        )
+    }
+
+    /// Answers that do not fit the components they answer, each problem with its path.
+    pub fn invalid_inputs(problems: Vec<feather_spec::Problem>) -> Self {
+        let first = problems
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_inputs",
+            format!("the inputs are invalid: {first}"),
+        )
+        .with_details(json!({"problems": problems}))
+    }
+
+    /// A version whose environment is not ready (yet).
+    pub fn env_not_ready(message: &str, reason: Option<String>) -> Self {
+        let e = Self::new(
+            StatusCode::CONFLICT,
+            "environment_not_ready",
+            format!("this version cannot run yet: {message}"),
+        );
+        match reason {
+            Some(r) => e.with_details(json!({"reason": r})),
+            None => e,
+        }
+    }
+
+    /// The model's code raised; the traceback is only for the model's owner.
+    pub fn step_failed(message: impl Into<String>, traceback: Option<String>) -> Self {
+        let e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "step_failed", message);
+        match traceback {
+            Some(t) => e.with_details(json!({"traceback": t})),
+            None => e,
+        }
+    }
+
+    pub fn step_timeout(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::GATEWAY_TIMEOUT, "step_timeout", message)
+    }
+
+    pub fn worker_crashed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "worker_crashed", message)
+    }
+
+    /// Names the run an error happened in.
+    pub fn with_run(mut self, id: &str) -> Self {
+        let details = self.details.get_or_insert_with(|| json!({}));
+        details["run"] = json!(id);
+        self
+    }
 }
 
 impl From<StoreError> for ApiError {

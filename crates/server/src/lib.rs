@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod exec;
 mod extract;
 pub mod openapi;
 pub mod routes;
@@ -20,7 +21,8 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
+use feather_runner::{Runner, RunnerConfig};
 use feather_store::{BundleLimits, Store};
 use tower_http::trace::TraceLayer;
 
@@ -34,11 +36,12 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     pub limits: BundleLimits,
     pub public_url: Option<String>,
+    pub runner: RunnerConfig,
 }
 
 /// All routes, on the given state.
 pub fn router(state: AppState) -> Router {
-    use routes::{health, models, publish};
+    use routes::{health, models, publish, runs};
     let api = Router::new()
         .route(
             "/models",
@@ -58,7 +61,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/models/{owner}/{name}/versions/{version}/bundle",
             get(models::bundle),
-        );
+        )
+        .route(
+            "/models/{owner}/{name}/versions/{version}/environment",
+            get(runs::environment),
+        )
+        .route("/models/{owner}/{name}/runs", post(runs::start))
+        .route("/models/{owner}/{name}/predict", post(runs::predict))
+        .route("/runs/{id}", get(runs::show))
+        .route("/runs/{id}/steps", post(runs::answer))
+        .route("/files/{id}", get(runs::file));
     Router::new()
         .nest("/api/v1", api)
         .route(
@@ -102,15 +114,27 @@ pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), Serve
 /// Serves until ctrl-c or SIGTERM; `ready` receives the bound address.
 pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let (store, _lock) = open(&config).await?;
+    let runner = Arc::new(Runner::new(config.runner.clone()));
     let state = AppState {
         store: store.clone(),
+        runner: runner.clone(),
         public_url: config.public_url.map(Arc::from),
     };
+    // Idle workers stop after their pool's idle time: scale to zero.
+    let trimmer = runner.clone();
+    let trim = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            trimmer.trim().await;
+        }
+    });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     ready(listener.local_addr()?);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())
         .await?;
+    trim.abort();
+    runner.close().await;
     store.close().await;
     Ok(())
 }

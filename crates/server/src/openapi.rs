@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, models, publish};
+use crate::routes::{health, models, publish, runs};
 
 /// The bearer-token scheme the write routes use.
 struct TokenAuth;
@@ -28,11 +28,13 @@ impl Modify for TokenAuth {
     info(title = "feather", description = "Share and deploy machine-learning models."),
     paths(
         publish::publish, models::search, models::show, models::delete_model, models::versions,
-        models::version, models::bundle, models::delete_version, health::healthz
+        models::version, models::bundle, models::delete_version, runs::environment, runs::start, runs::answer, runs::show,
+        runs::predict, runs::file, health::healthz
     ),
     nest(),
     modifiers(&TokenAuth),
     tags((name = "models", description = "Publish, find and manage models and their versions"),
+         (name = "runs", description = "Run models: one call, or step by step with a person in between"),
          (name = "ops", description = "Operations"))
 )]
 struct PlatformDoc;

@@ -101,6 +101,15 @@ impl FileRef {
         })
     }
 
+    /// Parses a file reference from untrusted JSON.
+    pub fn parse(v: &Value) -> Result<Self, crate::Problems> {
+        let mut ctx = Ctx::default();
+        match Self::read(&mut ctx, v, "") {
+            Some(f) if ctx.problems.is_empty() => Ok(f),
+            _ => Err(crate::Problems(ctx.problems)),
+        }
+    }
+
     /// The MIME type: the declared one, else the one of a `data:` URL.
     pub fn media_type(&self) -> Option<&str> {
         if let Some(m) = &self.mime {

@@ -71,6 +71,21 @@ impl Blobs {
         Ok(())
     }
 
+    /// Stores bytes under their digest (once) and returns the digest.
+    pub async fn put_bytes(&self, data: Bytes) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let digest = digest_of(&hex::encode(Sha256::digest(&data)));
+        if !self.exists(&digest).await? {
+            self.store.put(&Self::path(&digest), data.into()).await?;
+        }
+        Ok(digest)
+    }
+
+    /// A small blob's bytes, whole.
+    pub async fn get_bytes(&self, digest: &str) -> Result<Bytes> {
+        Ok(self.store.get(&Self::path(digest)).await?.bytes().await?)
+    }
+
     /// The blob's bytes as a stream, and its size.
     pub async fn get(&self, digest: &str) -> Result<(u64, BoxStream<'static, Result<Bytes>>)> {
         let got = self.store.get(&Self::path(digest)).await?;

@@ -6,7 +6,8 @@
 //! and blobs that no version uses are collected. It does not know HTTP; the server maps
 //! [`StoreError`] to statuses.
 //!
-//! - [`registry`]: records and their SQL; [`tokens`]: users and API tokens.
+//! - [`registry`]: records and their SQL; [`tokens`]: users and API tokens; [`runs`]: runs,
+//!   their steps, and files.
 //! - [`blobs`]: content-addressed blobs.
 //! - [`bundle`]: checks an uploaded bundle before anything is kept.
 //! - [`publish`]: the publish, delete and garbage-collection flows.
@@ -16,6 +17,7 @@ pub mod bundle;
 pub mod error;
 pub mod publish;
 pub mod registry;
+pub mod runs;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ pub use bundle::BundleLimits;
 pub use error::{Result, StoreError};
 pub use publish::{Published, Upload};
 pub use registry::{Model, ModelPage, ModelQuery, Registry, Version, VersionDetail};
+pub use runs::{RunRecord, StepRecord, StoredFile, new_id};
 
 /// The registry and the blobs of one data folder.
 #[derive(Clone, Debug)]
@@ -85,6 +88,20 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// Copies a blob into a temporary file (removed when dropped).
+    pub async fn download(&self, digest: &str) -> Result<tempfile::NamedTempFile> {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let file = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        let mut out = tokio::fs::File::from_std(file.reopen()?);
+        let (_, mut stream) = self.blobs.get(digest).await?;
+        while let Some(chunk) = stream.next().await {
+            out.write_all(&chunk?).await?;
+        }
+        out.flush().await?;
+        Ok(file)
     }
 
     /// Closes the database connections.

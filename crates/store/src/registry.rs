@@ -342,12 +342,16 @@ impl Registry {
         Ok(digests)
     }
 
-    /// Whether any version still uses the blob.
+    /// Whether any version, file or run state still uses the blob.
     pub async fn digest_in_use(&self, digest: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE digest = $1")
-            .bind(digest)
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM versions WHERE digest = $1)
+                  + (SELECT COUNT(*) FROM files WHERE digest = $1)
+                  + (SELECT COUNT(*) FROM run_steps WHERE state_digest = $1)",
+        )
+        .bind(digest)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 }

@@ -3,6 +3,7 @@
 pub mod health;
 pub mod models;
 pub mod publish;
+pub mod runs;
 
 use axum::http::HeaderMap;
 use axum::http::header::HOST;

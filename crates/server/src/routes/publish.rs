@@ -92,6 +92,13 @@ pub async fn publish(
         manifest.ok_or_else(|| ApiError::bad_request("the `manifest` part is missing"))?;
     let upload = upload.ok_or_else(|| ApiError::bad_request("the `bundle` part is missing"))?;
     let published = s.store.publish(&user.0, &manifest, &upload).await?;
+    // The environment builds and a worker warms up while the client reads the answer.
+    crate::exec::prepare_in_background(
+        &s,
+        user.0.clone(),
+        manifest.name.clone(),
+        published.version,
+    );
     let url = format!(
         "{}/api/v1/models/{}",
         base_url(&s, &headers),

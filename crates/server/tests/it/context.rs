@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use feather_runner::{Runner, RunnerConfig};
 use feather_server::{AppState, ServerConfig};
 use feather_store::BundleLimits;
 use reqwest::multipart::{Form, Part};
@@ -34,12 +37,27 @@ impl Server {
     }
 
     pub async fn start_with(limits: BundleLimits) -> Self {
-        let data = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), limits).await
+    }
+
+    /// Stops this server (its workers go with it) and starts another on the same data folder.
+    pub async fn restart(mut self) -> Self {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        let (token, other) = (self.token.clone(), self.other.clone());
+        let mut s = Self::start_in(data, BundleLimits::default()).await;
+        (s.token, s.other) = (token, other);
+        s
+    }
+
+    async fn start_in(data: TempDir, limits: BundleLimits) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
             limits,
             public_url: None,
+            runner: runner_config(data.path()),
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let now = feather_store::now();
@@ -47,8 +65,10 @@ impl Server {
         let other = store.registry.create_token("bob", &now).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let runner = Arc::new(Runner::new(config.runner.clone()));
         let app = feather_server::router(AppState {
             store,
+            runner,
             public_url: None,
         });
         let task = tokio::spawn(async move {
@@ -131,6 +151,20 @@ impl Server {
             Vec::<PathBuf>::new(),
             "{case}: uploads were left"
         );
+    }
+}
+
+/// The uv that `scripts/test` installs into the repository's `.venv`, unless FEATHER_UV names one.
+pub fn uv() -> PathBuf {
+    std::env::var_os("FEATHER_UV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/uv"))
+}
+
+pub fn runner_config(data: &Path) -> RunnerConfig {
+    RunnerConfig {
+        step_timeout: std::time::Duration::from_secs(5),
+        ..RunnerConfig::new(&data.join("runner"), &uv())
     }
 }
 

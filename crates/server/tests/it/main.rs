@@ -4,3 +4,4 @@ mod context;
 mod errors;
 mod manage;
 mod publish;
+mod runs;

@@ -1,0 +1,15 @@
+//! Running feather models.
+//!
+//! It owns execution: the worker protocol ([`protocol`]), Python environments built with uv
+//! ([`env`]), the SDK carried inside the binary ([`sdk`]), worker processes ([`worker`]) and
+//! their pools ([`pool`]). It does not know HTTP or the registry: the server hands it a version's
+//! unpacked bundle, manifest and inputs, and gets outputs and state back.
+
+pub mod env;
+pub mod pool;
+pub mod protocol;
+mod runner;
+pub mod sdk;
+pub mod worker;
+
+pub use runner::{Runner, RunnerConfig, RunnerError};

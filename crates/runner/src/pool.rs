@@ -1,0 +1,122 @@
+//! A pool of workers for one version: at most `max` at once, one request each, idle ones
+//! stopped after a while (scale to zero), a broken one replaced by the next request.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::protocol::Frame;
+use crate::worker::{Worker, WorkerError, WorkerSpec};
+
+/// Sizes and timings of a pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolLimits {
+    /// Workers kept even when idle.
+    pub min: usize,
+    /// Workers at most, so requests at most at once.
+    pub max: usize,
+    /// An idle worker beyond `min` stops after this long.
+    pub idle: Duration,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        Self {
+            min: 0,
+            max: 2,
+            idle: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The workers of one version.
+#[derive(Debug)]
+pub struct WorkerPool {
+    spec: WorkerSpec,
+    limits: PoolLimits,
+    idle: Mutex<Vec<Worker>>,
+    slots: Semaphore,
+}
+
+impl WorkerPool {
+    pub fn new(spec: WorkerSpec, limits: PoolLimits) -> Self {
+        Self {
+            spec,
+            limits,
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(limits.max.max(1)),
+        }
+    }
+
+    /// Runs one request on a free worker, starting one if none is idle. A worker that fails
+    /// the request in any way but an ordinary step error is dropped (killed), so the next
+    /// request gets a fresh one.
+    pub async fn call(&self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let idle = self.idle.lock().expect("not poisoned").pop();
+        let mut worker = match idle {
+            Some(w) => w,
+            None => Worker::start(&self.spec).await?,
+        };
+        let result = worker.call(request, timeout).await;
+        if result.is_ok() {
+            self.idle.lock().expect("not poisoned").push(worker);
+        }
+        result
+    }
+
+    /// Starts a worker now, so the first request does not wait for the model to load.
+    pub async fn warm(&self) -> Result<(), WorkerError> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        if self.idle.lock().expect("not poisoned").is_empty() {
+            let w = Worker::start(&self.spec).await?;
+            self.idle.lock().expect("not poisoned").push(w);
+        }
+        Ok(())
+    }
+
+    /// Stops idle workers beyond `min` that have waited longer than the idle limit.
+    pub async fn trim(&self) -> usize {
+        let stale: Vec<Worker> = {
+            let mut idle = self.idle.lock().expect("not poisoned");
+            idle.sort_by_key(|w| std::cmp::Reverse(w.last_used));
+            let keep = idle
+                .iter()
+                .take_while(|w| w.last_used.elapsed() < self.limits.idle)
+                .count()
+                .max(self.limits.min);
+            if keep >= idle.len() {
+                Vec::new()
+            } else {
+                idle.split_off(keep)
+            }
+        };
+        let n = stale.len();
+        for w in stale {
+            w.shutdown().await;
+        }
+        n
+    }
+
+    /// Idle workers now.
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().expect("not poisoned").len()
+    }
+
+    /// Stops every idle worker.
+    pub async fn close(&self) {
+        let all: Vec<Worker> = std::mem::take(&mut *self.idle.lock().expect("not poisoned"));
+        for w in all {
+            w.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The worker protocol (docs/worker-protocol.md): typed messages in length-prefixed frames, a
+//! JSON header plus raw binary parts, so file bytes and state never travel as base64.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The protocol version a worker must announce.
+pub const PROTOCOL: u32 = 1;
+/// The largest header: it holds metadata only.
+pub const MAX_HEADER: u32 = 1 << 20;
+
+/// A message, as its header says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Message {
+    /// The worker loaded the model and is ready.
+    Hello {
+        protocol: u32,
+        sdk: String,
+        pid: u32,
+        model: String,
+        steps: Vec<String>,
+    },
+    /// The worker could not start; it exits after sending this.
+    Fatal { error: String, traceback: String },
+    /// Run one step.
+    Run {
+        id: u64,
+        step: String,
+        index: usize,
+        /// Component id to value; files as `{"part": N, ...}`.
+        inputs: Value,
+        /// The input components the values answer (canonical dicts).
+        components: Value,
+        /// `{"part": N}` with the pickled state, or null.
+        state: Value,
+    },
+    /// A step's outputs and state.
+    Result {
+        id: u64,
+        outputs: Value,
+        state: Value,
+    },
+    /// The step raised.
+    Error {
+        id: u64,
+        error: String,
+        traceback: String,
+    },
+    /// Exit now.
+    Shutdown,
+}
+
+/// A message with its binary parts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub message: Message,
+    pub parts: Vec<Bytes>,
+}
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("the worker closed the connection")]
+    Closed,
+    #[error("frame too large: {what} of {size} bytes (limit {limit})")]
+    TooLarge {
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    },
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    #[serde(flatten)]
+    message: Message,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    parts: Vec<u64>,
+}
+
+impl Frame {
+    pub fn new(message: Message) -> Self {
+        Self {
+            message,
+            parts: Vec::new(),
+        }
+    }
+
+    /// The frame's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let header = Header {
+            message: self.message.clone(),
+            parts: self.parts.iter().map(|p| p.len() as u64).collect(),
+        };
+        let header = serde_json::to_vec(&header).expect("a header serialises");
+        let body: usize = self.parts.iter().map(Bytes::len).sum();
+        let mut out = Vec::with_capacity(8 + header.len() + body);
+        out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(body as u32).to_be_bytes());
+        out.extend_from_slice(&header);
+        for p in &self.parts {
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    pub async fn write<W: AsyncWrite + Unpin>(&self, w: &mut W) -> Result<(), ProtocolError> {
+        w.write_all(&self.encode()).await?;
+        w.flush().await?;
+        Ok(())
+    }
+
+    /// Reads one whole frame (short reads are retried); `max_body` caps the parts.
+    pub async fn read<R: AsyncRead + Unpin>(
+        r: &mut R,
+        max_body: u32,
+    ) -> Result<Self, ProtocolError> {
+        let mut lens = [0u8; 8];
+        match r.read_exact(&mut lens).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(ProtocolError::Closed);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let h = u32::from_be_bytes(lens[..4].try_into().expect("4 bytes"));
+        let b = u32::from_be_bytes(lens[4..].try_into().expect("4 bytes"));
+        if h > MAX_HEADER {
+            return Err(ProtocolError::TooLarge {
+                what: "header",
+                size: h.into(),
+                limit: MAX_HEADER.into(),
+            });
+        }
+        if b > max_body {
+            return Err(ProtocolError::TooLarge {
+                what: "body",
+                size: b.into(),
+                limit: max_body.into(),
+            });
+        }
+        let mut header = vec![0u8; h as usize];
+        r.read_exact(&mut header).await?;
+        let mut body = vec![0u8; b as usize];
+        r.read_exact(&mut body).await?;
+        Self::from_parts(&header, Bytes::from(body))
+    }
+
+    fn from_parts(header: &[u8], body: Bytes) -> Result<Self, ProtocolError> {
+        let header: Header =
+            serde_json::from_slice(header).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+        if header.parts.iter().sum::<u64>() != body.len() as u64 {
+            return Err(ProtocolError::Malformed(
+                "the parts' lengths do not add up to the body".into(),
+            ));
+        }
+        let mut parts = Vec::with_capacity(header.parts.len());
+        let mut at = 0usize;
+        for len in header.parts {
+            parts.push(body.slice(at..at + len as usize));
+            at += len as usize;
+        }
+        Ok(Self {
+            message: header.message,
+            parts,
+        })
+    }
+
+    /// Decodes a frame held in memory.
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        if bytes.len() < 8 {
+            return Err(ProtocolError::Malformed("shorter than its lengths".into()));
+        }
+        let h = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes")) as usize;
+        let b = u32::from_be_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
+        if bytes.len() != 8 + h + b {
+            return Err(ProtocolError::Malformed(
+                "lengths do not match the frame".into(),
+            ));
+        }
+        Self::from_parts(&bytes[8..8 + h], Bytes::copy_from_slice(&bytes[8 + h..]))
+    }
+}

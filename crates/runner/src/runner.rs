@@ -1,0 +1,219 @@
+//! The runner: unpacked bundles, environments and worker pools, keyed by version.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use feather_spec::{Manifest, Runtime};
+
+use crate::env::{EnvBuilder, EnvError, EnvSpec, EnvStatus};
+use crate::pool::{PoolLimits, WorkerPool};
+use crate::worker::WorkerSpec;
+
+/// How the runner runs things.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Its own folder (under the data folder): `envs/`, `bundles/`, `run/`.
+    pub root: PathBuf,
+    /// The uv executable.
+    pub uv: PathBuf,
+    pub pool: PoolLimits,
+    /// Wall-clock limit of one step.
+    pub step_timeout: Duration,
+    /// How long a worker may take to load its model.
+    pub start_timeout: Duration,
+    /// The largest frame a worker may send.
+    pub max_frame: u32,
+}
+
+impl RunnerConfig {
+    pub fn new(root: &Path, uv: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            uv: uv.to_path_buf(),
+            pool: PoolLimits::default(),
+            step_timeout: Duration::from_secs(60),
+            start_timeout: Duration::from_secs(120),
+            max_frame: 64 << 20,
+        }
+    }
+}
+
+/// Runs versions' steps in worker pools.
+#[derive(Debug)]
+pub struct Runner {
+    pub config: RunnerConfig,
+    pub envs: EnvBuilder,
+    pools: Mutex<HashMap<String, Arc<WorkerPool>>>,
+}
+
+/// What a version needs before it can run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Runner {
+    pub fn new(config: RunnerConfig) -> Self {
+        let envs = EnvBuilder::new(&config.root.join("envs"), &config.uv);
+        Self {
+            config,
+            envs,
+            pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn env_spec(manifest: &Manifest) -> EnvSpec {
+        let Runtime::Python {
+            python,
+            requirements,
+            ..
+        } = &manifest.runtime;
+        EnvSpec::new(python, requirements)
+    }
+
+    pub fn env_status(&self, manifest: &Manifest) -> EnvStatus {
+        self.envs.status(&Self::env_spec(manifest))
+    }
+
+    /// The unpacked bundle of a digest, if it is there.
+    pub fn bundle_dir(&self, digest: &str) -> PathBuf {
+        self.config
+            .root
+            .join("bundles")
+            .join(digest.trim_start_matches("sha256:"))
+    }
+
+    /// Unpacks a bundle archive (already checked at publish) once; the result is read-only.
+    pub fn unpack(&self, digest: &str, archive: &Path) -> std::io::Result<PathBuf> {
+        let dest = self.bundle_dir(digest);
+        if dest.is_dir() {
+            return Ok(dest);
+        }
+        let parent = dest.parent().expect("bundles/ has a parent");
+        std::fs::create_dir_all(parent)?;
+        let partial = crate::sdk::tempfile_in(parent)?;
+        let mut head = [0u8; 2];
+        let n = std::fs::File::open(archive)?.read(&mut head)?;
+        let file = std::fs::File::open(archive)?;
+        let reader: Box<dyn Read> = if n == 2 && head == [0x1f, 0x8b] {
+            Box::new(flate2::read::GzDecoder::new(file))
+        } else {
+            Box::new(zstd::stream::read::Decoder::new(file)?)
+        };
+        let mut tar = tar::Archive::new(reader);
+        tar.set_preserve_permissions(false);
+        tar.unpack(&partial)?;
+        read_only(&partial)?;
+        match std::fs::rename(&partial, &dest) {
+            Ok(()) => Ok(dest),
+            Err(_) if dest.is_dir() => {
+                make_writable_and_remove(&partial)?;
+                Ok(dest)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The pool of a version, creating it when the environment is ready and the bundle is
+    /// unpacked.
+    pub async fn pool(
+        &self,
+        key: &str,
+        manifest: &Manifest,
+        bundle: &Path,
+    ) -> Result<Arc<WorkerPool>, RunnerError> {
+        if let Some(p) = self.pools.lock().expect("not poisoned").get(key) {
+            return Ok(p.clone());
+        }
+        let python = self.envs.ensure(&Self::env_spec(manifest)).await?;
+        let Runtime::Python { entry, .. } = &manifest.runtime;
+        let spec = WorkerSpec {
+            python,
+            bundle: bundle.to_path_buf(),
+            entry: entry.clone(),
+            run_dir: self.config.root.join("run"),
+            label: key.to_owned(),
+            max_frame: self.config.max_frame,
+            start_timeout: self.config.start_timeout,
+        };
+        let pool = Arc::new(WorkerPool::new(spec, self.config.pool));
+        Ok(self
+            .pools
+            .lock()
+            .expect("not poisoned")
+            .entry(key.to_owned())
+            .or_insert(pool)
+            .clone())
+    }
+
+    /// Stops idle workers past their idle time, in every pool.
+    pub async fn trim(&self) {
+        let pools: Vec<Arc<WorkerPool>> = self
+            .pools
+            .lock()
+            .expect("not poisoned")
+            .values()
+            .cloned()
+            .collect();
+        for p in pools {
+            p.trim().await;
+        }
+    }
+
+    /// Stops every idle worker (at shutdown).
+    pub async fn close(&self) {
+        let pools: Vec<Arc<WorkerPool>> = self
+            .pools
+            .lock()
+            .expect("not poisoned")
+            .drain()
+            .map(|(_, p)| p)
+            .collect();
+        for p in pools {
+            p.close().await;
+        }
+    }
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path, bool) -> std::io::Result<()>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let is_dir = e.file_type()?.is_dir();
+        if is_dir {
+            walk(&e.path(), f)?;
+        }
+        f(&e.path(), is_dir)?;
+    }
+    Ok(())
+}
+
+/// Makes a folder and everything below it read-only: workers must not change the bundle.
+fn read_only(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    walk(dir, &mut |p, is_dir| {
+        std::fs::set_permissions(
+            p,
+            std::fs::Permissions::from_mode(if is_dir { 0o555 } else { 0o444 }),
+        )
+    })?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555))
+}
+
+fn make_writable_and_remove(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    walk(dir, &mut |p, is_dir| {
+        if is_dir {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+        } else {
+            Ok(())
+        }
+    })?;
+    std::fs::remove_dir_all(dir)
+}

@@ -1,0 +1,262 @@
+//! One worker process: started in a version's environment and bundle, spoken to over its own
+//! Unix socket, one request at a time, killed when dropped.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::process::{Child, Command};
+
+use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
+
+/// How to start workers of one version.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    /// The environment's interpreter.
+    pub python: PathBuf,
+    /// The unpacked bundle: the worker's working folder.
+    pub bundle: PathBuf,
+    /// The app file, relative to the bundle.
+    pub entry: String,
+    /// Where sockets and scratch folders go.
+    pub run_dir: PathBuf,
+    /// Names the worker in logs: `owner/name@version`.
+    pub label: String,
+    /// The largest frame body accepted from the worker.
+    pub max_frame: u32,
+    /// How long loading the model may take.
+    pub start_timeout: Duration,
+}
+
+/// Why a worker failed a request or never started.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the model failed to load: {error}")]
+    Fatal { error: String, traceback: String },
+    #[error("the worker did not start within {0:?}")]
+    StartTimeout(Duration),
+    #[error("the step took longer than its limit of {0:?} and was stopped")]
+    Timeout(Duration),
+    #[error("the worker exited ({status}){}", if .stderr.is_empty() { String::new() } else { format!(": {}", .stderr) })]
+    Crashed { status: String, stderr: String },
+    #[error("the worker broke the protocol: {0}")]
+    Protocol(String),
+    #[error("cannot start the worker: {0}")]
+    Spawn(#[from] std::io::Error),
+}
+
+/// A live worker.
+#[derive(Debug)]
+pub struct Worker {
+    child: Child,
+    stream: UnixStream,
+    socket: PathBuf,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    max_frame: u32,
+    pub pid: u32,
+    pub steps: Vec<String>,
+    pub last_used: Instant,
+}
+
+const STDERR_LINES: usize = 40;
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Worker {
+    /// Starts a worker and waits for its `hello`.
+    pub async fn start(spec: &WorkerSpec) -> Result<Self, WorkerError> {
+        std::fs::create_dir_all(&spec.run_dir)?;
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = spec
+            .run_dir
+            .join(format!("w-{}-{n}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket)?;
+        let scratch = spec
+            .run_dir
+            .join(format!("scratch-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&scratch)?;
+        let mut child = Command::new(&spec.python)
+            .args(["-u", "-m", "feather.worker", "--socket"])
+            .arg(&socket)
+            .arg("--entry")
+            .arg(&spec.entry)
+            .current_dir(&spec.bundle)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "C.UTF-8")
+            .env("HOME", &scratch)
+            .env("FEATHER_WORKER", "1")
+            .env("FEATHER_SCRATCH", &scratch)
+            .env("FEATHER_MAX_FRAME", spec.max_frame.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()?;
+        let pid = child.id().unwrap_or(0);
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        forward(child.stdout.take(), spec.label.clone(), pid, None);
+        forward(
+            child.stderr.take(),
+            spec.label.clone(),
+            pid,
+            Some(stderr.clone()),
+        );
+        let accepted = tokio::select! {
+            r = tokio::time::timeout(spec.start_timeout, listener.accept()) => r,
+            status = child.wait() => {
+                let status = status.map(|s| s.to_string()).unwrap_or_default();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(WorkerError::Crashed { status, stderr: last_lines(&stderr) });
+            }
+        };
+        let (mut stream, _) =
+            accepted.map_err(|_| WorkerError::StartTimeout(spec.start_timeout))??;
+        let hello =
+            tokio::time::timeout(spec.start_timeout, Frame::read(&mut stream, spec.max_frame))
+                .await
+                .map_err(|_| WorkerError::StartTimeout(spec.start_timeout))?
+                .map_err(|e| WorkerError::Protocol(e.to_string()))?;
+        let steps = match hello.message {
+            Message::Hello {
+                protocol: PROTOCOL,
+                steps,
+                ..
+            } => steps,
+            Message::Hello { protocol, .. } => {
+                return Err(WorkerError::Protocol(format!(
+                    "the worker speaks protocol {protocol}, not {PROTOCOL}"
+                )));
+            }
+            Message::Fatal { error, traceback } => {
+                return Err(WorkerError::Fatal { error, traceback });
+            }
+            other => {
+                return Err(WorkerError::Protocol(format!(
+                    "expected hello, got {other:?}"
+                )));
+            }
+        };
+        tracing::debug!(worker = %spec.label, pid, "worker ready");
+        Ok(Self {
+            child,
+            stream,
+            socket,
+            stderr,
+            max_frame: spec.max_frame,
+            pid,
+            steps,
+            last_used: Instant::now(),
+        })
+    }
+
+    /// Sends a request and waits for its answer; past `timeout` the worker is killed.
+    pub async fn call(&mut self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
+        self.last_used = Instant::now();
+        let exchange = async {
+            request.write(&mut self.stream).await?;
+            Frame::read(&mut self.stream, self.max_frame).await
+        };
+        let result = tokio::time::timeout(timeout, exchange).await;
+        self.last_used = Instant::now();
+        match result {
+            Err(_) => {
+                self.kill().await;
+                Err(WorkerError::Timeout(timeout))
+            }
+            Ok(Ok(frame)) => Ok(frame),
+            Ok(Err(ProtocolError::Closed | ProtocolError::Io(_))) => Err(self.death().await),
+            Ok(Err(e)) => {
+                self.kill().await;
+                Err(WorkerError::Protocol(e.to_string()))
+            }
+        }
+    }
+
+    /// Why the worker went away: its exit status and last words.
+    async fn death(&mut self) -> WorkerError {
+        let status = match tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await {
+            Ok(Ok(s)) => describe(s),
+            _ => {
+                self.kill().await;
+                "stopped answering".into()
+            }
+        };
+        // Let the stderr reader catch the last lines.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        WorkerError::Crashed {
+            status,
+            stderr: last_lines(&self.stderr),
+        }
+    }
+
+    pub async fn kill(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // The whole process group: the model may have started children of its own.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = self.child.kill().await;
+    }
+
+    /// Asks the worker to exit, then makes sure it did.
+    pub async fn shutdown(mut self) {
+        let _ = Frame::new(Message::Shutdown).write(&mut self.stream).await;
+        if tokio::time::timeout(Duration::from_secs(2), self.child.wait())
+            .await
+            .is_err()
+        {
+            self.kill().await;
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+fn describe(s: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match s.signal() {
+        Some(11) => "killed by signal 11 (segmentation fault)".into(),
+        Some(9) => "killed by signal 9 (SIGKILL, possibly out of memory)".into(),
+        Some(sig) => format!("killed by signal {sig}"),
+        None => format!("exit code {}", s.code().unwrap_or(-1)),
+    }
+}
+
+fn last_lines(buf: &Mutex<VecDeque<String>>) -> String {
+    let lines = buf.lock().expect("not poisoned");
+    let v: Vec<&str> = lines.iter().map(String::as_str).collect();
+    v[v.len().saturating_sub(8)..].join("\n")
+}
+
+/// Forwards a worker's output to the log, keeping the last lines of stderr for error messages.
+fn forward<R>(pipe: Option<R>, label: String, pid: u32, keep: Option<Arc<Mutex<VecDeque<String>>>>)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    let Some(pipe) = pipe else { return };
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::info!(worker = %label, pid, "{line}");
+            if let Some(keep) = &keep {
+                let mut k = keep.lock().expect("not poisoned");
+                if k.len() == STDERR_LINES {
+                    k.pop_front();
+                }
+                k.push_back(line);
+            }
+        }
+    });
+}

@@ -1,0 +1,276 @@
+//! Files between clients, the store and workers: `data:` URLs and file ids in, parts to the
+//! worker; parts from the worker out, stored files with ids to the client.
+
+use base64::Engine;
+use bytes::Bytes;
+use feather_spec::components::type_matches;
+use feather_spec::{Component, FileRef, Props, file_ref::FileSource};
+use feather_store::{StoredFile, new_id, now};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Stores bytes as a file and returns its record.
+pub async fn store_file(
+    s: &AppState,
+    data: Bytes,
+    name: Option<String>,
+    media_type: Option<String>,
+) -> ApiResult<StoredFile> {
+    let size = data.len() as i64;
+    let digest = s.store.blobs.put_bytes(data).await?;
+    let media_type = media_type.unwrap_or_else(|| guess_type(name.as_deref()));
+    let f = StoredFile {
+        id: new_id("f_"),
+        digest,
+        name,
+        media_type,
+        size,
+    };
+    s.store.registry.insert_file(&f, &now()).await?;
+    Ok(f)
+}
+
+fn guess_type(name: Option<&str>) -> String {
+    let ext = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("csv") => "text/csv",
+        Some("txt") => "text/plain",
+        Some("json") => "application/json",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
+/// A client's reference to a stored file, as runs show it.
+pub fn file_json(f: &StoredFile) -> Value {
+    let mut o = json!({"id": f.id, "type": f.media_type, "size": f.size});
+    if let Some(n) = &f.name {
+        o["name"] = json!(n);
+    }
+    o
+}
+
+fn decode_data_url(url: &str) -> Option<(Option<String>, Bytes)> {
+    let (head, data) = url.strip_prefix("data:")?.split_once(',')?;
+    let mut meta = head.split(';');
+    let mime = meta.next().filter(|m| !m.is_empty()).map(str::to_owned);
+    let bytes = if head.ends_with(";base64") {
+        base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()?
+    } else {
+        data.as_bytes().to_vec()
+    };
+    Some((mime, Bytes::from(bytes)))
+}
+
+/// The inputs of a step, ready for the worker and for the record.
+pub struct WireInputs {
+    /// What the worker receives: files as `{"part": N, ...}`.
+    pub wire: Value,
+    /// What the run records: files as stored ids.
+    pub stored: Value,
+    pub parts: Vec<Bytes>,
+}
+
+/// A file of the inputs, checked but not yet stored.
+struct Incoming {
+    component: String,
+    many: bool,
+    existing: Option<StoredFile>,
+    name: Option<String>,
+    mime: String,
+    bytes: Bytes,
+}
+
+/// Resolves every file of validated inputs: `data:` URLs are decoded, ids are loaded, and each
+/// file's real size and type are checked against its component. Only when every file passed
+/// are new ones stored, so a refused request leaves nothing behind.
+pub async fn resolve_inputs(
+    s: &AppState,
+    components: &[Component],
+    inputs: &Map<String, Value>,
+) -> ApiResult<WireInputs> {
+    let mut out = WireInputs {
+        wire: json!({}),
+        stored: json!({}),
+        parts: Vec::new(),
+    };
+    let mut incoming = Vec::new();
+    for c in components.iter().filter(|c| c.is_input()) {
+        let v = inputs.get(&c.id).cloned().unwrap_or(Value::Null);
+        let (types, max_size, many) = match &c.props {
+            Props::FileUpload(p) => (&p.types, p.max_size, true),
+            Props::ImageUpload(p) => (&p.types, p.max_size, false),
+            _ => {
+                out.wire[&c.id] = v.clone();
+                out.stored[&c.id] = v;
+                continue;
+            }
+        };
+        out.wire[&c.id] = if many { json!([]) } else { Value::Null };
+        out.stored[&c.id] = out.wire[&c.id].clone();
+        let refs: Vec<Value> = match v {
+            Value::Array(a) if many => a,
+            Value::Null => Vec::new(),
+            one => vec![one],
+        };
+        for (i, r) in refs.iter().enumerate() {
+            let path = if many {
+                format!("/inputs/{}/{i}", c.id)
+            } else {
+                format!("/inputs/{}", c.id)
+            };
+            let bad = |reason: String| {
+                ApiError::invalid_inputs(vec![feather_spec::Problem::new(path.clone(), reason)])
+            };
+            let f = FileRef::parse(r).map_err(|_| bad("is not a file reference".into()))?;
+            let file = match &f.source {
+                FileSource::Data(url) => {
+                    let (mime, bytes) = decode_data_url(url)
+                        .ok_or_else(|| bad("is not a readable data: URL".into()))?;
+                    let mime = f
+                        .mime
+                        .clone()
+                        .or(mime)
+                        .unwrap_or_else(|| guess_type(f.name.as_deref()));
+                    Incoming {
+                        component: c.id.clone(),
+                        many,
+                        existing: None,
+                        name: f.name.clone(),
+                        mime,
+                        bytes,
+                    }
+                }
+                FileSource::Id(id) => {
+                    let stored = s
+                        .store
+                        .registry
+                        .file(id)
+                        .await
+                        .map_err(|_| bad(format!("no file has the id {id:?}")))?;
+                    let bytes = s.store.blobs.get_bytes(&stored.digest).await?;
+                    let (name, mime) = (stored.name.clone(), stored.media_type.clone());
+                    Incoming {
+                        component: c.id.clone(),
+                        many,
+                        existing: Some(stored),
+                        name,
+                        mime,
+                        bytes,
+                    }
+                }
+                FileSource::Path(_) => {
+                    return Err(bad(
+                        "send a file as a data: URL or the id of an uploaded file".into(),
+                    ));
+                }
+            };
+            if file.bytes.len() as u64 > max_size {
+                return Err(bad(format!(
+                    "is {} bytes, over the limit of {max_size}",
+                    file.bytes.len()
+                )));
+            }
+            let known = FileRef {
+                source: FileSource::Id(String::new()),
+                name: file.name.clone(),
+                mime: Some(file.mime.clone()),
+                size: None,
+            };
+            if !type_matches(types, &known) {
+                return Err(bad(format!(
+                    "is of type {}, not one of {}",
+                    file.mime,
+                    types.join(", ")
+                )));
+            }
+            incoming.push(file);
+        }
+    }
+    for f in incoming {
+        let stored = match f.existing {
+            Some(stored) => stored,
+            None => store_file(s, f.bytes.clone(), f.name.clone(), Some(f.mime.clone())).await?,
+        };
+        let mut w = json!({"part": out.parts.len(), "type": stored.media_type});
+        if let Some(n) = &stored.name {
+            w["name"] = json!(n);
+        }
+        out.parts.push(f.bytes);
+        for (target, value) in [(&mut out.wire, w), (&mut out.stored, file_json(&stored))] {
+            if f.many {
+                target[&f.component]
+                    .as_array_mut()
+                    .expect("set to an array above")
+                    .push(value);
+            } else {
+                target[&f.component] = value;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference.
+pub async fn store_output_files(s: &AppState, v: &mut Value, parts: &[Bytes]) -> ApiResult<()> {
+    let mut pending = Vec::new();
+    collect_parts(v, &mut Vec::new(), &mut pending);
+    for (path, n, name, mime) in pending {
+        let data = parts.get(n).cloned().ok_or_else(|| {
+            ApiError::step_failed("the step's output names a part that was not sent", None)
+        })?;
+        let f = store_file(s, data, name, mime).await?;
+        if let Some(slot) = pointer_mut(v, &path) {
+            *slot = file_json(&f);
+        }
+    }
+    Ok(())
+}
+
+fn collect_parts(
+    v: &Value,
+    at: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, usize, Option<String>, Option<String>)>,
+) {
+    match v {
+        Value::Object(o) if o.get("part").and_then(Value::as_u64).is_some() => {
+            let n = o["part"].as_u64().unwrap_or(0) as usize;
+            let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+            out.push((at.clone(), n, s("name"), s("type")));
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                at.push(k.clone());
+                collect_parts(x, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(i.to_string());
+                collect_parts(x, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pointer_mut<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |cur, k| match cur {
+        Value::Object(o) => o.get_mut(k),
+        Value::Array(a) => a.get_mut(k.parse::<usize>().ok()?),
+        _ => None,
+    })
+}

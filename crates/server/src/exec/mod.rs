@@ -1,0 +1,487 @@
+//! Running steps: the service behind the runs and predict routes, shared by every caller.
+//!
+//! A step's inputs are validated against the components they answer before any worker sees
+//! them; files are resolved to bytes; the version's pool runs the step; output files and the
+//! pickled state go to the blob store, and only the outputs go back to the client.
+
+pub mod files;
+pub mod views;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use feather_runner::Runner;
+use feather_runner::env::EnvStatus;
+use feather_runner::pool::WorkerPool;
+use feather_runner::protocol::{Frame, Message};
+use feather_runner::worker::WorkerError;
+use feather_spec::{Component, Manifest, Problem};
+use feather_store::{RunRecord, StepRecord, StoreError, VersionDetail, new_id, now};
+use serde_json::{Map, Value, json};
+
+use crate::auth::User;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use views::{NextStep, Prediction, RunView, StepView};
+
+static REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// A version ready to run.
+struct Target {
+    detail: VersionDetail,
+    manifest: Manifest,
+}
+
+impl Target {
+    fn key(&self) -> String {
+        format!(
+            "{}/{}@{}",
+            self.detail.owner, self.detail.name, self.detail.version.version
+        )
+    }
+}
+
+/// Splits `name@ref` (ref: a version number or an alias; `latest` when absent).
+pub fn split_ref(name: &str) -> (&str, &str) {
+    name.split_once('@').unwrap_or((name, "latest"))
+}
+
+async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiResult<Target> {
+    let detail = s.store.registry.version(owner, name, reference).await?;
+    let manifest = Manifest::parse(&detail.manifest).map_err(StoreError::InvalidManifest)?;
+    Ok(Target { detail, manifest })
+}
+
+/// Starts preparing a version (unpacked bundle, environment, one warm worker) in the
+/// background, as publishing does.
+pub fn prepare_in_background(s: &AppState, owner: String, name: String, version: i64) {
+    let s = s.clone();
+    tokio::spawn(async move {
+        let result = async {
+            let t = target(&s, &owner, &name, &version.to_string()).await?;
+            let pool = build_pool(&s, &t).await?;
+            pool.warm().await.map_err(|e| worker_error(e, &t, None))
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(model = %format!("{owner}/{name}@{version}"), error = %e.message, "preparing the version failed");
+        }
+    });
+}
+
+/// The version's pool once its environment is ready; a clear 409 until then, and the build
+/// is started if nothing started it yet (after a restart, say). A request never waits for a
+/// build.
+async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+    match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
+        EnvStatus::Ready => build_pool(s, t).await,
+        EnvStatus::Pending => {
+            prepare_in_background(
+                s,
+                t.detail.owner.clone(),
+                t.detail.name.clone(),
+                t.detail.version.version,
+            );
+            Err(ApiError::env_not_ready(
+                "its environment is being built; try again shortly",
+                None,
+            ))
+        }
+        EnvStatus::Building => Err(ApiError::env_not_ready(
+            "its environment is being built; try again shortly",
+            None,
+        )),
+        EnvStatus::Failed { reason } => Err(ApiError::env_not_ready(
+            "its environment failed to build",
+            Some(reason),
+        )),
+    }
+}
+
+/// Unpacks the bundle if needed, builds the environment if needed, and gives the pool.
+async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+    let digest = &t.detail.version.digest;
+    let dir = s.runner.bundle_dir(digest);
+    if !dir.is_dir() {
+        let archive = s.store.download(digest).await?;
+        let runner = s.runner.clone();
+        let digest = digest.clone();
+        tokio::task::spawn_blocking(move || runner.unpack(&digest, archive.path()))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(format!("unpacking the bundle: {e}")))?;
+    }
+    s.runner
+        .pool(&t.key(), &t.manifest, &dir)
+        .await
+        .map_err(|e| match e {
+            feather_runner::RunnerError::Env(env) => {
+                ApiError::env_not_ready("its environment failed to build", Some(env.to_string()))
+            }
+            other => ApiError::internal(other.to_string()),
+        })
+}
+
+/// The environment of a version: its status and build log.
+pub async fn environment(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    reference: &str,
+) -> ApiResult<views::Environment> {
+    let t = target(s, owner, name, reference).await?;
+    let spec = Runner::env_spec(&t.manifest);
+    Ok(views::Environment {
+        key: spec.key(),
+        state: s.runner.envs.status(&spec),
+        log: s.runner.envs.log(&spec),
+    })
+}
+
+fn worker_error(e: WorkerError, t: &Target, user: Option<&User>) -> ApiError {
+    let owner = user.is_some_and(|u| u.0 == t.detail.owner);
+    match e {
+        WorkerError::Timeout(_) | WorkerError::StartTimeout(_) => {
+            ApiError::step_timeout(e.to_string())
+        }
+        WorkerError::Fatal { error, traceback } => ApiError::step_failed(
+            format!("the model failed to load: {error}"),
+            owner.then_some(traceback),
+        ),
+        WorkerError::Crashed { .. } | WorkerError::Protocol(_) => {
+            ApiError::worker_crashed(e.to_string())
+        }
+        WorkerError::Spawn(_) => ApiError::internal(e.to_string()),
+    }
+}
+
+/// Checks answers against the components they answer: every problem, with `/inputs/<id>` paths.
+fn check_inputs(components: &[Component], inputs: &Value) -> ApiResult<Map<String, Value>> {
+    let Value::Object(map) = inputs else {
+        return Err(ApiError::invalid_inputs(vec![Problem::new(
+            "/inputs",
+            "expected an object of component id to value",
+        )]));
+    };
+    let mut problems = Vec::new();
+    for key in map.keys() {
+        if !components.iter().any(|c| c.is_input() && &c.id == key) {
+            problems.push(Problem::new(
+                format!("/inputs/{key}"),
+                "is not an input of this step",
+            ));
+        }
+    }
+    for c in components.iter().filter(|c| c.is_input()) {
+        for p in c.check_value(map.get(&c.id)) {
+            problems.push(Problem::new(
+                format!("/inputs/{}{}", c.id, p.path),
+                p.reason,
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(map.clone())
+    } else {
+        Err(ApiError::invalid_inputs(problems))
+    }
+}
+
+/// What one executed step gives.
+struct Executed {
+    inputs: Value,
+    outputs: Vec<Value>,
+    state: Option<String>,
+}
+
+async fn execute(
+    s: &AppState,
+    t: &Target,
+    index: usize,
+    components: &[Component],
+    inputs: &Value,
+    state: Option<&str>,
+    user: Option<&User>,
+) -> ApiResult<Executed> {
+    let inputs = check_inputs(components, inputs)?;
+    let pool = ready_pool(s, t).await?;
+    let mut resolved = files::resolve_inputs(s, components, &inputs).await?;
+    let state = match state {
+        Some(d) => {
+            resolved.parts.push(s.store.blobs.get_bytes(d).await?);
+            json!({"part": resolved.parts.len() - 1})
+        }
+        None => Value::Null,
+    };
+    let step = &t.manifest.steps[index];
+    let request = Frame {
+        message: Message::Run {
+            id: REQUEST.fetch_add(1, Ordering::Relaxed),
+            step: step.name.clone(),
+            index,
+            inputs: resolved.wire,
+            components: serde_json::to_value(components).expect("components serialise"),
+            state,
+        },
+        parts: resolved.parts,
+    };
+    let reply = pool
+        .call(&request, s.runner.config.step_timeout)
+        .await
+        .map_err(|e| worker_error(e, t, user))?;
+    match reply.message {
+        Message::Result {
+            mut outputs, state, ..
+        } => {
+            files::store_output_files(s, &mut outputs, &reply.parts).await?;
+            let outputs = outputs.as_array().cloned().unwrap_or_default();
+            for (i, o) in outputs.iter().enumerate() {
+                Component::parse(o).map_err(|e| {
+                    ApiError::step_failed(
+                        format!(
+                            "step {:?} returned an invalid component #{i}: {}",
+                            step.name, e.0[0]
+                        ),
+                        None,
+                    )
+                })?;
+            }
+            let state = match state.get("part").and_then(Value::as_u64) {
+                Some(n) => {
+                    let bytes = reply.parts.get(n as usize).cloned().unwrap_or_default();
+                    Some(s.store.blobs.put_bytes(bytes).await?)
+                }
+                None => None,
+            };
+            Ok(Executed {
+                inputs: resolved.stored,
+                outputs,
+                state,
+            })
+        }
+        Message::Error {
+            error, traceback, ..
+        } => {
+            let owner = user.is_some_and(|u| u.0 == t.detail.owner);
+            Err(ApiError::step_failed(
+                format!("step {:?} raised {error}", step.name),
+                owner.then_some(traceback),
+            ))
+        }
+        other => Err(ApiError::worker_crashed(format!(
+            "the worker answered {other:?}"
+        ))),
+    }
+}
+
+fn next_step(t: &Target, index: usize, outputs: &[Value]) -> Option<Value> {
+    (index + 1 < t.manifest.steps.len()).then(|| {
+        Value::Array(
+            outputs
+                .iter()
+                .filter(|o| Component::parse(o).is_ok_and(|c| c.is_input()))
+                .cloned()
+                .collect(),
+        )
+    })
+}
+
+fn view(t: &Target, run: &RunRecord) -> RunView {
+    let steps = run
+        .steps
+        .iter()
+        .map(|r| {
+            let step = t.manifest.steps.get(r.index as usize);
+            StepView {
+                index: r.index,
+                name: r.step.clone(),
+                title: step.map(|s| s.title.clone()).unwrap_or_default(),
+                inputs: r.inputs.clone(),
+                outputs: r
+                    .outputs
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                error: r.error.clone(),
+                created_at: r.created_at.clone(),
+            }
+        })
+        .collect();
+    let next = (run.status == "awaiting_input").then(|| {
+        let step = &t.manifest.steps[run.next_step as usize];
+        NextStep {
+            index: run.next_step,
+            name: step.name.clone(),
+            title: step.title.clone(),
+            description: step.description.clone(),
+            components: run
+                .awaiting
+                .as_ref()
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        }
+    });
+    RunView {
+        id: run.id.clone(),
+        model: format!("{}/{}", run.owner, run.name),
+        version: run.version,
+        status: run.status.clone(),
+        steps,
+        next,
+        created_at: run.created_at.clone(),
+        updated_at: run.updated_at.clone(),
+    }
+}
+
+/// Runs step 1 of a new run.
+pub async fn start_run(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    inputs: &Value,
+    user: Option<&User>,
+) -> ApiResult<RunView> {
+    let (name, reference) = split_ref(name);
+    let t = target(s, owner, name, reference).await?;
+    let now = now();
+    let mut run = RunRecord {
+        id: new_id("r_"),
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+        version: t.detail.version.version,
+        status: String::new(),
+        next_step: 0,
+        awaiting: None,
+        created_by: user.map(|u| u.0.clone()),
+        created_at: now.clone(),
+        updated_at: now,
+        steps: Vec::new(),
+    };
+    advance(
+        s,
+        &t,
+        &mut run,
+        &t.manifest.init.clone(),
+        inputs,
+        None,
+        user,
+    )
+    .await
+}
+
+/// Answers the step a run waits for, and runs it.
+pub async fn answer_run(
+    s: &AppState,
+    id: &str,
+    inputs: &Value,
+    user: Option<&User>,
+) -> ApiResult<RunView> {
+    let mut run = s.store.registry.run(id).await?;
+    let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
+    if run.status != "awaiting_input" {
+        return Err(ApiError::conflict(format!(
+            "run {id} is {} and takes no more answers",
+            run.status
+        )));
+    }
+    let components: Vec<Component> = run
+        .awaiting
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|c| Component::parse(c).ok()).collect())
+        .unwrap_or_default();
+    let state = run.steps.last().and_then(|s| s.state_digest.clone());
+    advance(s, &t, &mut run, &components, inputs, state.as_deref(), user).await
+}
+
+async fn advance(
+    s: &AppState,
+    t: &Target,
+    run: &mut RunRecord,
+    components: &[Component],
+    inputs: &Value,
+    state: Option<&str>,
+    user: Option<&User>,
+) -> ApiResult<RunView> {
+    let index = run.next_step as usize;
+    // Bad answers change nothing: the person can correct them and send them again.
+    let executed = match execute(s, t, index, components, inputs, state, user).await {
+        Err(e) if e.status.is_client_error() => return Err(e),
+        other => other,
+    };
+    let now = now();
+    run.updated_at = now.clone();
+    let record = match &executed {
+        Ok(e) => {
+            run.awaiting = next_step(t, index, &e.outputs);
+            run.status = if run.awaiting.is_some() {
+                "awaiting_input"
+            } else {
+                "completed"
+            }
+            .into();
+            run.next_step = index as i64 + run.awaiting.is_some() as i64;
+            StepRecord {
+                index: index as i64,
+                step: t.manifest.steps[index].name.clone(),
+                inputs: e.inputs.clone(),
+                outputs: Some(Value::Array(e.outputs.clone())),
+                error: None,
+                state_digest: e.state.clone(),
+                created_at: now,
+            }
+        }
+        Err(e) => {
+            run.status = "failed".into();
+            run.awaiting = None;
+            StepRecord {
+                index: index as i64,
+                step: t.manifest.steps[index].name.clone(),
+                // The answers are not kept for a failed step: they may be large data: URLs.
+                inputs: Value::Null,
+                outputs: None,
+                error: Some(json!({"code": e.code, "message": e.message})),
+                state_digest: None,
+                created_at: now,
+            }
+        }
+    };
+    s.store.registry.save_step(run, &record).await?;
+    match executed {
+        Ok(_) => Ok(view(t, &s.store.registry.run(&run.id).await?)),
+        Err(e) => Err(e.with_run(&run.id)),
+    }
+}
+
+/// A run as it stands.
+pub async fn get_run(s: &AppState, id: &str) -> ApiResult<RunView> {
+    let run = s.store.registry.run(id).await?;
+    let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
+    Ok(view(&t, &run))
+}
+
+/// One call to a one-step model: inputs in, outputs out, nothing kept but output files.
+pub async fn predict(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    inputs: &Value,
+    user: Option<&User>,
+) -> ApiResult<Prediction> {
+    let (name, reference) = split_ref(name);
+    let t = target(s, owner, name, reference).await?;
+    if t.manifest.steps.len() != 1 {
+        return Err(ApiError::conflict(format!(
+            "{owner}/{name} has {} steps; start a run with POST /api/v1/models/{owner}/{name}/runs",
+            t.manifest.steps.len()
+        )));
+    }
+    let executed = execute(s, &t, 0, &t.manifest.init, inputs, None, user).await?;
+    Ok(Prediction {
+        model: format!("{owner}/{name}"),
+        version: t.detail.version.version,
+        outputs: executed.outputs,
+    })
+}

@@ -1,0 +1,447 @@
+//! Runs with real Python workers: environments built with uv, the SDK from the binary.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::context::{Server, Tar, assert_error};
+
+const APP: &str = r#"
+import os
+import signal
+import time
+
+import feather as ftr
+
+
+@ftr.step(title="Guess")
+def guess(numbers, mode):
+    if mode == "raise":
+        raise ValueError("no numbers today")
+    if mode == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if mode == "sleep":
+        time.sleep(60)
+    values = [int(x) for x in numbers.split(",")]
+    pick = ftr.List.SelectOne(id="pick", title="Pick one", items=[str(v) for v in values])
+    return [ftr.Markdown.View(id="intro", text="Pick a number"), pick, {"values": values, "secret": "s3cret"}]
+
+
+@ftr.step(title="Sum")
+def total(pick, state):
+    return ftr.Text.View(id="result", text=f"{pick} of {sum(state['values'])}")
+
+
+ftr.build(
+    "steps",
+    init=[ftr.Text.In(id="numbers"), ftr.List.SelectOne(id="mode", items=["ok", "raise", "crash", "sleep"])],
+    steps=[guess, total],
+)
+"#;
+
+const FILES_APP: &str = r#"
+import feather as ftr
+
+
+@ftr.step
+def count(files):
+    lines = [f"{f.name},{f.type},{len(f.read())}" for f in files]
+    return ftr.File.Download(id="report", files=[ftr.file_ref(data="\n".join(lines).encode(), name="report.csv")])
+
+
+ftr.build("files", init=[ftr.File.Upload(id="files", types=[".csv", "text/plain"], max_files=2, max_size=100)], steps=[count])
+"#;
+
+fn manifest(name: &str, init: Value, steps: &[&str]) -> Value {
+    json!({
+        "schema": "feather.manifest/v1", "name": name,
+        "runtime": {"kind": "python", "python": "3.11", "entry": "app.py", "requirements": []},
+        "init": init,
+        "steps": steps.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
+        "provenance": {"sdk": "0.1.0", "python": "3.11.7", "platform": "linux-x86_64", "packages": {}}
+    })
+}
+
+fn steps_manifest() -> Value {
+    manifest(
+        "steps",
+        json!([{"id": "numbers", "type": "Text.In"}, {"id": "mode", "type": "List.SelectOne", "items": ["ok", "raise", "crash", "sleep"]}]),
+        &["guess", "total"],
+    )
+}
+
+impl Server {
+    /// Publishes an app and waits until its environment is ready.
+    pub async fn publish_app(&self, manifest: &Value, app: &str) {
+        let (status, body) = self
+            .publish(manifest, Tar::new().file("app.py", app.as_bytes()).gz())
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let name = manifest["name"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (_, env) = self
+                .get(&format!(
+                    "/models/alice/{name}/versions/{}/environment",
+                    body["version"]
+                ))
+                .await;
+            match env["status"].as_str() {
+                Some("ready") => break,
+                Some("failed") => panic!("the environment failed: {env}"),
+                _ => assert!(
+                    Instant::now() < deadline,
+                    "the environment is not ready: {env}"
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut r = self.http.post(self.api(path)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        crate::context::read(r.send().await.unwrap()).await
+    }
+}
+
+#[tokio::test]
+async fn a_two_step_run_keeps_its_state_on_the_server() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let (status, run) = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "1,2,3", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["status"], "awaiting_input");
+    assert_eq!(run["steps"][0]["outputs"][0]["type"], "Markdown.View");
+    assert_eq!(run["next"]["name"], "total");
+    assert_eq!(run["next"]["components"][0]["id"], "pick");
+    assert!(
+        !run.to_string().contains("s3cret"),
+        "state must never reach a client: {run}"
+    );
+    let id = run["id"].as_str().unwrap();
+
+    let bad = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"pick": "9"}}),
+            None,
+        )
+        .await;
+    let e = assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    assert_eq!(e["details"]["problems"][0]["path"], "/inputs/pick");
+    assert_eq!(
+        s.get(&format!("/runs/{id}")).await.1["status"],
+        "awaiting_input",
+        "a refused answer changes nothing"
+    );
+
+    let (status, done) = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"pick": "2"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["steps"][1]["outputs"][0]["text"], "2 of 6");
+    assert!(done["next"].is_null());
+    let again = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"pick": "2"}}),
+            None,
+        )
+        .await;
+    assert_error(&again, StatusCode::CONFLICT, "conflict");
+    let (_, history) = s.get(&format!("/runs/{id}")).await;
+    assert_eq!(history["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        history["steps"][0]["inputs"],
+        json!({"numbers": "1,2,3", "mode": "ok"})
+    );
+    assert!(!history.to_string().contains("s3cret"));
+}
+
+#[tokio::test]
+async fn bad_inputs_are_refused_before_any_worker_and_nothing_is_kept() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let cases = [
+        (
+            json!({"inputs": {"numbers": 5, "mode": "ok"}}),
+            "/inputs/numbers",
+        ),
+        (json!({"inputs": {"mode": "ok"}}), "/inputs/numbers"),
+        (
+            json!({"inputs": {"numbers": "1", "mode": "fly"}}),
+            "/inputs/mode",
+        ),
+        (
+            json!({"inputs": {"numbers": "1", "mode": "ok", "extra": 1}}),
+            "/inputs/extra",
+        ),
+    ];
+    for (body, path) in cases {
+        let e = assert_error(
+            &s.post("/models/alice/steps/runs", body.clone(), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_inputs",
+        );
+        assert_eq!(e["details"]["problems"][0]["path"], path, "{body}");
+    }
+    assert_error(
+        &s.post("/models/alice/steps/runs", json!([1]), None).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &s.get("/runs/r_nothing").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &s.post("/runs/r_nothing/steps", json!({"inputs": {}}), None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &s.post("/models/alice/none/runs", json!({"inputs": {}}), None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let multi = s
+        .post(
+            "/models/alice/steps/predict",
+            json!({"inputs": {"numbers": "1", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    assert_error(&multi, StatusCode::CONFLICT, "conflict");
+    let runs = crate::context::files_below(&s.data.path().join("blobs")).len();
+    assert_eq!(runs, 1, "only the bundle is stored");
+}
+
+#[tokio::test]
+async fn a_raising_step_fails_its_request_only_with_the_traceback_for_the_owner() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let body = json!({"inputs": {"numbers": "1", "mode": "raise"}});
+    let anon = s.post("/models/alice/steps/runs", body.clone(), None).await;
+    let e = assert_error(&anon, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("ValueError: no numbers today"),
+        "{e}"
+    );
+    assert!(
+        e["details"]["traceback"].is_null(),
+        "no traceback for strangers: {e}"
+    );
+    let run = e["details"]["run"].as_str().unwrap().to_owned();
+    assert_eq!(s.get(&format!("/runs/{run}")).await.1["status"], "failed");
+    let owner = s
+        .post("/models/alice/steps/runs", body, Some(&s.token))
+        .await;
+    let e = assert_error(&owner, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    assert!(
+        e["details"]["traceback"]
+            .as_str()
+            .unwrap()
+            .contains("Traceback"),
+        "{e}"
+    );
+    let ok = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "4", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok.0,
+        StatusCode::CREATED,
+        "the worker keeps serving: {}",
+        ok.1
+    );
+}
+
+#[tokio::test]
+async fn a_crash_or_a_timeout_fails_only_its_own_request() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let crash = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "1", "mode": "crash"}}),
+            None,
+        )
+        .await;
+    let e = assert_error(&crash, StatusCode::BAD_GATEWAY, "worker_crashed");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("segmentation fault"),
+        "{e}"
+    );
+    let started = Instant::now();
+    let slow = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "1", "mode": "sleep"}}),
+            None,
+        )
+        .await;
+    let e = assert_error(&slow, StatusCode::GATEWAY_TIMEOUT, "step_timeout");
+    assert!(e["message"].as_str().unwrap().contains("limit"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let ok = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "4", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ok.0,
+        StatusCode::CREATED,
+        "a fresh worker answers: {}",
+        ok.1
+    );
+}
+
+#[tokio::test]
+async fn files_go_in_as_data_urls_and_come_out_as_stored_files() {
+    let s = Server::start().await;
+    let m = manifest(
+        "files",
+        json!([{"id": "files", "type": "File.Upload", "types": [".csv", "text/plain"], "max_files": 2, "max_size": 100}]),
+        &["count"],
+    );
+    s.publish_app(&m, FILES_APP).await;
+    let csv = json!({"data": "data:text/csv;base64,YSxiCjEsMgo=", "name": "a.csv"});
+    let (status, out) = s
+        .post(
+            "/models/alice/files/predict",
+            json!({"inputs": {"files": [csv]}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let file = &out["outputs"][0]["files"][0];
+    assert_eq!(file["name"], "report.csv");
+    let res = s
+        .http
+        .get(s.api(&format!("/files/{}", file["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv");
+    assert_eq!(res.text().await.unwrap(), "a.csv,text/csv,8");
+
+    let blobs = crate::context::files_below(&s.data.path().join("blobs")).len();
+    let too_big =
+        json!({"data": format!("data:text/csv;base64,{}", "QUFB".repeat(40)), "name": "big.csv"});
+    let wrong = json!({"data": "data:image/png;base64,iVBORw0KGgo=", "name": "x.png"});
+    for (bad, path) in [(too_big, "/inputs/files/0"), (wrong, "/inputs/files/1")] {
+        let body = json!({"inputs": {"files": [json!({"data": "data:text/plain;base64,eA==", "name": "ok.txt"}), bad]}});
+        let body = if path.ends_with('0') {
+            json!({"inputs": {"files": [body["inputs"]["files"][1].clone()]}})
+        } else {
+            body
+        };
+        let e = assert_error(
+            &s.post("/models/alice/files/predict", body, None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_inputs",
+        );
+        assert_eq!(e["details"]["problems"][0]["path"], path, "{e}");
+    }
+    assert_eq!(
+        crate::context::files_below(&s.data.path().join("blobs")).len(),
+        blobs,
+        "a refused request stores no file"
+    );
+}
+
+/// Kills every worker process started for this server's data folder.
+fn kill_workers(data: &std::path::Path) -> usize {
+    let needle = data.to_string_lossy().into_owned();
+    let mut n = 0;
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.contains("feather.worker") && cmd.contains(&needle) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let (_, run) = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "5,6", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    assert!(
+        kill_workers(s.data.path()) >= 1,
+        "no worker was found to kill"
+    );
+    let (status, done) = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"pick": "6"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["steps"][1]["outputs"][0]["text"], "6 of 11");
+
+    let (_, run) = s
+        .post(
+            "/models/alice/steps/runs",
+            json!({"inputs": {"numbers": "7,8", "mode": "ok"}}),
+            None,
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    let s = s.restart().await;
+    let (status, done) = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"pick": "8"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["steps"][1]["outputs"][0]["text"], "8 of 15");
+}

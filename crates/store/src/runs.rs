@@ -1,0 +1,169 @@
+//! Runs and files: the records of each use of a model, kept server-side.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::error::{Result, StoreError};
+use crate::registry::Registry;
+
+/// A stored file: an upload or a step's output.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoredFile {
+    pub id: String,
+    #[serde(skip)]
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub media_type: String,
+    pub size: i64,
+}
+
+/// One step of a run as stored.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub index: i64,
+    pub step: String,
+    pub inputs: Value,
+    pub outputs: Option<Value>,
+    pub error: Option<Value>,
+    pub state_digest: Option<String>,
+    pub created_at: String,
+}
+
+/// A run as stored.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: String,
+    pub owner: String,
+    pub name: String,
+    pub version: i64,
+    pub status: String,
+    pub next_step: i64,
+    pub awaiting: Option<Value>,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub steps: Vec<StepRecord>,
+}
+
+/// A random id for a run or a file.
+pub fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::rng().fill_bytes(&mut b);
+    format!("{prefix}{}", hex::encode(b))
+}
+
+fn json(s: Option<String>) -> Option<Value> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+impl Registry {
+    pub async fn insert_file(&self, f: &StoredFile, now: &str) -> Result<()> {
+        sqlx::query("INSERT INTO files (id, digest, name, media_type, size, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&f.id)
+            .bind(&f.digest)
+            .bind(&f.name)
+            .bind(&f.media_type)
+            .bind(f.size)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn file(&self, id: &str) -> Result<StoredFile> {
+        let row = sqlx::query("SELECT * FROM files WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("file {id}")))?;
+        Ok(StoredFile {
+            id: row.try_get("id")?,
+            digest: row.try_get("digest")?,
+            name: row.try_get("name")?,
+            media_type: row.try_get("media_type")?,
+            size: row.try_get("size")?,
+        })
+    }
+
+    /// Creates a run with its first step, or records a later step, in one transaction.
+    pub async fn save_step(&self, run: &RunRecord, step: &StepRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO runs (id, owner, name, version, status, next_step, awaiting, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, next_step = excluded.next_step,
+                awaiting = excluded.awaiting, updated_at = excluded.updated_at",
+        )
+        .bind(&run.id)
+        .bind(&run.owner)
+        .bind(&run.name)
+        .bind(run.version)
+        .bind(&run.status)
+        .bind(run.next_step)
+        .bind(run.awaiting.as_ref().map(Value::to_string))
+        .bind(&run.created_by)
+        .bind(&run.created_at)
+        .bind(&run.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO run_steps (run_id, idx, step, inputs, outputs, error, state_digest, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&run.id)
+        .bind(step.index)
+        .bind(&step.step)
+        .bind(step.inputs.to_string())
+        .bind(step.outputs.as_ref().map(Value::to_string))
+        .bind(step.error.as_ref().map(Value::to_string))
+        .bind(&step.state_digest)
+        .bind(&step.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn run(&self, id: &str) -> Result<RunRecord> {
+        let row = sqlx::query("SELECT * FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("run {id}")))?;
+        let steps = sqlx::query("SELECT * FROM run_steps WHERE run_id = $1 ORDER BY idx")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StepRecord {
+                    index: r.try_get("idx")?,
+                    step: r.try_get("step")?,
+                    inputs: json(r.try_get("inputs")?).unwrap_or(Value::Null),
+                    outputs: json(r.try_get("outputs")?),
+                    error: json(r.try_get("error")?),
+                    state_digest: r.try_get("state_digest")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RunRecord {
+            id: row.try_get("id")?,
+            owner: row.try_get("owner")?,
+            name: row.try_get("name")?,
+            version: row.try_get("version")?,
+            status: row.try_get("status")?,
+            next_step: row.try_get("next_step")?,
+            awaiting: json(row.try_get("awaiting")?),
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            steps,
+        })
+    }
+}
