@@ -7,7 +7,7 @@
 
 Modules: `components` (the catalogue), `manifest` (validation, canonical form), `step`,
 `bundle` (files and the archive), `provenance`, `build`, `publish`, `registry` (models a worker
-imports).
+imports), `files` (files at run time), `worker` (runs a model's steps for the server).
 """
 
 from ._version import __version__
@@ -30,6 +30,7 @@ from .components import (
     file_ref,
 )
 from .errors import BundleError, FeatherError, ManifestError, Problem, PublishError
+from .files import LocalFile, UploadedFile
 from .manifest import SCHEMA, canonical_manifest, validate_manifest
 from .publish import publish, upload
 from .registry import Registration, registered
@@ -51,6 +52,7 @@ __all__ = [
     "Json",
     "Label",
     "List",
+    "LocalFile",
     "ManifestError",
     "Markdown",
     "Number",
@@ -61,6 +63,7 @@ __all__ = [
     "StepInfo",
     "Table",
     "Text",
+    "UploadedFile",
     "__version__",
     "build",
     "bundle",

@@ -16,6 +16,7 @@ from ._caller import calling_script
 from .bundle import Bundle, write_archive
 from .components.base import Component
 from .errors import BundleError, ManifestError, Problem
+from .files import local_files
 from .manifest import SCHEMA, canonical_manifest
 from .provenance import capture
 from .step import step_info
@@ -58,6 +59,7 @@ def build(
     PosixPath('/home/me/digits/.feather/build')
     """
     components = assign_ids(init)
+    _refuse_local_files(components)
     functions = [steps] if callable(steps) else list(steps)
     infos = [step_info(f) for f in functions]
     if os.environ.get("FEATHER_WORKER"):
@@ -123,6 +125,15 @@ def assign_ids(init: Sequence[Component]) -> list[Component]:
     if problems:
         raise ManifestError(problems, "repeated component ids (set id= on each)")
     return out
+
+
+def _refuse_local_files(components: Sequence[Component]) -> None:
+    for i, component in enumerate(components):
+        for pointer, local in local_files(component.props):
+            raise BundleError(
+                f"init[{i}]{pointer} is a file made at run time ({local!r}); a manifest can "
+                "only name files in the bundle, by a path relative to its root"
+            )
 
 
 def slug_id(title: str | None) -> str | None:

@@ -58,8 +58,7 @@ impl WorkerPool {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let idle = self.idle.lock().expect("not poisoned").pop();
-        let mut worker = match idle {
+        let mut worker = match self.take_live() {
             Some(w) => w,
             None => Worker::start(&self.spec).await?,
         };
@@ -68,6 +67,18 @@ impl WorkerPool {
             self.idle.lock().expect("not poisoned").push(worker);
         }
         result
+    }
+
+    /// An idle worker that is still alive; dead ones (killed while idle) are dropped.
+    fn take_live(&self) -> Option<Worker> {
+        let mut idle = self.idle.lock().expect("not poisoned");
+        while let Some(mut w) = idle.pop() {
+            if w.is_alive() {
+                return Some(w);
+            }
+            tracing::warn!(pid = w.pid, "an idle worker had died; starting another");
+        }
+        None
     }
 
     /// Starts a worker now, so the first request does not wait for the model to load.

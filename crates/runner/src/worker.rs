@@ -195,6 +195,11 @@ impl Worker {
         }
     }
 
+    /// Whether the process is still running (a worker killed while idle is not).
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub async fn kill(&mut self) {
         if let Some(pid) = self.child.id() {
             // The whole process group: the model may have started children of its own.

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TypeVar
 
 from .._checks import COMPONENT_ID_RE, Ctx, Obj, boolean, join, string
 from ..errors import ManifestError, Problem
+from ..files import local_file
 
 
 def to_json(value: Any) -> Any:
@@ -24,10 +25,20 @@ def to_json(value: Any) -> Any:
 
 
 def file_refs(value: Any) -> Any:
-    """Let callers name bundle files by path: `"cat.png"` stands for `{"path": "cat.png"}`."""
+    """Let callers name bundle files by path: `"cat.png"` stands for `{"path": "cat.png"}`;
+    files made at run time (an absolute path, bytes, a PIL image) become `LocalFile`s."""
     if not isinstance(value, (list, tuple)):
         return value
-    return [{"path": os.fspath(v)} if isinstance(v, (str, os.PathLike)) else v for v in value]
+    return [_file_ref(v) for v in value]
+
+
+def _file_ref(value: Any) -> Any:
+    local = local_file(value)
+    if local is not None:
+        return local
+    if isinstance(value, (str, os.PathLike)):
+        return {"path": os.fspath(value)}
+    return value
 
 
 C = TypeVar("C", bound="Component")

@@ -8,15 +8,30 @@ or `path` (a relative path inside the bundle), plus what is known of the file: `
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, overload
 
 from .._checks import Ctx, Obj, join, list_of, string, uint
+from ..files import LocalFile
 
 _MAX_DATA_URL = 1 << 31
 _TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
+@overload
+def file_ref(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    data: bytes | bytearray | memoryview,
+    id: str | None = None,
+    path: str | None = None,
+    name: str | None = None,
+    type: str | None = None,
+    size: int | None = None,
+) -> LocalFile: ...
+
+
+@overload
 def file_ref(
     source: str | os.PathLike[str] | None = None,
     *,
@@ -26,14 +41,35 @@ def file_ref(
     name: str | None = None,
     type: str | None = None,
     size: int | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]: ...
+
+
+def file_ref(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    data: str | bytes | bytearray | memoryview | None = None,
+    id: str | None = None,
+    path: str | None = None,
+    name: str | None = None,
+    type: str | None = None,
+    size: int | None = None,
+) -> dict[str, Any] | LocalFile:
     """A `FileRef` dict; a bare `source` is a path inside the bundle.
+
+    In a step's outputs, `data` may be the file's bytes and `source` an absolute path the step
+    wrote: the result is then a `LocalFile` with that name and type, sent with the result.
 
     >>> file_ref("examples/cat.png", name="cat.png")
     {'path': 'examples/cat.png', 'name': 'cat.png'}
+    >>> file_ref(data=b"a,b\\n", name="report.csv")
+    LocalFile(<4 bytes>, name='report.csv')
     """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return LocalFile(data, name=name, type=type)
     if source is not None:
         path = os.fspath(source)
+    if path is not None and os.path.isabs(path):
+        return LocalFile(path, name=name, type=type)
     fields = {"data": data, "id": id, "path": path, "name": name, "type": type, "size": size}
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -79,8 +115,23 @@ def read_file_ref(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     return out
 
 
+def read_prop_file(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | LocalFile | None:
+    """Read one file of a component's props: a `FileRef`, or a `LocalFile` made at run time
+    (Python objects only: JSON never holds one, and a manifest refuses one)."""
+    if not isinstance(value, LocalFile):
+        return read_file_ref(ctx, value, path)
+    before = len(ctx.problems)
+    if value.name is not None and (
+        not value.name or len(value.name) > 255 or "/" in value.name or value.name in (".", "..")
+    ):
+        ctx.add(join(path, "name"), "must be a file name without folders")
+    if value.type is not None and not is_mime(value.type):
+        ctx.add(join(path, "type"), "must be a MIME type such as image/png")
+    return value if len(ctx.problems) == before else None
+
+
 def read_file_refs(lo: int, hi: int) -> Any:
-    return list_of(lo, hi, read_file_ref)
+    return list_of(lo, hi, read_prop_file)
 
 
 def media_type(ref: dict[str, Any]) -> str | None:

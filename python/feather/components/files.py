@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._checks import Ctx, Obj, join, list_of, string, uint
+from ..files import LocalFile
 from .base import Component, file_refs, register
-from .fileref import check_file, read_file_ref, read_file_refs, read_types
+from .fileref import check_file, read_file_refs, read_prop_file, read_types
 
 DEFAULT_MAX_SIZE = 10 << 20
 """Default upload size cap: 10 MiB."""
@@ -16,8 +17,10 @@ MAX_UPLOAD = 1 << 30
 MAX_ITEMS = 256
 """The most images or documents one component holds."""
 
-FileLike = str | os.PathLike[str] | dict[str, Any]
-"""A file given to a component: a path inside the bundle, or a `FileRef` dict."""
+FileLike = str | os.PathLike[str] | dict[str, Any] | bytes | LocalFile | Any
+"""A file given to a component: a relative path inside the bundle or a `FileRef` dict; in a
+step's outputs also a file made at run time: an absolute path, `bytes`, a PIL image, an
+`UploadedFile` or a `LocalFile` (see `feather.files`)."""
 
 
 def read_images(ctx: Ctx, o: Obj) -> list[dict[str, Any]] | None:
@@ -162,9 +165,10 @@ class FileDownload(Component):
 
     @classmethod
     def read_props(cls, ctx: Ctx, o: Obj) -> dict[str, Any] | None:
-        def one(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
-            ref = read_file_ref(ctx, value, path)
-            if ref is not None and ref.get("name") is None:
+        def one(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | LocalFile | None:
+            ref = read_prop_file(ctx, value, path)
+            # A run-time file is named when it is sent: after its path, or `file-N.bin`.
+            if isinstance(ref, dict) and ref.get("name") is None:
                 ctx.add(join(path, "name"), "is required for a download")
             return ref
 

@@ -226,7 +226,13 @@ pub async fn resolve_inputs(
 pub async fn store_output_files(s: &AppState, v: &mut Value, parts: &[Bytes]) -> ApiResult<()> {
     let mut pending = Vec::new();
     collect_parts(v, &mut Vec::new(), &mut pending);
-    for (path, n, name, mime) in pending {
+    for OutputPart {
+        at: path,
+        part: n,
+        name,
+        mime,
+    } in pending
+    {
         let data = parts.get(n).cloned().ok_or_else(|| {
             ApiError::step_failed("the step's output names a part that was not sent", None)
         })?;
@@ -238,16 +244,25 @@ pub async fn store_output_files(s: &AppState, v: &mut Value, parts: &[Bytes]) ->
     Ok(())
 }
 
-fn collect_parts(
-    v: &Value,
-    at: &mut Vec<String>,
-    out: &mut Vec<(Vec<String>, usize, Option<String>, Option<String>)>,
-) {
+/// A file in a worker's outputs: where it sits, which part holds its bytes, what it is.
+struct OutputPart {
+    at: Vec<String>,
+    part: usize,
+    name: Option<String>,
+    mime: Option<String>,
+}
+
+fn collect_parts(v: &Value, at: &mut Vec<String>, out: &mut Vec<OutputPart>) {
     match v {
         Value::Object(o) if o.get("part").and_then(Value::as_u64).is_some() => {
             let n = o["part"].as_u64().unwrap_or(0) as usize;
             let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
-            out.push((at.clone(), n, s("name"), s("type")));
+            out.push(OutputPart {
+                at: at.clone(),
+                part: n,
+                name: s("name"),
+                mime: s("type"),
+            });
         }
         Value::Object(o) => {
             for (k, x) in o {

@@ -1,11 +1,9 @@
 //! Runs, one-call predictions, and files.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
@@ -19,24 +17,30 @@ use crate::extract::Path;
 use crate::state::AppState;
 
 /// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
 pub struct StepInputs {
     #[schema(value_type = Object)]
-    #[serde(default = "empty")]
-    pub inputs: Value,
+    inputs: Value,
 }
 
-fn empty() -> Value {
-    Value::Object(Default::default())
-}
+type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
 
-fn body(b: Result<Json<StepInputs>, axum::extract::rejection::JsonRejection>) -> ApiResult<Value> {
-    b.map(|Json(b)| b.inputs).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body must be JSON {{\"inputs\": {{...}}}}: {}",
-            e.body_text()
-        ))
-    })
+/// The `inputs` of a body shaped `{"inputs": {...}}` (absent: no inputs).
+fn inputs(b: Body) -> ApiResult<Value> {
+    let shape =
+        "the body must be JSON of the form {\"inputs\": {\"<component id>\": <value>, ...}}";
+    let Json(v) = b.map_err(|e| ApiError::bad_request(format!("{shape}: {}", e.body_text())))?;
+    let Value::Object(mut o) = v else {
+        return Err(ApiError::bad_request(shape));
+    };
+    if let Some(k) = o.keys().find(|k| *k != "inputs") {
+        return Err(ApiError::bad_request(format!(
+            "{shape}; {k:?} is not expected"
+        )));
+    }
+    Ok(o.remove("inputs")
+        .unwrap_or_else(|| Value::Object(Default::default())))
 }
 
 /// Starts a run: runs step 1 with the init inputs. `name` may end in `@version` or `@alias`.
@@ -48,9 +52,9 @@ pub async fn start(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path((owner, name)): Path<(String, String)>,
-    b: Result<Json<StepInputs>, axum::extract::rejection::JsonRejection>,
+    b: Body,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
-    let inputs = body(b)?;
+    let inputs = inputs(b)?;
     Ok((
         StatusCode::CREATED,
         Json(exec::start_run(&s, &owner, &name, &inputs, user.as_ref()).await?),
@@ -65,9 +69,9 @@ pub async fn answer(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
-    b: Result<Json<StepInputs>, axum::extract::rejection::JsonRejection>,
+    b: Body,
 ) -> ApiResult<Json<RunView>> {
-    let inputs = body(b)?;
+    let inputs = inputs(b)?;
     Ok(Json(
         exec::answer_run(&s, &id, &inputs, user.as_ref()).await?,
     ))
@@ -87,9 +91,9 @@ pub async fn predict(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path((owner, name)): Path<(String, String)>,
-    b: Result<Json<StepInputs>, axum::extract::rejection::JsonRejection>,
+    b: Body,
 ) -> ApiResult<Json<Prediction>> {
-    let inputs = body(b)?;
+    let inputs = inputs(b)?;
     Ok(Json(
         exec::predict(&s, &owner, &name, &inputs, user.as_ref()).await?,
     ))
@@ -126,7 +130,7 @@ pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
         ],
-        Body::from(bytes),
+        axum::body::Body::from(bytes),
     )
         .into_response())
 }
