@@ -1,6 +1,9 @@
 //! `feather`: serve the platform, publish models, browse the registry, manage tokens.
 
+mod app;
 mod client;
+mod demo;
+mod dev;
 mod models;
 mod publish;
 mod serve;
@@ -21,8 +24,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server: REST API and registry on a data folder.
+    /// Run the server: REST API, registry and runner on a data folder.
     Serve(serve::ServeArgs),
+    /// Run the server with the examples published (trained first if needed): the main job.
+    Demo(demo::DemoArgs),
+    /// Run a model from a local folder without publishing it; changes are served as they are saved.
+    Dev(dev::DevArgs),
     /// Publish a model: build it from its app file (or take what `ftr.build` wrote) and upload it.
     Publish(publish::PublishArgs),
     /// Browse the registry of a server.
@@ -57,14 +64,14 @@ enum SchemaCommand {
 
 /// Where the server keeps its database and blobs.
 #[derive(Args, Clone)]
-struct DataArg {
+pub struct DataArg {
     /// The data folder [default: the user's data folder, such as ~/.local/share/feather].
     #[arg(long, env = "FEATHER_DATA")]
-    data: Option<PathBuf>,
+    pub data: Option<PathBuf>,
 }
 
 impl DataArg {
-    fn resolve(&self) -> PathBuf {
+    pub fn resolve(&self) -> PathBuf {
         self.data.clone().unwrap_or_else(|| {
             dirs::data_dir()
                 .unwrap_or_else(|| PathBuf::from("."))
@@ -87,6 +94,8 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve(a) => serve::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
+            Command::Dev(a) => dev::run(a).await,
             Command::Publish(a) => publish::run(a).await,
             Command::Models(c) => models::run(c).await,
             Command::Token(TokenCommand::Create { user, data }) => {

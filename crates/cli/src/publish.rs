@@ -1,12 +1,12 @@
 //! `feather publish`: build a model with its own app file, or take a build folder, and upload it.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use reqwest::multipart::{Form, Part};
 
+use crate::app;
 use crate::client::{Client, ServerArgs};
 
 #[derive(Args)]
@@ -22,76 +22,11 @@ pub struct PublishArgs {
     python: String,
 }
 
-const APP_FILES: [&str; 2] = ["app.py", "main.py"];
-
-/// Finds the bundle archive of a build folder.
-fn bundle_in(dir: &Path) -> Option<PathBuf> {
-    ["bundle.tar.gz", "bundle.tar.zst"]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-}
-
-/// Runs the app file with FEATHER_BUILD_DIR set, so that `ftr.build` writes there.
-fn build(python: &str, app: &Path, out: &Path) -> anyhow::Result<()> {
-    let folder = app
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    eprintln!("building {} ...", app.display());
-    // The app runs in its own folder, so a relative interpreter path is taken from here first.
-    let python = if python.contains('/') {
-        std::path::absolute(python)?.into_os_string()
-    } else {
-        python.into()
-    };
-    let status = std::process::Command::new(&python)
-        .arg(app.file_name().context("the app file has no name")?)
-        .current_dir(folder)
-        .env("FEATHER_BUILD_DIR", out)
-        .stdin(Stdio::null())
-        .status()
-        .with_context(|| {
-            let python = python.to_string_lossy();
-            format!("cannot run {python}; set --python or FEATHER_PYTHON to a Python with the feather SDK")
-        })?;
-    if !status.success() {
-        bail!("{} failed ({status}); its output is above", app.display());
-    }
-    if !out.join("manifest.json").is_file() {
-        bail!(
-            "{} ran but wrote no manifest: does it call ftr.build(...)?",
-            app.display()
-        );
-    }
-    Ok(())
-}
-
 pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
-    let scratch = tempfile::tempdir()?;
-    let dir = if a.path.is_dir() && a.path.join("manifest.json").is_file() {
-        a.path.clone()
-    } else {
-        let app = if a.path.is_file() {
-            a.path.clone()
-        } else {
-            APP_FILES
-                .iter()
-                .map(|f| a.path.join(f))
-                .find(|p| p.is_file())
-                .with_context(|| {
-                    format!(
-                        "{} has no app.py or main.py, and no manifest.json from ftr.build",
-                        a.path.display()
-                    )
-                })?
-        };
-        build(&a.python, &app, scratch.path())?;
-        scratch.path().to_path_buf()
-    };
-    let manifest = std::fs::read(dir.join("manifest.json")).context("reading manifest.json")?;
-    let bundle_path =
-        bundle_in(&dir).with_context(|| format!("{} has no bundle.tar.gz", dir.display()))?;
+    let built = app::build(&a.python, &a.path)?;
+    let manifest =
+        std::fs::read(built.dir.join("manifest.json")).context("reading manifest.json")?;
+    let bundle_path = built.bundle()?;
     let bundle = tokio::fs::read(&bundle_path).await?;
     eprintln!(
         "uploading {} bytes to {} ...",

@@ -15,10 +15,10 @@ use crate::DataArg;
 #[derive(Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    data: DataArg,
+    pub data: DataArg,
     /// The address to listen on; port 0 picks a free one.
     #[arg(long, env = "FEATHER_ADDR", default_value = "127.0.0.1:7860")]
-    addr: SocketAddr,
+    pub addr: SocketAddr,
     /// The URL clients reach this server at, when behind a proxy [default: from each request].
     #[arg(long, env = "FEATHER_PUBLIC_URL")]
     public_url: Option<String>,
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     max_unpacked: u64,
     /// The uv executable that builds models' Python environments.
     #[arg(long, env = "FEATHER_UV", default_value = "uv")]
-    uv: PathBuf,
+    pub uv: PathBuf,
     /// Wall-clock limit of one step, in seconds.
     #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
     step_timeout: u64,
@@ -48,32 +48,42 @@ pub struct ServeArgs {
     max_files: u64,
 }
 
-pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
-    let data = a.data.resolve();
-    let config = ServerConfig {
-        data: data.clone(),
-        addr: a.addr,
-        limits: BundleLimits {
-            max_upload: a.max_upload,
-            max_unpacked: a.max_unpacked,
-            max_files: a.max_files,
-        },
-        public_url: a.public_url,
-        runner: RunnerConfig {
-            pool: PoolLimits {
-                min: a.min_workers,
-                max: a.max_workers.max(1),
-                idle: Duration::from_secs(a.idle_timeout),
+impl ServeArgs {
+    pub fn config(&self) -> ServerConfig {
+        let a = self;
+        let data = a.data.resolve();
+        ServerConfig {
+            data: data.clone(),
+            addr: a.addr,
+            limits: BundleLimits {
+                max_upload: a.max_upload,
+                max_unpacked: a.max_unpacked,
+                max_files: a.max_files,
             },
-            step_timeout: Duration::from_secs(a.step_timeout),
-            ..RunnerConfig::new(&data.join("runner"), &a.uv)
-        },
-    };
-    feather_server::serve(config, |addr| {
-        tracing::info!(data = %data.display(), "feather is serving on http://{addr}");
-        // One plain line on stdout, for scripts that started the server on port 0.
-        println!("listening on http://{addr}");
-    })
-    .await?;
+            public_url: a.public_url.clone(),
+            runner: RunnerConfig {
+                pool: PoolLimits {
+                    min: a.min_workers,
+                    max: a.max_workers.max(1),
+                    idle: Duration::from_secs(a.idle_timeout),
+                },
+                step_timeout: Duration::from_secs(a.step_timeout),
+                ..RunnerConfig::new(&data.join("runner"), &a.uv)
+            },
+        }
+    }
+}
+
+/// The line scripts wait for, and the log line people read.
+pub fn announce(data: &std::path::Path, addr: SocketAddr) {
+    tracing::info!(data = %data.display(), "feather is serving on http://{addr}");
+    // One plain line on stdout, for scripts that started the server on port 0.
+    println!("listening on http://{addr}");
+}
+
+pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let config = a.config();
+    let data = config.data.clone();
+    feather_server::serve(config, |_, addr| announce(&data, addr)).await?;
     Ok(())
 }

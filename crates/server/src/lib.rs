@@ -112,8 +112,21 @@ pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), Serve
 }
 
 /// Serves until ctrl-c or SIGTERM; `ready` receives the bound address.
-pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
-    let (store, _lock) = open(&config).await?;
+pub async fn serve(
+    config: ServerConfig,
+    ready: impl FnOnce(&AppState, SocketAddr),
+) -> Result<(), ServeError> {
+    let (store, lock) = open(&config).await?;
+    run(store, lock, config, ready).await
+}
+
+/// Serves a store already opened with [`open`] (which holds the data folder's lock).
+pub async fn run(
+    store: Store,
+    _lock: std::fs::File,
+    config: ServerConfig,
+    ready: impl FnOnce(&AppState, SocketAddr),
+) -> Result<(), ServeError> {
     let runner = Arc::new(Runner::new(config.runner.clone()));
     let state = AppState {
         store: store.clone(),
@@ -129,7 +142,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(SocketAddr)) -> Resu
         }
     });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    ready(listener.local_addr()?);
+    ready(&state, listener.local_addr()?);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -1,0 +1,132 @@
+//! A model folder on disk: build it with its own app file, and publish what that wrote, over
+//! HTTP or straight into a store.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use feather_spec::Manifest;
+use feather_store::{Published, Store};
+
+const APP_FILES: [&str; 2] = ["app.py", "main.py"];
+
+/// A folder holding `manifest.json` and a bundle archive, possibly a scratch one.
+pub struct Built {
+    pub dir: PathBuf,
+    _scratch: Option<tempfile::TempDir>,
+}
+
+impl Built {
+    pub fn manifest(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(serde_json::from_slice(
+            &std::fs::read(self.dir.join("manifest.json")).context("reading manifest.json")?,
+        )?)
+    }
+
+    pub fn bundle(&self) -> anyhow::Result<PathBuf> {
+        ["bundle.tar.gz", "bundle.tar.zst"]
+            .iter()
+            .map(|n| self.dir.join(n))
+            .find(|p| p.is_file())
+            .with_context(|| format!("{} has no bundle.tar.gz", self.dir.display()))
+    }
+}
+
+/// An interpreter path as given, made absolute when it is a relative path: the app runs in its
+/// own folder.
+fn interpreter(python: &str) -> anyhow::Result<std::ffi::OsString> {
+    Ok(if python.contains('/') {
+        std::path::absolute(python)?.into_os_string()
+    } else {
+        python.into()
+    })
+}
+
+/// Runs a Python file in its folder; `env` adds variables.
+pub fn run_python(python: &str, file: &Path, env: &[(&str, &Path)]) -> anyhow::Result<()> {
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let python = interpreter(python)?;
+    let mut cmd = std::process::Command::new(&python);
+    cmd.arg(file.file_name().context("the file has no name")?)
+        .current_dir(folder)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().with_context(|| {
+        let python = python.to_string_lossy();
+        format!(
+            "cannot run {python}; set --python or FEATHER_PYTHON to a Python with the feather SDK"
+        )
+    })?;
+    if !status.success() {
+        bail!("{} failed ({status}); its output is above", file.display());
+    }
+    Ok(())
+}
+
+/// Takes a build folder as it is, or runs the folder's (or the given) app file with
+/// FEATHER_BUILD_DIR set so that `ftr.build` writes into a scratch folder.
+pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
+    if path.is_dir() && path.join("manifest.json").is_file() {
+        return Ok(Built {
+            dir: path.to_path_buf(),
+            _scratch: None,
+        });
+    }
+    let app = if path.is_file() {
+        path.to_path_buf()
+    } else {
+        APP_FILES
+            .iter()
+            .map(|f| path.join(f))
+            .find(|p| p.is_file())
+            .with_context(|| {
+                format!(
+                    "{} has no app.py or main.py, and no manifest.json from ftr.build",
+                    path.display()
+                )
+            })?
+    };
+    let scratch = tempfile::tempdir()?;
+    eprintln!("building {} ...", app.display());
+    run_python(python, &app, &[("FEATHER_BUILD_DIR", scratch.path())])?;
+    if !scratch.path().join("manifest.json").is_file() {
+        bail!(
+            "{} ran but wrote no manifest: does it call ftr.build(...)?",
+            app.display()
+        );
+    }
+    Ok(Built {
+        dir: scratch.path().to_path_buf(),
+        _scratch: Some(scratch),
+    })
+}
+
+/// Publishes a build into a store as `owner`, unless the newest version already has the same
+/// bundle and manifest. Returns the new version, or `None` when nothing changed.
+pub async fn publish_local(
+    store: &Store,
+    owner: &str,
+    built: &Built,
+) -> anyhow::Result<Option<Published>> {
+    let manifest =
+        Manifest::parse(&built.manifest()?).map_err(|e| anyhow::anyhow!("{e}: {:?}", e.0))?;
+    let file = tokio::fs::File::open(built.bundle()?).await?;
+    let upload = store
+        .receive(tokio_util::io::ReaderStream::new(file))
+        .await?;
+    if let Ok(latest) = store
+        .registry
+        .version(owner, &manifest.name, "latest")
+        .await
+        && latest.version.digest == upload.digest
+        && latest.manifest == manifest.to_value()
+    {
+        return Ok(None);
+    }
+    Ok(Some(store.publish(owner, &manifest, &upload).await?))
+}

@@ -1,0 +1,96 @@
+//! `feather demo`: the platform on its embedded defaults with the examples published.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::app;
+use crate::serve::{ServeArgs, announce};
+
+/// The owner the examples are published as.
+const OWNER: &str = "demo";
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// The folder of example models: each sub-folder with an app.py is published.
+    #[arg(long, env = "FEATHER_EXAMPLES", default_value = "examples")]
+    examples: PathBuf,
+    /// The Python that trains the examples and runs their app files (the SDK and the examples'
+    /// training packages installed, as in the repository's .venv).
+    #[arg(long, env = "FEATHER_PYTHON", default_value = "python3")]
+    python: String,
+}
+
+/// Trains an example (its `train.py`) and makes its samples (`make_samples.py`) when their
+/// output is missing, so a fresh clone runs without downloads of models or data.
+fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
+    let needs =
+        |script: &str, output: &str| dir.join(script).is_file() && !dir.join(output).exists();
+    if needs("train.py", "model.pkl") {
+        eprintln!("training {} ...", dir.display());
+        app::run_python(python, &dir.join("train.py"), &[])?;
+    }
+    if needs("make_samples.py", "samples") {
+        app::run_python(python, &dir.join("make_samples.py"), &[])?;
+    }
+    Ok(())
+}
+
+pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
+    let config = a.serve.config();
+    let (store, lock) = feather_server::open(&config).await?;
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&a.examples)
+        .with_context(|| format!("no examples folder at {}", a.examples.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("app.py").is_file())
+        .collect();
+    folders.sort();
+    let mut models = Vec::new();
+    for dir in &folders {
+        prepare(&a.python, dir)?;
+        let built = app::build(&a.python, dir)?;
+        let name = built.manifest()?["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let version = match app::publish_local(&store, OWNER, &built).await? {
+            Some(p) => {
+                eprintln!("published {} version {}", p.model, p.version);
+                p.version
+            }
+            None => {
+                eprintln!("{OWNER}/{name} is up to date");
+                store
+                    .registry
+                    .version(OWNER, &name, "latest")
+                    .await?
+                    .version
+                    .version
+            }
+        };
+        models.push((name, version));
+    }
+    let data = config.data.clone();
+    feather_server::run(store, lock, config, |state, addr| {
+        for (name, version) in &models {
+            feather_server::exec::prepare_in_background(
+                state,
+                OWNER.into(),
+                name.clone(),
+                *version,
+            );
+        }
+        announce(&data, addr);
+        println!("\nThe examples, ready to call (environments build in the background):");
+        for (name, _) in &models {
+            println!("  http://{addr}/api/v1/models/{OWNER}/{name}");
+        }
+        println!("  the API: http://{addr}/api/openapi.json");
+    })
+    .await?;
+    Ok(())
+}
