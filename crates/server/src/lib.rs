@@ -128,11 +128,11 @@ pub async fn run(
     ready: impl FnOnce(&AppState, SocketAddr),
 ) -> Result<(), ServeError> {
     let runner = Arc::new(Runner::new(config.runner.clone()));
-    let state = AppState {
-        store: store.clone(),
-        runner: runner.clone(),
-        public_url: config.public_url.map(Arc::from),
-    };
+    let state = AppState::new(
+        store.clone(),
+        runner.clone(),
+        config.public_url.map(Arc::from),
+    );
     // Idle workers stop after their pool's idle time: scale to zero.
     let trimmer = runner.clone();
     let trim = tokio::spawn(async move {

@@ -4,6 +4,7 @@
 //! them; files are resolved to bytes; the version's pool runs the step; output files and the
 //! pickled state go to the blob store, and only the outputs go back to the client.
 
+pub mod cache;
 pub mod files;
 pub mod views;
 
@@ -16,40 +17,44 @@ use feather_runner::pool::WorkerPool;
 use feather_runner::protocol::{Frame, Message};
 use feather_runner::worker::WorkerError;
 use feather_spec::{Component, Manifest, Problem};
-use feather_store::{RunRecord, StepRecord, StoreError, VersionDetail, new_id, now};
+use feather_store::{RunRecord, StepRecord, StoreError, new_id, now};
 use serde_json::{Map, Value, json};
 
 use crate::auth::User;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use cache::Target;
 use views::{NextStep, Prediction, RunView, StepView};
 
 static REQUEST: AtomicU64 = AtomicU64::new(1);
-
-/// A version ready to run.
-struct Target {
-    detail: VersionDetail,
-    manifest: Manifest,
-}
-
-impl Target {
-    fn key(&self) -> String {
-        format!(
-            "{}/{}@{}",
-            self.detail.owner, self.detail.name, self.detail.version.version
-        )
-    }
-}
 
 /// Splits `name@ref` (ref: a version number or an alias; `latest` when absent).
 pub fn split_ref(name: &str) -> (&str, &str) {
     name.split_once('@').unwrap_or((name, "latest"))
 }
 
-async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiResult<Target> {
+async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiResult<Arc<Target>> {
+    let number = match reference.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => s.cache.alias(owner, name, reference),
+    };
+    if let Some(t) = number.and_then(|n| s.cache.version(owner, name, n)) {
+        return Ok(t);
+    }
     let detail = s.store.registry.version(owner, name, reference).await?;
     let manifest = Manifest::parse(&detail.manifest).map_err(StoreError::InvalidManifest)?;
-    Ok(Target { detail, manifest })
+    if reference.parse::<i64>().is_err() {
+        s.cache
+            .put_alias(owner, name, reference, detail.version.version);
+    }
+    let init_json = serde_json::to_value(&manifest.init).expect("components serialise");
+    let t = Arc::new(Target {
+        detail,
+        manifest,
+        init_json,
+    });
+    s.cache.put(t.clone());
+    Ok(t)
 }
 
 /// Starts preparing a version (unpacked bundle, environment, one warm worker) in the
@@ -220,7 +225,11 @@ async fn execute(
             step: step.name.clone(),
             index,
             inputs: resolved.wire,
-            components: serde_json::to_value(components).expect("components serialise"),
+            components: if index == 0 {
+                t.init_json.clone()
+            } else {
+                serde_json::to_value(components).expect("components serialise")
+            },
             state,
         },
         parts: resolved.parts,
@@ -478,7 +487,7 @@ pub async fn predict(
             t.manifest.steps.len()
         )));
     }
-    let executed = execute(s, &t, 0, &t.manifest.init, inputs, None, user).await?;
+    let executed = execute(s, &t, 0, t.init(), inputs, None, user).await?;
     Ok(Prediction {
         model: format!("{owner}/{name}"),
         version: t.detail.version.version,

@@ -145,6 +145,7 @@ pub async fn delete_version(
         .parse()
         .map_err(|_| ApiError::bad_request("delete a version by its number, not an alias"))?;
     s.store.delete_version(&owner, &name, version).await?;
+    s.cache.forget(&owner, &name);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,5 +160,6 @@ pub async fn delete_model(
 ) -> ApiResult<StatusCode> {
     user.must_own(&owner)?;
     s.store.delete_model(&owner, &name).await?;
+    s.cache.forget(&owner, &name);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -66,11 +66,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
-        let app = feather_server::router(AppState {
-            store,
-            runner,
-            public_url: None,
-        });
+        let app = feather_server::router(AppState::new(store, runner, None));
         let task = tokio::spawn(async move {
             let _lock = lock;
             axum::serve(listener, app).await.unwrap();
