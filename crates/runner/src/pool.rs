@@ -1,7 +1,7 @@
 //! A pool of workers for one version: at most `max` at once, one request each, idle ones
 //! stopped after a while (scale to zero), a broken one replaced by the next request.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -52,7 +52,24 @@ impl WorkerPool {
     /// Runs one request on a free worker, starting one if none is idle. A worker that fails
     /// the request in any way but an ordinary step error is dropped (killed), so the next
     /// request gets a fresh one.
-    pub async fn call(&self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
+    ///
+    /// The exchange runs in its own task: a caller that goes away (a client that disconnects)
+    /// does not cut a worker off mid-frame; the answer is read and the worker goes back idle.
+    pub async fn call(
+        self: &Arc<Self>,
+        request: Frame,
+        timeout: Duration,
+    ) -> Result<Frame, WorkerError> {
+        let pool = self.clone();
+        let task = tokio::spawn(async move { pool.exchange(&request, timeout).await });
+        task.await.unwrap_or_else(|e| {
+            Err(WorkerError::Protocol(format!(
+                "the request's task failed: {e}"
+            )))
+        })
+    }
+
+    async fn exchange(&self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
         let _slot = self
             .slots
             .acquire()
@@ -93,6 +110,29 @@ impl WorkerPool {
             self.idle.lock().expect("not poisoned").push(w);
         }
         Ok(())
+    }
+
+    /// Starts workers until `min` are alive (idle or busy): after a crash, a kill or a
+    /// timeout the pool comes back to its floor without waiting for traffic.
+    pub async fn top_up(&self) -> Result<(), WorkerError> {
+        loop {
+            let busy = self.limits.max.max(1) - self.slots.available_permits();
+            let idle = {
+                let mut idle = self.idle.lock().expect("not poisoned");
+                idle.retain_mut(Worker::is_alive);
+                idle.len()
+            };
+            if idle + busy >= self.limits.min {
+                return Ok(());
+            }
+            let _slot = self
+                .slots
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            let w = Worker::start(&self.spec).await?;
+            self.idle.lock().expect("not poisoned").push(w);
+        }
     }
 
     /// Stops idle workers beyond `min` that have waited longer than the idle limit.

@@ -152,7 +152,7 @@ impl Runner {
             .clone())
     }
 
-    /// Stops idle workers past their idle time, in every pool.
+    /// Stops idle workers past their idle time and brings every pool back to its minimum.
     pub async fn trim(&self) {
         let pools: Vec<Arc<WorkerPool>> = self
             .pools
@@ -163,6 +163,9 @@ impl Runner {
             .collect();
         for p in pools {
             p.trim().await;
+            if let Err(e) = p.top_up().await {
+                tracing::warn!(error = %e, "could not start a worker to keep the pool's minimum");
+            }
         }
     }
 

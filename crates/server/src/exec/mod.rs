@@ -235,7 +235,7 @@ async fn execute(
         parts: resolved.parts,
     };
     let reply = pool
-        .call(&request, s.runner.config.step_timeout)
+        .call(request, s.runner.config.step_timeout)
         .await
         .map_err(|e| worker_error(e, t, user))?;
     match reply.message {

@@ -23,6 +23,8 @@ def guess(numbers, mode):
         os.kill(os.getpid(), signal.SIGSEGV)
     if mode == "sleep":
         time.sleep(60)
+    if mode == "nap":
+        time.sleep(1)
     values = [int(x) for x in numbers.split(",")]
     pick = ftr.List.SelectOne(id="pick", title="Pick one", items=[str(v) for v in values])
     return [ftr.Markdown.View(id="intro", text="Pick a number"), pick, {"values": values, "secret": "s3cret"}]
@@ -35,7 +37,7 @@ def total(pick, state):
 
 ftr.build(
     "steps",
-    init=[ftr.Text.In(id="numbers"), ftr.List.SelectOne(id="mode", items=["ok", "raise", "crash", "sleep"])],
+    init=[ftr.Text.In(id="numbers"), ftr.List.SelectOne(id="mode", items=["ok", "raise", "crash", "sleep", "nap"])],
     steps=[guess, total],
 )
 "#;
@@ -66,7 +68,7 @@ fn manifest(name: &str, init: Value, steps: &[&str]) -> Value {
 fn steps_manifest() -> Value {
     manifest(
         "steps",
-        json!([{"id": "numbers", "type": "Text.In"}, {"id": "mode", "type": "List.SelectOne", "items": ["ok", "raise", "crash", "sleep"]}]),
+        json!([{"id": "numbers", "type": "Text.In"}, {"id": "mode", "type": "List.SelectOne", "items": ["ok", "raise", "crash", "sleep", "nap"]}]),
         &["guess", "total"],
     )
 }
@@ -376,6 +378,57 @@ async fn files_go_in_as_data_urls_and_come_out_as_stored_files() {
         crate::context::files_below(&s.data.path().join("blobs")).len(),
         blobs,
         "a refused request stores no file"
+    );
+}
+
+/// The worker processes started for this server's data folder.
+fn workers(data: &std::path::Path) -> Vec<i32> {
+    let needle = data.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_string_lossy().parse::<i32>().ok()?;
+            let cmd = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).ok()?)
+                .into_owned();
+            (cmd.contains("feather.worker") && cmd.contains(&needle)).then_some(pid)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_client_that_gives_up_does_not_cost_the_worker() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let ok = json!({"inputs": {"numbers": "1", "mode": "ok"}});
+    assert_eq!(
+        s.post("/models/alice/steps/runs", ok.clone(), None).await.0,
+        StatusCode::CREATED
+    );
+    let before = workers(s.data.path());
+    assert!(!before.is_empty(), "a warm worker");
+    let impatient = s
+        .http
+        .post(s.api("/models/alice/steps/runs"))
+        .json(&json!({"inputs": {"numbers": "1", "mode": "nap"}}))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(impatient.is_err(), "the client gave up");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        workers(s.data.path()),
+        before,
+        "the same workers are still alive"
+    );
+    assert_eq!(
+        s.post("/models/alice/steps/runs", ok, None).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        workers(s.data.path()),
+        before,
+        "and it answers the next request"
     );
 }
 
