@@ -1,0 +1,258 @@
+"""Turns the benchmark's wrk outputs into one table, and checks two servers answer alike.
+
+    python bench/report.py table RUNS.tsv --out bench/results.md --binary PATH --seconds N
+    python bench/report.py same A.json B.json
+
+RUNS.tsv has one line per load run: workload, connections, server, the file holding wrk's
+output (`--latency`), then the server's VmRSS, the summed VmRSS of its descendants and how
+many they are, in KiB, sampled right after the run. `table` prints the table in Markdown and
+writes it with the machine's description to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+FEATHER = "feather"
+BASELINE = "fastapi"
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+@dataclass
+class Run:
+    workload: str
+    connections: int
+    server: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    rss_server_kb: int
+    rss_children_kb: int
+    children: int
+
+    @property
+    def rss_mib(self) -> float:
+        return (self.rss_server_kb + self.rss_children_kb) / 1024
+
+
+def _duration_ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if m is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(m[1]) * _UNITS_MS[m[2]]
+
+
+def parse_wrk(output: str) -> dict[str, float | int]:
+    """Requests per second, p50 and p99 in ms, the request count, and errors (non-2xx/3xx
+    answers plus socket errors) from the output of `wrk --latency`."""
+
+    def find(pattern: str) -> re.Match[str]:
+        m = re.search(pattern, output, re.MULTILINE)
+        if m is None:
+            raise ValueError(f"wrk's output has no match for {pattern!r}:\n{output}")
+        return m
+
+    errors = 0
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(m[1])
+    if m := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        errors += sum(int(g) for g in m.groups())
+    return {
+        "rps": float(find(r"^Requests/sec:\s+([\d.]+)")[1]),
+        "p50_ms": _duration_ms(find(r"^\s+50%\s+(\S+)")[1]),
+        "p99_ms": _duration_ms(find(r"^\s+99%\s+(\S+)")[1]),
+        "requests": int(find(r"^\s+(\d+) requests in")[1]),
+        "errors": errors,
+    }
+
+
+def read_runs(tsv: Path) -> list[Run]:
+    runs = []
+    for line in tsv.read_text().splitlines():
+        if not line.strip():
+            continue
+        workload, conns, server, wrk_file, rss_server, rss_children, children = line.split("\t")
+        runs.append(
+            Run(
+                workload=workload,
+                connections=int(conns),
+                server=server,
+                rss_server_kb=int(rss_server),
+                rss_children_kb=int(rss_children),
+                children=int(children),
+                **parse_wrk(Path(wrk_file).read_text()),  # type: ignore[arg-type]
+            )
+        )
+    return runs
+
+
+def _ms(x: float) -> str:
+    return f"{x:.2f} ms" if x < 10 else f"{x:.1f} ms" if x < 100 else f"{x:.0f} ms"
+
+
+def rows(runs: list[Run]) -> list[list[str]]:
+    baseline = {(r.workload, r.connections): r for r in runs if r.server == BASELINE}
+    out = []
+    for r in runs:
+        base = baseline.get((r.workload, r.connections))
+        if r.server == BASELINE or base is None:
+            rps_ratio = p99_ratio = ""
+        else:
+            rps_ratio = f"{r.rps / base.rps:.2f}" if base.rps else ""
+            p99_ratio = f"{r.p99_ms / base.p99_ms:.2f}" if base.p99_ms else ""
+        each = r.rss_children_kb / 1024 / max(r.children, 1)
+        out.append(
+            [
+                r.workload,
+                str(r.connections),
+                r.server,
+                f"{r.rps:,.0f}",
+                _ms(r.p50_ms),
+                _ms(r.p99_ms),
+                f"{r.rss_mib:.0f} ({r.rss_server_kb / 1024:.0f} + {r.children} x {each:.0f})",
+                rps_ratio,
+                p99_ratio,
+                f"{r.errors:,} / {r.requests:,}",
+            ]
+        )
+    return out
+
+
+HEADER = [
+    "workload",
+    "conns",
+    "server",
+    "req/s",
+    "p50",
+    "p99",
+    "RSS MiB (server + procs x each)",
+    "req/s vs baseline",
+    "p99 vs baseline",
+    "errors / requests",
+]
+
+
+def markdown(header: list[str], body: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    numeric = {3, 4, 5, 7, 8, 9}
+
+    def line(cells: list[str]) -> str:
+        padded = (
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(
+        "-" * (w + 1) + ":" if i in numeric else "-" * (w + 2) for i, w in enumerate(widths)
+    )
+    return "\n".join([line(header), rule + "|", *(line(r) for r in body)])
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def describe(binary: str, seconds: int, threads: int) -> str:
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cores = len(os.sched_getaffinity(0))
+    build = "release" if "/release/" in binary else "debug" if "/debug/" in binary else "given"
+    return "\n".join(
+        [
+            f"- date: {when}",
+            f"- machine: {platform.machine()}, {cores} cores (nproc), {cpu_model()}",
+            f"- feather: `{binary}` ({build} build), 2 workers per model",
+            f"- baseline: FastAPI {_version('fastapi')} + uvicorn {_version('uvicorn')}, "
+            f"2 worker processes",
+            f"- load: wrk, {threads} threads, {seconds} s a run, on the same cores as the servers",
+        ]
+    )
+
+
+NOTES = """\
+req/s vs baseline: feather's requests per second over the baseline's (above 1: feather serves
+more). p99 vs baseline: feather's 99th-percentile latency over the baseline's (below 1: feather
+answers faster). RSS: VmRSS of the server process plus that of all its descendants (feather: the
+Python workers of both models; baseline: uvicorn's supervisor, its workers and multiprocessing's
+resource tracker), sampled halfway through each run; shared pages count once per process."""
+
+
+def table(args: argparse.Namespace) -> int:
+    runs = read_runs(args.runs)
+    text = markdown(HEADER, rows(runs))
+    print(text)
+    failed = [r for r in runs if r.errors]
+    warning = ""
+    if failed:
+        names = ", ".join(f"{r.server} {r.workload} c={r.connections}" for r in failed)
+        warning = f"\n**Some requests failed** ({names}): those figures are not comparable.\n"
+        print(warning, file=sys.stderr)
+    args.out.write_text(
+        "# feather benchmark\n\n"
+        + describe(args.binary, args.seconds, args.threads)
+        + "\n\n"
+        + text
+        + "\n"
+        + warning
+        + "\n"
+        + NOTES
+        + "\n"
+    )
+    return 0
+
+
+def same(args: argparse.Namespace) -> int:
+    a, b = (json.loads(Path(p).read_text()) for p in (args.a, args.b))
+    if a == b:
+        return 0
+    print(f"the answers differ:\n  {args.a}: {json.dumps(a)}\n  {args.b}: {json.dumps(b)}")
+    return 1
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True)
+    t = sub.add_parser("table", help="print the table and write it to --out")
+    t.add_argument("runs", type=Path)
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--binary", default="feather")
+    t.add_argument("--seconds", type=int, required=True)
+    t.add_argument("--threads", type=int, default=2)
+    t.set_defaults(func=table)
+    s = sub.add_parser("same", help="exit 0 when two JSON files hold the same document")
+    s.add_argument("a")
+    s.add_argument("b")
+    s.set_defaults(func=same)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
