@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub runner: RunnerConfig,
 }
 
+/// The largest JSON body of a step's inputs, files inline included.
+const INPUTS_LIMIT: usize = 64 << 20;
+
 /// All routes, on the given state.
 pub fn router(state: AppState) -> Router {
     use routes::{health, models, publish, runs};
@@ -66,10 +69,25 @@ pub fn router(state: AppState) -> Router {
             "/models/{owner}/{name}/versions/{version}/environment",
             get(runs::environment),
         )
-        .route("/models/{owner}/{name}/runs", post(runs::start))
-        .route("/models/{owner}/{name}/predict", post(runs::predict))
+        // Inputs may carry files as data: URLs.
+        .route(
+            "/models/{owner}/{name}/runs",
+            post(runs::start).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
+        )
+        .route(
+            "/models/{owner}/{name}/predict",
+            post(runs::predict).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
+        )
         .route("/runs/{id}", get(runs::show))
-        .route("/runs/{id}/steps", post(runs::answer))
+        .route(
+            "/runs/{id}/steps",
+            post(runs::answer).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
+        )
+        // Capped by the upload limit while it streams in.
+        .route(
+            "/files",
+            post(runs::upload).layer(DefaultBodyLimit::disable()),
+        )
         .route("/files/{id}", get(runs::file));
     Router::new()
         .nest("/api/v1", api)

@@ -289,3 +289,37 @@ fn pointer_mut<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
         _ => None,
     })
 }
+
+/// Replaces every stored file reference (`{"id", "type", "size", ...}`) inside `v` with its
+/// bytes as a `data:` URL, for clients that asked for inline files.
+pub async fn inline_files(s: &AppState, v: &mut Value) -> ApiResult<()> {
+    let is_file = |o: &Map<String, Value>| {
+        o.contains_key("id") && o.contains_key("type") && o.contains_key("size")
+    };
+    match v {
+        Value::Object(o) if is_file(o) => {
+            let id = o["id"].as_str().unwrap_or_default().to_owned();
+            let f = s.store.registry.file(&id).await?;
+            let bytes = s.store.blobs.get_bytes(&f.digest).await?;
+            let url = format!(
+                "data:{};base64,{}",
+                f.media_type,
+                base64::engine::general_purpose::STANDARD.encode(&bytes)
+            );
+            o.remove("id");
+            o.insert("data".into(), Value::String(url));
+        }
+        Value::Object(o) => {
+            for x in o.values_mut() {
+                Box::pin(inline_files(s, x)).await?;
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                Box::pin(inline_files(s, x)).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -13,8 +13,10 @@ use crate::exec::{
     self,
     views::{Environment, Prediction, RunView},
 };
-use crate::extract::Path;
+use crate::extract::{Path, Query};
 use crate::state::AppState;
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
 
 /// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
 #[derive(Debug, ToSchema)]
@@ -30,7 +32,13 @@ type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
 fn inputs(b: Body) -> ApiResult<Value> {
     let shape =
         "the body must be JSON of the form {\"inputs\": {\"<component id>\": <value>, ...}}";
-    let Json(v) = b.map_err(|e| ApiError::bad_request(format!("{shape}: {}", e.body_text())))?;
+    let Json(v) = b.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the inputs are too large; upload big files with POST /api/v1/files and send their ids")
+        } else {
+            ApiError::bad_request(format!("{shape}: {}", e.body_text()))
+        }
+    })?;
     let Value::Object(mut o) = v else {
         return Err(ApiError::bad_request(shape));
     };
@@ -83,20 +91,34 @@ pub async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
     Ok(Json(exec::get_run(&s, &id).await?))
 }
 
+/// Options of a one-call prediction.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PredictParams {
+    /// Return output files inline as `data:` URLs instead of stored file ids.
+    #[serde(default)]
+    pub inline: bool,
+}
+
 /// One call to a one-step model: inputs in, outputs out.
-#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/predict", tag = "runs", request_body = StepInputs,
+#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/predict", tag = "runs", request_body = StepInputs, params(PredictParams),
     responses((status = 200, body = Prediction), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn predict(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path((owner, name)): Path<(String, String)>,
+    Query(p): Query<PredictParams>,
     b: Body,
 ) -> ApiResult<Json<Prediction>> {
     let inputs = inputs(b)?;
-    Ok(Json(
-        exec::predict(&s, &owner, &name, &inputs, user.as_ref()).await?,
-    ))
+    let mut prediction = exec::predict(&s, &owner, &name, &inputs, user.as_ref()).await?;
+    if p.inline {
+        for o in &mut prediction.outputs {
+            exec::files::inline_files(&s, o).await?;
+        }
+    }
+    Ok(Json(prediction))
 }
 
 /// A version's Python environment: status (`pending`, `building`, `ready`, `failed` with the
@@ -108,6 +130,73 @@ pub async fn environment(
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Environment>> {
     Ok(Json(exec::environment(&s, &owner, &name, &version).await?))
+}
+
+/// Uploads a file to use in runs: send it as the multipart part `file`, then pass
+/// `{"id": ...}` as the input's value.
+#[utoipa::path(post, path = "/api/v1/files", tag = "runs",
+    request_body(content = FileForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = feather_store::StoredFile), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+pub async fn upload(
+    State(s): State<AppState>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<feather_store::StoredFile>)> {
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "send multipart/form-data with a part `file` ({})",
+                e.body_text()
+            ),
+        )
+    })?;
+    let limit = s.store.limits.max_upload;
+    let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    else {
+        return Err(ApiError::bad_request("the `file` part is missing"));
+    };
+    if field.name() != Some("file") {
+        return Err(ApiError::bad_request(
+            "send the file as the multipart part `file`",
+        ));
+    }
+    let name = field
+        .file_name()
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+        .filter(|n| !n.is_empty());
+    let mime = field
+        .content_type()
+        .filter(|t| *t != "application/octet-stream")
+        .map(str::to_owned);
+    let mut data = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        data.extend_from_slice(&chunk);
+        if data.len() as u64 > limit {
+            return Err(feather_store::StoreError::TooLarge {
+                what: "the file".into(),
+                limit,
+            }
+            .into());
+        }
+    }
+    let f = exec::files::store_file(&s, data.into(), name, mime).await?;
+    Ok((StatusCode::CREATED, Json(f)))
+}
+
+/// The part of a file upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FileForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 /// A stored file (an upload or a step's output), with its type.

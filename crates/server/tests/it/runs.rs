@@ -356,6 +356,51 @@ async fn files_go_in_as_data_urls_and_come_out_as_stored_files() {
     assert_eq!(res.headers()["content-type"], "text/csv");
     assert_eq!(res.text().await.unwrap(), "a.csv,text/csv,8");
 
+    // A file uploaded once, then named by its id; outputs inline on request.
+    let part = reqwest::multipart::Part::bytes(b"x,y\n".to_vec())
+        .file_name("u.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    let res = s
+        .http
+        .post(s.api("/files"))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    let (status, uploaded) = crate::context::read(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
+    assert_eq!(
+        (
+            uploaded["name"].as_str(),
+            uploaded["type"].as_str(),
+            uploaded["size"].as_i64()
+        ),
+        (Some("u.csv"), Some("text/csv"), Some(4))
+    );
+    let by_id = json!({"inputs": {"files": [{"id": uploaded["id"]}]}});
+    let (status, out) = s
+        .post("/models/alice/files/predict?inline=true", by_id, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let inline = out["outputs"][0]["files"][0]["data"].as_str().unwrap();
+    assert_eq!(
+        inline, "data:text/csv;base64,dS5jc3YsdGV4dC9jc3YsNA==",
+        "u.csv,text/csv,4"
+    );
+    let no_part = s
+        .http
+        .post(s.api("/files"))
+        .multipart(reqwest::multipart::Form::new().text("other", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        &crate::context::read(no_part).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+
     let blobs = crate::context::files_below(&s.data.path().join("blobs")).len();
     let too_big =
         json!({"data": format!("data:text/csv;base64,{}", "QUFB".repeat(40)), "name": "big.csv"});
@@ -434,23 +479,14 @@ async fn a_client_that_gives_up_does_not_cost_the_worker() {
 
 /// Kills every worker process started for this server's data folder.
 fn kill_workers(data: &std::path::Path) -> usize {
-    let needle = data.to_string_lossy().into_owned();
-    let mut n = 0;
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd);
-        if cmd.contains("feather.worker") && cmd.contains(&needle) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            n += 1;
-        }
+    let pids = workers(data);
+    for &pid in &pids {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
-    n
+    pids.len()
 }
 
 #[tokio::test]
@@ -469,6 +505,12 @@ async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
         kill_workers(s.data.path()) >= 1,
         "no worker was found to kill"
     );
+    // SIGKILL lands asynchronously; the worker is dead once its command line is gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !workers(s.data.path()).is_empty() {
+        assert!(Instant::now() < deadline, "the killed workers did not die");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (status, done) = s
         .post(
             &format!("/runs/{id}/steps"),
