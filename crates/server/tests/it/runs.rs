@@ -110,17 +110,17 @@ impl Server {
     }
 }
 
+/// Starts a run of the steps app, anonymously.
+async fn start_steps(s: &Server, numbers: &str, mode: &str) -> (StatusCode, Value) {
+    let inputs = json!({"inputs": {"numbers": numbers, "mode": mode}});
+    s.post("/models/alice/steps/runs", inputs, None).await
+}
+
 #[tokio::test]
 async fn a_two_step_run_keeps_its_state_on_the_server() {
     let s = Server::start().await;
     s.publish_app(&steps_manifest(), APP).await;
-    let (status, run) = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "1,2,3", "mode": "ok"}}),
-            None,
-        )
-        .await;
+    let (status, run) = start_steps(&s, "1,2,3", "ok").await;
     assert_eq!(status, StatusCode::CREATED, "{run}");
     assert_eq!(run["status"], "awaiting_input");
     assert_eq!(run["steps"][0]["outputs"][0]["type"], "Markdown.View");
@@ -267,13 +267,7 @@ async fn a_raising_step_fails_its_request_only_with_the_traceback_for_the_owner(
             .contains("Traceback"),
         "{e}"
     );
-    let ok = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "4", "mode": "ok"}}),
-            None,
-        )
-        .await;
+    let ok = start_steps(&s, "4", "ok").await;
     assert_eq!(
         ok.0,
         StatusCode::CREATED,
@@ -286,13 +280,7 @@ async fn a_raising_step_fails_its_request_only_with_the_traceback_for_the_owner(
 async fn a_crash_or_a_timeout_fails_only_its_own_request() {
     let s = Server::start().await;
     s.publish_app(&steps_manifest(), APP).await;
-    let crash = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "1", "mode": "crash"}}),
-            None,
-        )
-        .await;
+    let crash = start_steps(&s, "1", "crash").await;
     let e = assert_error(&crash, StatusCode::BAD_GATEWAY, "worker_crashed");
     assert!(
         e["message"]
@@ -302,23 +290,11 @@ async fn a_crash_or_a_timeout_fails_only_its_own_request() {
         "{e}"
     );
     let started = Instant::now();
-    let slow = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "1", "mode": "sleep"}}),
-            None,
-        )
-        .await;
+    let slow = start_steps(&s, "1", "sleep").await;
     let e = assert_error(&slow, StatusCode::GATEWAY_TIMEOUT, "step_timeout");
     assert!(e["message"].as_str().unwrap().contains("limit"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30));
-    let ok = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "4", "mode": "ok"}}),
-            None,
-        )
-        .await;
+    let ok = start_steps(&s, "4", "ok").await;
     assert_eq!(
         ok.0,
         StatusCode::CREATED,
@@ -493,13 +469,7 @@ fn kill_workers(data: &std::path::Path) -> usize {
 async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
     let s = Server::start().await;
     s.publish_app(&steps_manifest(), APP).await;
-    let (_, run) = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "5,6", "mode": "ok"}}),
-            None,
-        )
-        .await;
+    let (_, run) = start_steps(&s, "5,6", "ok").await;
     let id = run["id"].as_str().unwrap().to_owned();
     assert!(
         kill_workers(s.data.path()) >= 1,
@@ -521,13 +491,7 @@ async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["steps"][1]["outputs"][0]["text"], "6 of 11");
 
-    let (_, run) = s
-        .post(
-            "/models/alice/steps/runs",
-            json!({"inputs": {"numbers": "7,8", "mode": "ok"}}),
-            None,
-        )
-        .await;
+    let (_, run) = start_steps(&s, "7,8", "ok").await;
     let id = run["id"].as_str().unwrap().to_owned();
     let s = s.restart().await;
     let (status, done) = s
