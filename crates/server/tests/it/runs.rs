@@ -453,14 +453,29 @@ async fn a_client_that_gives_up_does_not_cost_the_worker() {
     );
 }
 
-/// Kills every worker process started for this server's data folder.
-fn kill_workers(data: &std::path::Path) -> usize {
+/// Kills every worker process started for this server's data folder and waits until each is
+/// dead for good: gone, or a zombie its parent can reap. (A dying process loses its command line
+/// before it becomes a zombie, so the command line alone says too early.)
+async fn kill_workers(data: &std::path::Path) -> usize {
     let pids = workers(data);
     for &pid in &pids {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGKILL,
         );
+    }
+    let dead = |pid: i32| match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                == Some('Z')
+        }
+        Err(_) => true,
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pids.iter().all(|&p| dead(p)) {
+        assert!(Instant::now() < deadline, "the killed workers did not die");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     pids.len()
 }
@@ -472,15 +487,9 @@ async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
     let (_, run) = start_steps(&s, "5,6", "ok").await;
     let id = run["id"].as_str().unwrap().to_owned();
     assert!(
-        kill_workers(s.data.path()) >= 1,
+        kill_workers(s.data.path()).await >= 1,
         "no worker was found to kill"
     );
-    // SIGKILL lands asynchronously; the worker is dead once its command line is gone.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !workers(s.data.path()).is_empty() {
-        assert!(Instant::now() < deadline, "the killed workers did not die");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let (status, done) = s
         .post(
             &format!("/runs/{id}/steps"),
