@@ -92,7 +92,7 @@ def get(url: str, token: str | None = None) -> tuple[int, Any]:
     return request("GET", url, token=token, timeout=5)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     # The server's own process group: its workers and uv go with it.
@@ -160,4 +160,4 @@ def serve(folder: Path, *extra: str) -> Iterator[Server]:
         assert token, "token create printed no token"
         yield Server(url, token, log, data, binary)
     finally:
-        _stop(process)
+        stop(process)
