@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ def build(
     python: str | None = None,
     out: str | os.PathLike[str] | None = None,
     entry: str | os.PathLike[str] | None = None,
+    limits: Mapping[str, Any] | None = None,
 ) -> Path | None:
     """Check a model and write `manifest.json` and `bundle.tar.gz` into a folder; return it.
 
@@ -50,6 +51,8 @@ def build(
       the app file.
     - `entry`: the app file the worker imports, by default the calling script (pass it from a
       notebook, where there is none).
+    - `limits`: what the model asks of the runner, within the server's caps:
+      `{"step_timeout": seconds}`.
 
     Inside a worker (`FEATHER_WORKER` set) nothing is written: the model is only registered
     (see `feather.registered()`) and `None` is returned.
@@ -93,6 +96,7 @@ def build(
             },
             "init": [c.to_dict() for c in components],
             "steps": [info.to_dict() for info in infos],
+            **({"limits": dict(limits)} if limits is not None else {}),
             "provenance": capture(requirement_lines, bundle.root, exclude=[out_dir]),
         }
     )

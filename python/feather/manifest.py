@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ._checks import Ctx, Obj, boolean, join, list_of, nonempty, string, unique
+from ._checks import Ctx, Obj, boolean, join, list_of, nonempty, string, uint, unique
 from .components.base import read_component
 from .components.fileref import is_relative_path
 from .errors import ManifestError, Problem
@@ -95,6 +95,14 @@ def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
     _repeats(ctx, o.map, "init", "id", "component id")
     steps = o.req(ctx, "steps", list_of(1, 32, read_step))
     _repeats(ctx, o.map, "steps", "name", "step name")
+    # On the raw steps too, so that it is reported beside a step's own problems.
+    raw_steps = o.map.get("steps")
+    if isinstance(raw_steps, list) and len(raw_steps) > 1:
+        for i, step in enumerate(raw_steps):
+            if isinstance(step, dict) and "batch" in step:
+                reason = "only a model of one step can batch: later steps carry each run's state"
+                ctx.add(f"/steps/{i}/batch", reason)
+    limits = o.opt(ctx, "limits", _read_limits)
     provenance = o.req(ctx, "provenance", _read_provenance)
     o.finish(ctx)
     if None in (schema, name, runtime, steps, provenance):
@@ -108,6 +116,7 @@ def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
         "runtime": runtime,
         "init": init or [],
         "steps": steps,
+        **({"limits": limits} if limits else {}),
         "provenance": provenance,
     }
 
@@ -164,14 +173,42 @@ def read_step(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         )
     title = o.opt(ctx, "title", nonempty(200))
     description = o.opt(ctx, "description", string(65_536))
+    batch = o.opt(ctx, "batch", _read_batch)
     o.finish(ctx)
     if name is None:
         return None
-    return {
+    out = {
         "name": name,
         "title": name if title is None else title,
         "description": description or "",
     }
+    if batch is not None:
+        out["batch"] = batch
+    return out
+
+
+MAX_BATCH = 1024
+"""The most requests a batching step may take in one call."""
+MAX_STEP_TIMEOUT = 86_400
+"""The longest a model may ask a step to run, in seconds: one day."""
+
+
+def _read_batch(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    max_size = o.req(ctx, "max_size", uint(1, MAX_BATCH))
+    o.finish(ctx)
+    return None if max_size is None else {"max_size": max_size}
+
+
+def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    step_timeout = o.opt(ctx, "step_timeout", uint(1, MAX_STEP_TIMEOUT))
+    o.finish(ctx)
+    return {} if step_timeout is None else {"step_timeout": step_timeout}
 
 
 def _read_provenance(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:

@@ -17,19 +17,25 @@ _ATTRIBUTE = "__feather_step__"
 
 @dataclass(frozen=True)
 class StepInfo:
-    """What the manifest says of a step: its name (the function's name), title and description."""
+    """What the manifest says of a step: its name (the function's name), title, description,
+    and for a batching step the most requests one call takes."""
 
     name: str
     title: str | None = None
     description: str = ""
+    max_batch_size: int | None = None
+    """Set when the function takes a list per input and returns a list of results."""
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON of the step: the title defaults to the name."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "title": self.title or self.name,
             "description": self.description,
         }
+        if self.max_batch_size is not None:
+            out["batch"] = {"max_size": self.max_batch_size}
+        return out
 
 
 @overload
@@ -37,20 +43,38 @@ def step(fn: F, /) -> F: ...
 
 
 @overload
-def step(*, title: str | None = None, description: str = "") -> Callable[[F], F]: ...
+def step(
+    *,
+    title: str | None = None,
+    description: str = "",
+    batch: bool = False,
+    max_batch_size: int = 64,
+) -> Callable[[F], F]: ...
 
 
 def step(
-    fn: F | None = None, /, *, title: str | None = None, description: str = ""
+    fn: F | None = None,
+    /,
+    *,
+    title: str | None = None,
+    description: str = "",
+    batch: bool = False,
+    max_batch_size: int = 64,
 ) -> F | Callable[[F], F]:
     """Mark a function as a step of a model; the step's name is the function's name.
 
     The function itself is returned unchanged, so it can still be called and tested directly.
 
+    With `batch=True` (one-step models only) the requests waiting when a worker becomes free
+    are answered by one call, at most `max_batch_size` of them: each argument is then a list
+    with one value per request, and the function returns a list with one result per request,
+    in the same order. Vectorised code (a whole matrix through `predict`) then pays its fixed
+    cost once per call instead of once per request.
+
     >>> @step(title="Classify", description="Guess the digit.")
     ... def classify(image): ...
     >>> step_info(classify)
-    StepInfo(name='classify', title='Classify', description='Guess the digit.')
+    StepInfo(name='classify', title='Classify', description='Guess the digit.', max_batch_size=None)
     >>> @step
     ... def explain(answer): ...
     >>> step_info(explain).title is None
@@ -58,7 +82,7 @@ def step(
     """
 
     def mark(f: F) -> F:
-        info = StepInfo(f.__name__, title, description)
+        info = StepInfo(f.__name__, title, description, max_batch_size if batch else None)
         problems = check_step_info(info)
         if problems:
             raise ManifestError(problems, f"invalid step {f.__name__!r}")
@@ -86,7 +110,9 @@ def step_info(fn: Callable[..., Any]) -> StepInfo:
 def check_step_info(info: StepInfo) -> list[Problem]:
     """The problems of a step as the manifest checks it, at paths relative to the step."""
     ctx = Ctx()
-    step = {"name": info.name, "description": info.description}
+    step: dict[str, Any] = {"name": info.name, "description": info.description}
+    if info.max_batch_size is not None:
+        step["batch"] = {"max_size": info.max_batch_size}
     if info.title is not None:
         step["title"] = info.title
     read_step(ctx, step, "")

@@ -21,5 +21,5 @@ pub mod schema;
 
 pub use components::{Component, Props};
 pub use file_ref::FileRef;
-pub use manifest::{Manifest, Runtime, SCHEMA_V1, Step};
+pub use manifest::{Batch, Limits, Manifest, Runtime, SCHEMA_V1, Step};
 pub use problem::{Problem, Problems};

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::components::Component;
 use crate::file_ref::is_relative_path;
 use crate::problem::{Problems, join};
-use crate::read::{Ctx, Obj, boolean, list, nonempty, string};
+use crate::read::{Ctx, Obj, boolean, list, nonempty, string, uint};
 
 /// The `schema` value of a version 1 manifest.
 pub const SCHEMA_V1: &str = "feather.manifest/v1";
@@ -29,7 +29,25 @@ pub struct Manifest {
     /// The inputs of the first step.
     pub init: Vec<Component>,
     pub steps: Vec<Step>,
+    /// What the model asks of the runner; absent fields take the operator's defaults.
+    #[serde(skip_serializing_if = "Limits::is_empty")]
+    #[schema(required = false)]
+    pub limits: Limits,
     pub provenance: Provenance,
+}
+
+/// Per-model limits, each within the operator's caps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Limits {
+    /// Seconds a step may run before its worker is stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_timeout: Option<u32>,
+}
+
+impl Limits {
+    fn is_empty(&self) -> bool {
+        self.step_timeout.is_none()
+    }
 }
 
 /// How a version executes.
@@ -55,7 +73,21 @@ pub struct Step {
     pub title: String,
     /// Markdown.
     pub description: String,
+    /// Present when the function takes a list per input and returns a list of results, so
+    /// that queued requests are answered by one call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Batch>,
 }
+
+/// How a batching step is called.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Batch {
+    /// The most requests in one call.
+    pub max_size: u32,
+}
+
+/// The longest a model may ask a step to run: one day.
+pub const MAX_STEP_TIMEOUT: u64 = 86_400;
 
 /// Where a version came from, captured by the SDK at build time.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -150,6 +182,20 @@ impl Manifest {
         repeats(ctx, v, "init", "id", "component id");
         let steps = o.req(ctx, "steps", list(1, 32, Step::read));
         repeats(ctx, v, "steps", "name", "step name");
+        // On the raw steps too, so that it is reported beside a step's own problems.
+        if let Some(raw) = v.get("steps").and_then(Value::as_array)
+            && raw.len() > 1
+        {
+            for (i, s) in raw.iter().enumerate() {
+                if s.get("batch").is_some() {
+                    ctx.add(
+                        format!("/steps/{i}/batch"),
+                        "only a model of one step can batch: later steps carry each run's state",
+                    );
+                }
+            }
+        }
+        let limits = o.opt(ctx, "limits", Limits::read);
         let provenance = o.req(ctx, "provenance", Provenance::read);
         o.finish(ctx);
         let name = name?;
@@ -162,6 +208,7 @@ impl Manifest {
             runtime: runtime?,
             init: init.unwrap_or_default(),
             steps: steps?,
+            limits: limits.unwrap_or_default(),
             provenance: provenance?,
         })
     }
@@ -257,12 +304,32 @@ impl Step {
         let description = o
             .opt(ctx, "description", string(65_536))
             .unwrap_or_default();
+        let batch = o.opt(ctx, "batch", |ctx: &mut Ctx, v: &Value, p: &str| {
+            let mut b = Obj::new(ctx, v, p)?;
+            let max_size = b.req(ctx, "max_size", uint(1, 1024));
+            b.finish(ctx);
+            Some(Batch {
+                max_size: max_size? as u32,
+            })
+        });
         o.finish(ctx);
         let name = name?;
         Some(Self {
             title: title.unwrap_or_else(|| name.clone()),
             name,
             description,
+            batch,
+        })
+    }
+}
+
+impl Limits {
+    fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
+        let mut o = Obj::new(ctx, v, path)?;
+        let step_timeout = o.opt(ctx, "step_timeout", uint(1, MAX_STEP_TIMEOUT));
+        o.finish(ctx);
+        Some(Self {
+            step_timeout: step_timeout.map(|n| n as u32),
         })
     }
 }

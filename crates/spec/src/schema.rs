@@ -10,7 +10,7 @@ use crate::components::{
     TextIn, TextView,
 };
 use crate::file_ref::{FileRef, FileSource};
-use crate::manifest::{Git, Provenance, Runtime, Step};
+use crate::manifest::{Batch, Git, Limits, Provenance, Runtime, Step};
 use crate::{Component, Manifest, Problem};
 
 /// Collects the spec's schemas so that the server's OpenAPI document can include them.
@@ -19,6 +19,8 @@ use crate::{Component, Manifest, Problem};
     Manifest,
     Runtime,
     Step,
+    Batch,
+    Limits,
     Provenance,
     Git,
     Component,

@@ -133,3 +133,16 @@ fn every_component_type_has_a_valid_vector() {
     let all: BTreeSet<&str> = feather_spec::components::TYPES.into_iter().collect();
     assert_eq!(used, all);
 }
+
+#[test]
+fn inputs_are_exactly_the_components_with_a_value_schema() {
+    let (_, v) = vectors("manifests/valid")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("every_component.json"))
+        .unwrap();
+    let m = feather_spec::Manifest::parse(&v).unwrap();
+    for c in &m.init {
+        assert_eq!(c.is_input(), c.props.value_schema().is_some(), "{}", c.id);
+    }
+    assert!(m.init.iter().any(|c| c.is_input()) && m.init.iter().any(|c| !c.is_input()));
+}

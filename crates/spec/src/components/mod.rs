@@ -186,6 +186,26 @@ impl Props {
             _ => return None,
         })
     }
+
+    /// Whether the component takes an answer: an input, not a view.
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Self::TextIn(_)
+                | Self::NumberIn(_)
+                | Self::Slider(_)
+                | Self::Checkbox(_)
+                | Self::SelectOne(_)
+                | Self::SelectMulti(_)
+                | Self::FileUpload(_)
+                | Self::ImageUpload(_)
+                | Self::ImageWithSelectOne(_)
+                | Self::ImageWithSelectMulti(_)
+                | Self::ImageWithTextIn(_)
+                | Self::DocumentWithTextIn(_)
+                | Self::TableIn(_)
+        )
+    }
 }
 
 impl Component {
@@ -241,7 +261,7 @@ impl Component {
 
     /// Whether this component takes an answer.
     pub fn is_input(&self) -> bool {
-        self.props.value_schema().is_some()
+        self.props.is_input()
     }
 
     /// Checks an answer (`None` or null: no answer) and returns every problem, paths relative
