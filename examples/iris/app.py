@@ -8,10 +8,11 @@ files = ftr.bundle(["app.py", "model.pkl"])
 model, inputs = pickle.loads((files.root / "model.pkl").read_bytes())
 
 
-@ftr.step(title="Classify", description="How likely each of the three species is.")
-def classify(sepal_length, sepal_width, petal_length, petal_width) -> ftr.Label:
-    p = model.predict_proba([[sepal_length, sepal_width, petal_length, petal_width]])[0]
-    return ftr.Label(confidences=dict(zip(model.classes_.tolist(), p.tolist(), strict=True)))
+# batch=True: requests that queue up are classified together, one row each.
+@ftr.step(title="Classify", description="How likely each species is.", batch=True)
+def classify(**measurements) -> list[ftr.Label]:
+    rows = model.predict_proba(list(zip(*measurements.values(), strict=True))).tolist()
+    return [ftr.Label(confidences=dict(zip(model.classes_, p, strict=True))) for p in rows]
 
 
 init = [ftr.Number.In(id=name, **props) for name, props in inputs.items()]

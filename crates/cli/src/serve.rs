@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Seconds an idle worker waits before it stops.
     #[arg(long, env = "FEATHER_IDLE_TIMEOUT", default_value_t = 300)]
     idle_timeout: u64,
+    /// Most requests one worker call takes when requests queue (1: no batching). A step
+    /// declared with `batch=True` uses its own size.
+    #[arg(long, env = "FEATHER_MAX_BATCH", default_value_t = PoolLimits::default().batch)]
+    max_batch: usize,
+    /// The longest step timeout, in seconds, a model may ask for in its manifest's limits.
+    #[arg(long, env = "FEATHER_MAX_STEP_TIMEOUT", default_value_t = 900)]
+    max_step_timeout: u64,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -66,8 +73,10 @@ impl ServeArgs {
                     min: a.min_workers,
                     max: a.max_workers.max(1),
                     idle: Duration::from_secs(a.idle_timeout),
+                    batch: a.max_batch.max(1),
                 },
                 step_timeout: Duration::from_secs(a.step_timeout),
+                max_step_timeout: Duration::from_secs(a.max_step_timeout),
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },
         }

@@ -37,6 +37,8 @@ pub enum Message {
         /// `{"part": N}` with the pickled state, or null.
         state: Value,
     },
+    /// Several `run`s for one step, answered one frame each, in order.
+    Batch { items: Vec<BatchItem> },
     /// A step's outputs and state.
     Result {
         id: u64,
@@ -51,6 +53,15 @@ pub enum Message {
     },
     /// Exit now.
     Shutdown,
+}
+
+/// One request of a batch: a `run` and how many of the frame's parts are its own (they follow
+/// the previous item's; its `{"part": N}` count from its first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItem {
+    #[serde(flatten)]
+    pub run: Message,
+    pub part_count: usize,
 }
 
 /// A message with its binary parts.
@@ -77,11 +88,45 @@ pub enum ProtocolError {
     Io(#[from] std::io::Error),
 }
 
-#[derive(Serialize, Deserialize)]
+/// A message's JSON object with `extra` (`,"key":value...`) added before its closing brace.
+fn message_json(message: &Message, extra: &str) -> Vec<u8> {
+    let mut json = serde_json::to_vec(message).expect("a message serialises");
+    if !extra.is_empty() {
+        json.pop();
+        json.extend_from_slice(extra.as_bytes());
+        json.push(b'}');
+    }
+    json
+}
+
+/// Adds `"parts"` (their lengths) as the header's last key, when there are parts.
+fn close_with_parts(header: &mut Vec<u8>, parts: &[Bytes]) {
+    if parts.is_empty() {
+        return;
+    }
+    let lengths: Vec<String> = parts.iter().map(|p| p.len().to_string()).collect();
+    header.pop();
+    header.extend_from_slice(format!(r#","parts":[{}]}}"#, lengths.join(",")).as_bytes());
+}
+
+/// Lengths, header, parts: one frame.
+fn assemble(header: &[u8], parts: &[Bytes]) -> Vec<u8> {
+    let body: usize = parts.iter().map(Bytes::len).sum();
+    let mut out = Vec::with_capacity(8 + header.len() + body);
+    out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    out.extend_from_slice(&(body as u32).to_be_bytes());
+    out.extend_from_slice(header);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+#[derive(Deserialize)]
 struct Header {
     #[serde(flatten)]
     message: Message,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     parts: Vec<u64>,
 }
 
@@ -95,20 +140,29 @@ impl Frame {
 
     /// The frame's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let header = Header {
-            message: self.message.clone(),
-            parts: self.parts.iter().map(|p| p.len() as u64).collect(),
-        };
-        let header = serde_json::to_vec(&header).expect("a header serialises");
-        let body: usize = self.parts.iter().map(Bytes::len).sum();
-        let mut out = Vec::with_capacity(8 + header.len() + body);
-        out.extend_from_slice(&(header.len() as u32).to_be_bytes());
-        out.extend_from_slice(&(body as u32).to_be_bytes());
-        out.extend_from_slice(&header);
-        for p in &self.parts {
-            out.extend_from_slice(p);
+        let mut header = message_json(&self.message, "");
+        close_with_parts(&mut header, &self.parts);
+        assemble(&header, &self.parts)
+    }
+
+    /// The bytes of one `batch` frame carrying these `run` frames: each item is its run's
+    /// header plus `part_count`, and the parts follow in order.
+    pub fn encode_batch(frames: &[&Frame]) -> Vec<u8> {
+        let mut header = br#"{"type":"batch","items":["#.to_vec();
+        for (i, f) in frames.iter().enumerate() {
+            if i > 0 {
+                header.push(b',');
+            }
+            let count = format!(r#","part_count":{}"#, f.parts.len());
+            header.extend(message_json(&f.message, &count));
         }
-        out
+        header.extend_from_slice(b"]}");
+        let parts: Vec<Bytes> = frames
+            .iter()
+            .flat_map(|f| f.parts.iter().cloned())
+            .collect();
+        close_with_parts(&mut header, &parts);
+        assemble(&header, &parts)
     }
 
     pub async fn write<W: AsyncWrite + Unpin>(&self, w: &mut W) -> Result<(), ProtocolError> {

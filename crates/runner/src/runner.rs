@@ -9,7 +9,7 @@ use std::time::Duration;
 use feather_spec::{Manifest, Runtime};
 
 use crate::env::{EnvBuilder, EnvError, EnvSpec, EnvStatus};
-use crate::pool::{PoolLimits, WorkerPool};
+use crate::pool::{PoolLimits, StepBatch, WorkerPool};
 use crate::worker::WorkerSpec;
 
 /// How the runner runs things.
@@ -20,8 +20,10 @@ pub struct RunnerConfig {
     /// The uv executable.
     pub uv: PathBuf,
     pub pool: PoolLimits,
-    /// Wall-clock limit of one step.
+    /// Wall-clock limit of one step, for models that do not set their own.
     pub step_timeout: Duration,
+    /// The longest step timeout a model may ask for.
+    pub max_step_timeout: Duration,
     /// How long a worker may take to load its model.
     pub start_timeout: Duration,
     /// The largest frame a worker may send.
@@ -35,6 +37,7 @@ impl RunnerConfig {
             uv: uv.to_path_buf(),
             pool: PoolLimits::default(),
             step_timeout: Duration::from_secs(60),
+            max_step_timeout: Duration::from_secs(900),
             start_timeout: Duration::from_secs(120),
             max_frame: 64 << 20,
         }
@@ -75,6 +78,15 @@ impl Runner {
             ..
         } = &manifest.runtime;
         EnvSpec::new(python, requirements)
+    }
+
+    /// How long a step of this model may run: its own limit within the operator's cap, else
+    /// the default.
+    pub fn step_timeout(&self, manifest: &Manifest) -> Duration {
+        match manifest.limits.step_timeout {
+            Some(s) => Duration::from_secs(s.into()).min(self.config.max_step_timeout),
+            None => self.config.step_timeout,
+        }
     }
 
     pub fn env_status(&self, manifest: &Manifest) -> EnvStatus {
@@ -142,7 +154,21 @@ impl Runner {
             max_frame: self.config.max_frame,
             start_timeout: self.config.start_timeout,
         };
-        let pool = Arc::new(WorkerPool::new(spec, self.config.pool));
+        let steps = manifest
+            .steps
+            .iter()
+            .map(|s| match &s.batch {
+                Some(b) => StepBatch {
+                    max: b.max_size as usize,
+                    together: true,
+                },
+                None => StepBatch {
+                    max: self.config.pool.batch,
+                    together: false,
+                },
+            })
+            .collect();
+        let pool = Arc::new(WorkerPool::new(spec, self.config.pool, steps));
         Ok(self
             .pools
             .lock()

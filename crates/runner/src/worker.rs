@@ -33,7 +33,7 @@ pub struct WorkerSpec {
 }
 
 /// Why a worker failed a request or never started.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WorkerError {
     #[error("the model failed to load: {error}")]
     Fatal { error: String, traceback: String },
@@ -46,14 +46,22 @@ pub enum WorkerError {
     #[error("the worker broke the protocol: {0}")]
     Protocol(String),
     #[error("cannot start the worker: {0}")]
-    Spawn(#[from] std::io::Error),
+    Spawn(String),
+}
+
+impl From<std::io::Error> for WorkerError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Spawn(e.to_string())
+    }
 }
 
 /// A live worker.
 #[derive(Debug)]
 pub struct Worker {
     child: Child,
-    stream: UnixStream,
+    /// Buffered for reading: the answers to a batch often arrive together, and one read then
+    /// takes several frames.
+    stream: BufReader<UnixStream>,
     socket: PathBuf,
     stderr: Arc<Mutex<VecDeque<String>>>,
     max_frame: u32,
@@ -115,8 +123,8 @@ impl Worker {
                 return Err(WorkerError::Crashed { status, stderr: last_lines(&stderr) });
             }
         };
-        let (mut stream, _) =
-            accepted.map_err(|_| WorkerError::StartTimeout(spec.start_timeout))??;
+        let (stream, _) = accepted.map_err(|_| WorkerError::StartTimeout(spec.start_timeout))??;
+        let mut stream = BufReader::with_capacity(64 << 10, stream);
         let hello =
             tokio::time::timeout(spec.start_timeout, Frame::read(&mut stream, spec.max_frame))
                 .await
@@ -157,19 +165,54 @@ impl Worker {
 
     /// Sends a request and waits for its answer; past `timeout` the worker is killed.
     pub async fn call(&mut self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
+        let start = Instant::now();
+        self.send(request, timeout).await?;
+        self.receive(timeout, timeout.saturating_sub(start.elapsed()))
+            .await
+    }
+
+    /// Sends a request without waiting for an answer.
+    pub async fn send(&mut self, request: &Frame, timeout: Duration) -> Result<(), WorkerError> {
+        self.send_encoded(&request.encode(), timeout).await
+    }
+
+    /// Sends an encoded frame (a `run` or a `batch`) without waiting for an answer.
+    pub async fn send_encoded(
+        &mut self,
+        frame: &[u8],
+        timeout: Duration,
+    ) -> Result<(), WorkerError> {
+        use tokio::io::AsyncWriteExt;
         self.last_used = Instant::now();
-        let exchange = async {
-            request.write(&mut self.stream).await?;
-            Frame::read(&mut self.stream, self.max_frame).await
+        let write = async {
+            self.stream.write_all(frame).await?;
+            self.stream.flush().await?;
+            Ok(())
         };
-        let result = tokio::time::timeout(timeout, exchange).await;
+        let result = tokio::time::timeout(timeout, write).await;
+        self.outcome(result, timeout).await
+    }
+
+    /// Waits at most `wait` for the next answer; then the worker is killed and the error
+    /// names `limit`, the step's timeout.
+    pub async fn receive(&mut self, limit: Duration, wait: Duration) -> Result<Frame, WorkerError> {
+        let result =
+            tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_frame)).await;
         self.last_used = Instant::now();
+        self.outcome(result, limit).await
+    }
+
+    async fn outcome<T>(
+        &mut self,
+        result: Result<Result<T, ProtocolError>, tokio::time::error::Elapsed>,
+        timeout: Duration,
+    ) -> Result<T, WorkerError> {
         match result {
             Err(_) => {
                 self.kill().await;
                 Err(WorkerError::Timeout(timeout))
             }
-            Ok(Ok(frame)) => Ok(frame),
+            Ok(Ok(v)) => Ok(v),
             Ok(Err(ProtocolError::Closed | ProtocolError::Io(_))) => Err(self.death().await),
             Ok(Err(e)) => {
                 self.kill().await;

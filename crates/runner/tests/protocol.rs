@@ -2,7 +2,7 @@
 //! `FEATHER_UPDATE_VECTORS=1` rewrites them.
 
 use bytes::Bytes;
-use feather_runner::protocol::{Frame, Message, ProtocolError};
+use feather_runner::protocol::{BatchItem, Frame, Message, ProtocolError};
 use serde_json::{Value, json};
 
 fn samples() -> Vec<(&'static str, Frame)> {
@@ -77,6 +77,38 @@ fn samples() -> Vec<(&'static str, Frame)> {
     ]
 }
 
+/// A batch of the two run samples, as the pool sends it.
+fn batch() -> (Vec<u8>, Frame) {
+    let all = samples();
+    let runs: Vec<&Frame> = all
+        .iter()
+        .filter(|(n, _)| n.starts_with("run"))
+        .map(|(_, f)| f)
+        .collect();
+    let bytes = Frame::encode_batch(&runs);
+    let mut items = Vec::new();
+    let mut parts = Vec::new();
+    for f in runs {
+        items.push(BatchItem {
+            run: f.message.clone(),
+            part_count: f.parts.len(),
+        });
+        parts.extend(f.parts.iter().cloned());
+    }
+    let frame = Frame {
+        message: Message::Batch { items },
+        parts,
+    };
+    (bytes, frame)
+}
+
+#[test]
+fn a_batch_carries_each_run_with_its_own_parts() {
+    let (bytes, frame) = batch();
+    assert_eq!(Frame::decode(&bytes).unwrap(), frame);
+    assert_eq!(bytes, frame.encode());
+}
+
 fn dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/protocol")
 }
@@ -84,7 +116,7 @@ fn dir() -> std::path::PathBuf {
 #[test]
 fn frames_match_their_golden_files() {
     let update = std::env::var_os("FEATHER_UPDATE_VECTORS").is_some();
-    for (name, frame) in samples() {
+    for (name, frame) in samples().into_iter().chain([("batch", batch().1)]) {
         let bytes = frame.encode();
         let path = dir().join(format!("{name}.json"));
         let header_len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;

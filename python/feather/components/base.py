@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-import copy
+import copy as _copy
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
@@ -108,9 +108,12 @@ class Component:
             return props[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, copy: bool = True) -> dict[str, Any]:
         """The canonical JSON: every prop with its default filled in, optional props left out
         when unset; keys in the order id, type, title, description, required, props.
+
+        `copy=False` shares the props' values with the component instead of copying them, for
+        callers that only read the result.
 
         >>> ftr.Checkbox(id="agree").to_dict()
         {'id': 'agree', 'type': 'Checkbox', 'required': True, 'default': False}
@@ -124,7 +127,7 @@ class Component:
         if self.description is not None:
             out["description"] = self.description
         out["required"] = self.required
-        out.update(copy.deepcopy(self.props))
+        out.update(_copy.deepcopy(self.props) if copy else self.props)
         return out
 
     @classmethod

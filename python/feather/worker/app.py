@@ -50,6 +50,12 @@ class App:
     def step_names(self) -> list[str]:
         return [name for name, _ in self.steps]
 
+    def batch_size(self, run: Run) -> int | None:
+        """The most requests the run's step takes in one call, or `None` when it takes one."""
+        if run.index != 0 or run.index >= len(self.steps):
+            return None
+        return step_info(self.steps[run.index][1]).max_batch_size
+
     def resolve(self, run: Run) -> tuple[StepFunction, Sequence[Component]]:
         """The function of the run's step and the input components its values answer."""
         if run.index >= len(self.steps) or self.steps[run.index][0] != run.step:

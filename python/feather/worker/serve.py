@@ -1,4 +1,9 @@
-"""The request loop: read a frame, run the step it asks for, answer `result` or `error`."""
+"""The request loop: read a frame, run the step(s) it asks for, answer `result` or `error`.
+
+A `batch` frame carries several `run` requests; each gets its own answer frame, in order, sent
+as soon as it is ready. A batching step (`@ftr.step(batch=True)`) answers them all with one
+call; any other step is called once per request.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,14 @@ import pickle
 import socket
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import messages
-from .app import App, RequestError
+from .app import App, RequestError, StepFunction
 from .messages import Run, one_line
 from .outputs import encode_return
-from .protocol import FrameTooLarge, Part, ProtocolError, read_frame, write_frame
+from .protocol import FrameTooLarge, Part, ProtocolError, encode, read_frame
 from .values import Scratch, step_arguments
 
 EXIT_OK = 0
@@ -37,25 +42,68 @@ def serve(sock: socket.socket, app: App, *, limit: int, since: float) -> int:
             frame = read_frame(sock, limit)
             if frame is None or frame.type == "shutdown":
                 return EXIT_OK
-            if frame.type != "run":
+            if frame.type == "run":
+                items = [(Run.from_header(frame.header), list(frame.parts))]
+            elif frame.type == "batch":
+                items = read_batch(frame.header, frame.parts)
+            else:
                 raise ProtocolError(f"unexpected message {frame.type!r}")
-            run = Run.from_header(frame.header)
         except ProtocolError as err:
             print(f"feather worker: protocol error: {err}", file=sys.stderr, flush=True)
             return EXIT_PROTOCOL
-        header, parts = answer(app, run, frame.parts, since=since)
-        try:
-            write_frame(sock, header, parts, limit)
-        except (FrameTooLarge, ValueError) as err:
-            # Nothing was sent: say why instead of leaving the server waiting.
-            reason = f"RequestError: the result cannot be sent: {err}"
-            write_frame(sock, messages.error(run.id, reason, ""), (), limit)
-        _flush()
+        runs = iter(run for run, _ in items)
+        for group in answers(app, items, since=since):
+            frames = [_encoded(next(runs), header, parts, limit) for header, parts in group]
+            sock.sendall(frames[0] if len(frames) == 1 else b"".join(frames))
+            _flush()
 
 
-def answer(
-    app: App, run: Run, parts: Sequence[Part], *, since: float
-) -> tuple[dict[str, Any], list[bytes]]:
+def _encoded(run: Run, header: dict[str, Any], parts: Sequence[Part], limit: int) -> bytes:
+    try:
+        return encode(header, parts, limit)
+    except (FrameTooLarge, ValueError) as err:
+        # Say why instead of leaving the server waiting.
+        reason = f"RequestError: the result cannot be sent: {err}"
+        return encode(messages.error(run.id, reason, ""), (), limit)
+
+
+Answer = tuple[dict[str, Any], list[bytes]]
+
+
+def read_batch(header: dict[str, Any], parts: Sequence[Part]) -> list[tuple[Run, list[Part]]]:
+    """The requests of a `batch`: each item is a `run` header whose `part_count` parts follow
+    the previous item's, its `{"part": N}` counted from its own first part."""
+    items = header.get("items")
+    if not isinstance(items, list) or not items:
+        raise ProtocolError("a batch's items must be a non-empty array")
+    out = []
+    start = 0
+    for item in items:
+        if not isinstance(item, dict) or item.get("type") != "run":
+            raise ProtocolError("each item of a batch must be a run")
+        count = item.get("part_count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ProtocolError("each item of a batch needs a part_count")
+        out.append((Run.from_header(item), list(parts[start : start + count])))
+        start += count
+    if start != len(parts):
+        raise ProtocolError(f"a batch's items count {start} parts, but the frame has {len(parts)}")
+    return out
+
+
+def answers(
+    app: App, items: list[tuple[Run, list[Part]]], *, since: float
+) -> Iterator[list[Answer]]:
+    """The answers to the requests, in order, in groups as they become ready: one group for
+    a batching step's call, else one answer at a time."""
+    if app.batch_size(items[0][0]) is not None:
+        yield answer_together(app, items, since=since)
+        return
+    for run, parts in items:
+        yield [answer(app, run, parts, since=since)]
+
+
+def answer(app: App, run: Run, parts: Sequence[Part], *, since: float) -> Answer:
     """The answer to one run: `result` with its parts, or `error`."""
     try:
         with Scratch() as scratch:
@@ -74,12 +122,84 @@ def answer(
     except StepRaised as raised:
         return messages.error(run.id, raised.error, raised.traceback), []
     except RequestError as err:
-        cause = err.__cause__
-        detail = "".join(traceback.format_exception(cause)) if cause is not None else ""
-        return messages.error(run.id, f"{type(err).__name__}: {err}", detail), []
+        return _request_error(run, err)
     except Exception as err:
         return messages.error(run.id, one_line(err), traceback.format_exc()), []
     return messages.result(run.id, encoded.outputs, encoded.state), encoded.parts
+
+
+def answer_together(app: App, items: list[tuple[Run, list[Part]]], *, since: float) -> list[Answer]:
+    """The answers to requests for one batching step, from one call: each argument a list with
+    a value per request, the return value a list with a result per request. A request whose
+    inputs cannot be converted fails alone; when the call raises, every request in it fails."""
+    out: list[Answer | None] = [None] * len(items)
+    with Scratch() as scratch:
+        calls: list[tuple[int, dict[str, Any]]] = []
+        function = None
+        for i, (run, parts) in enumerate(items):
+            try:
+                function, components = app.resolve(run)
+                if app.batch_size(run) is None:
+                    raise RequestError(f"step {run.step!r} does not batch")
+                calls.append((i, step_arguments(components, run.inputs, parts, scratch)))
+            except RequestError as err:
+                out[i] = _request_error(run, err)
+            except Exception as err:
+                out[i] = messages.error(run.id, one_line(err), traceback.format_exc()), []
+        if calls and function is not None:
+            for i, answer in _call_together(
+                function, calls, [items[i][0] for i, _ in calls], since
+            ):
+                out[i] = answer
+    return [a for a in out if a is not None]
+
+
+def _call_together(
+    function: StepFunction,
+    calls: list[tuple[int, dict[str, Any]]],
+    runs: list[Run],
+    since: float,
+) -> Iterator[tuple[int, Answer]]:
+    kwargs = {key: [args[key] for _, args in calls] for key in calls[0][1]}
+    try:
+        try:
+            values = function(**kwargs)
+        except (Exception, SystemExit) as exc:
+            raise StepRaised(one_line(exc), _step_traceback(exc)) from None
+        if not isinstance(values, (list, tuple)) or len(values) != len(calls):
+            got = (
+                f"{len(values)} results"
+                if isinstance(values, (list, tuple))
+                else type(values).__name__
+            )
+            raise RequestError(
+                f"a batching step must return a list with one result per request: "
+                f"got {got} for {len(calls)} requests"
+            )
+    except StepRaised as raised:
+        for (i, _), run in zip(calls, runs, strict=True):
+            yield i, (messages.error(run.id, raised.error, raised.traceback), [])
+        return
+    except RequestError as err:
+        for (i, _), run in zip(calls, runs, strict=True):
+            yield i, _request_error(run, err)
+        return
+    for (i, _), run, value in zip(calls, runs, values, strict=True):
+        try:
+            encoded = encode_return(value, since=since)
+        except RequestError as err:
+            yield i, _request_error(run, err)
+            continue
+        except Exception as err:
+            yield i, (messages.error(run.id, one_line(err), traceback.format_exc()), [])
+            continue
+        yield i, (messages.result(run.id, encoded.outputs, encoded.state), encoded.parts)
+
+
+def _request_error(run: Run, err: RequestError) -> Answer:
+    cause = err.__cause__
+    detail = "".join(traceback.format_exception(cause)) if cause is not None else ""
+    return messages.error(run.id, f"{type(err).__name__}: {err}", detail), []
 
 
 def load_state(part: int | None, parts: Sequence[Part]) -> Any:

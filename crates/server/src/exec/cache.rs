@@ -2,9 +2,10 @@
 //! aliases move, so what they name is kept for a moment only.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use feather_runner::pool::WorkerPool;
 use feather_spec::{Component, Manifest};
 use feather_store::VersionDetail;
 
@@ -12,13 +13,14 @@ use feather_store::VersionDetail;
 /// see that within this long.
 const ALIAS_TTL: Duration = Duration::from_secs(1);
 
-/// A version ready to run: its record, parsed manifest, and the init components as JSON.
+/// A version ready to run: its record, its parsed manifest, and once it has one, its pool.
 #[derive(Debug)]
 pub struct Target {
     pub detail: VersionDetail,
     pub manifest: Manifest,
-    /// `manifest.init` serialised once, for every step-1 request to the worker.
-    pub init_json: serde_json::Value,
+    /// Set when the environment was found ready and the bundle unpacked, so that later
+    /// requests go straight to the workers.
+    pub pool: OnceLock<Arc<WorkerPool>>,
 }
 
 impl Target {

@@ -8,8 +8,8 @@ pub mod cache;
 pub mod files;
 pub mod views;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use feather_runner::Runner;
 use feather_runner::env::EnvStatus;
@@ -47,11 +47,10 @@ async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiRe
         s.cache
             .put_alias(owner, name, reference, detail.version.version);
     }
-    let init_json = serde_json::to_value(&manifest.init).expect("components serialise");
     let t = Arc::new(Target {
         detail,
         manifest,
-        init_json,
+        pool: OnceLock::new(),
     });
     s.cache.put(t.clone());
     Ok(t)
@@ -78,8 +77,14 @@ pub fn prepare_in_background(s: &AppState, owner: String, name: String, version:
 /// is started if nothing started it yet (after a restart, say). A request never waits for a
 /// build.
 async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+    if let Some(pool) = t.pool.get() {
+        return Ok(pool.clone());
+    }
     match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
-        EnvStatus::Ready => build_pool(s, t).await,
+        EnvStatus::Ready => {
+            let pool = build_pool(s, t).await?;
+            Ok(t.pool.get_or_init(|| pool).clone())
+        }
         EnvStatus::Pending => {
             prepare_in_background(
                 s,
@@ -225,8 +230,9 @@ async fn execute(
             step: step.name.clone(),
             index,
             inputs: resolved.wire,
+            // Step 1 answers the init the worker registered itself.
             components: if index == 0 {
-                t.init_json.clone()
+                Value::Null
             } else {
                 serde_json::to_value(components).expect("components serialise")
             },
@@ -235,7 +241,7 @@ async fn execute(
         parts: resolved.parts,
     };
     let reply = pool
-        .call(request, s.runner.config.step_timeout)
+        .call(request, s.runner.step_timeout(&t.manifest))
         .await
         .map_err(|e| worker_error(e, t, user))?;
     match reply.message {

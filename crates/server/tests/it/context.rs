@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
+use feather_runner::pool::PoolLimits;
 use feather_runner::{Runner, RunnerConfig};
 use feather_server::{AppState, ServerConfig};
 use feather_store::BundleLimits;
@@ -37,7 +38,12 @@ impl Server {
     }
 
     pub async fn start_with(limits: BundleLimits) -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), limits).await
+        Self::start_in(tempfile::tempdir().unwrap(), limits, PoolLimits::default()).await
+    }
+
+    /// A server whose version pools have these sizes.
+    pub async fn start_with_pool(pool: PoolLimits) -> Self {
+        Self::start_in(tempfile::tempdir().unwrap(), BundleLimits::default(), pool).await
     }
 
     /// Stops this server (its workers go with it) and starts another on the same data folder.
@@ -46,18 +52,21 @@ impl Server {
         let _ = (&mut self.task).await;
         let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
         let (token, other) = (self.token.clone(), self.other.clone());
-        let mut s = Self::start_in(data, BundleLimits::default()).await;
+        let mut s = Self::start_in(data, BundleLimits::default(), PoolLimits::default()).await;
         (s.token, s.other) = (token, other);
         s
     }
 
-    async fn start_in(data: TempDir, limits: BundleLimits) -> Self {
+    async fn start_in(data: TempDir, limits: BundleLimits, pool: PoolLimits) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
             limits,
             public_url: None,
-            runner: runner_config(data.path()),
+            runner: RunnerConfig {
+                pool,
+                ..runner_config(data.path())
+            },
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let now = feather_store::now();
