@@ -16,6 +16,8 @@ pub enum FileSource {
     Id(String),
     /// A relative path inside the model's bundle.
     Path(String),
+    /// The file part number N (from 0) of the same multipart request.
+    Part(u64),
 }
 
 /// A file: exactly one source, plus what is known of it.
@@ -33,6 +35,9 @@ pub struct FileRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
 }
+
+/// The highest part number a reference may name.
+const MAX_PARTS: u64 = 1 << 16;
 
 /// The longest `data:` URL a manifest or request may carry inline (about 1.3 GiB of base64).
 const MAX_DATA_URL: usize = 1 << 31;
@@ -67,6 +72,9 @@ impl FileRef {
             }
             sources.push(FileSource::Path(s));
         }
+        if let Some(n) = o.opt(ctx, "part", uint(0, MAX_PARTS)) {
+            sources.push(FileSource::Part(n));
+        }
         let name = o.opt(ctx, "name", string(255));
         if let Some(n) = &name
             && (n.is_empty() || n.contains('/') || n == "." || n == "..")
@@ -88,7 +96,7 @@ impl FileRef {
         let size = o.opt(ctx, "size", uint(0, u64::MAX));
         o.finish(ctx);
         if sources.len() != 1 {
-            ctx.add(path, "must have exactly one of data, id or path");
+            ctx.add(path, "must have exactly one of data, id, path or part");
         }
         if ctx.problems.len() != before {
             return None;

@@ -1,7 +1,8 @@
 """File references (`FileRef`) and the `types` filters of upload components.
 
-A `FileRef` is an object with exactly one source, `data` (a `data:` URL), `id` (a stored file)
-or `path` (a relative path inside the bundle), plus what is known of the file: `name`, `type`
+A `FileRef` is an object with exactly one source, `data` (a `data:` URL), `id` (a stored file),
+`path` (a relative path inside the bundle) or `part` (file part N of the same multipart
+request), plus what is known of the file: `name`, `type`
 (its MIME type) and `size` in bytes.
 """
 
@@ -14,6 +15,7 @@ from .._checks import Ctx, Obj, join, list_of, string, uint
 from ..files import LocalFile
 
 _MAX_DATA_URL = 1 << 31
+_MAX_PARTS = 1 << 16
 _TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&^_.+-")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -80,7 +82,7 @@ def read_file_ref(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     if o is None:
         return None
     before = len(ctx.problems)
-    sources: list[tuple[str, str]] = []
+    sources: list[tuple[str, Any]] = []
     data = o.opt(ctx, "data", string(_MAX_DATA_URL))
     if data is not None:
         if not data.startswith("data:") or "," not in data:
@@ -96,6 +98,9 @@ def read_file_ref(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         if not is_relative_path(rel):
             ctx.add(join(path, "path"), "must be a relative path inside the bundle")
         sources.append(("path", rel))
+    part = o.opt(ctx, "part", uint(0, _MAX_PARTS))
+    if part is not None:
+        sources.append(("part", part))
     name = o.opt(ctx, "name", string(255))
     if name is not None and (not name or "/" in name or name in (".", "..")):
         ctx.add(join(path, "name"), "must be a file name without folders")
@@ -105,7 +110,7 @@ def read_file_ref(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     size = o.opt(ctx, "size", uint(0, 2**64 - 1))
     o.finish(ctx)
     if len(sources) != 1:
-        ctx.add(path, "must have exactly one of data, id or path")
+        ctx.add(path, "must have exactly one of data, id, path or part")
     if len(ctx.problems) != before:
         return None
     out = dict(sources)

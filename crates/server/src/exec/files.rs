@@ -73,6 +73,90 @@ fn decode_data_url(url: &str) -> Option<(Option<String>, Bytes)> {
     Some((mime, Bytes::from(bytes)))
 }
 
+/// A file sent as a part of a multipart request.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The part's field name: an input's id, unless the inputs name the part by number.
+    pub field: String,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// Fills in the inputs that multipart file parts answer: a part named after a file input's id
+/// (repeated for several files) is that input's value, unless the inputs JSON gives the input
+/// itself or names the part as `{"part": N}`. A part that answers nothing is a problem, so a
+/// misnamed field is not silently dropped.
+pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> ApiResult<Value> {
+    let mut inputs = inputs.clone();
+    let Value::Object(map) = &mut inputs else {
+        return Ok(inputs);
+    };
+    let mut named = Vec::new();
+    collect_part_numbers(&Value::Object(map.clone()), &mut named);
+    let given: Vec<String> = map.keys().cloned().collect();
+    let mut problems = Vec::new();
+    for (i, u) in uploads.iter().enumerate() {
+        if named.contains(&(i as u64)) {
+            continue;
+        }
+        let many = match components
+            .iter()
+            .find(|c| c.id == u.field)
+            .map(|c| &c.props)
+        {
+            Some(Props::FileUpload(_)) => true,
+            Some(Props::ImageUpload(_)) => false,
+            _ => {
+                problems.push(feather_spec::Problem::new(
+                    format!("/parts/{i}"),
+                    format!("the part {:?} answers no file input of this step: name it after the input's id", u.field),
+                ));
+                continue;
+            }
+        };
+        let at = format!("/inputs/{}", u.field);
+        let reference = json!({ "part": i });
+        if given.contains(&u.field) {
+            problems.push(feather_spec::Problem::new(
+                at,
+                "is given both in the inputs and as a file part",
+            ));
+        } else if many {
+            match map.entry(u.field.clone()).or_insert_with(|| json!([])) {
+                Value::Array(a) => a.push(reference),
+                _ => unreachable!("set to an array here"),
+            }
+        } else if map.contains_key(&u.field) {
+            problems.push(feather_spec::Problem::new(
+                at,
+                "takes one image, not several parts",
+            ));
+        } else {
+            map.insert(u.field.clone(), reference);
+        }
+    }
+    if problems.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(ApiError::invalid_inputs(problems))
+    }
+}
+
+/// Every `{"part": N}` inside a value.
+fn collect_part_numbers(v: &Value, out: &mut Vec<u64>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(n) = o.get("part").and_then(Value::as_u64) {
+                out.push(n);
+            }
+            o.values().for_each(|x| collect_part_numbers(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_part_numbers(x, out)),
+        _ => {}
+    }
+}
+
 /// The inputs of a step, ready for the worker and for the record.
 pub struct WireInputs {
     /// What the worker receives: files as `{"part": N, ...}`.
@@ -99,6 +183,7 @@ pub async fn resolve_inputs(
     s: &AppState,
     components: &[Component],
     inputs: &Map<String, Value>,
+    uploads: &[Upload],
 ) -> ApiResult<WireInputs> {
     let mut out = WireInputs {
         wire: json!({}),
@@ -170,9 +255,31 @@ pub async fn resolve_inputs(
                         bytes,
                     }
                 }
+                FileSource::Part(n) => {
+                    let u = uploads.get(*n as usize).ok_or_else(|| {
+                        bad(format!(
+                            "names file part {n}, but the request has {} (send files as multipart/form-data parts)",
+                            uploads.len()
+                        ))
+                    })?;
+                    let name = f.name.clone().or_else(|| u.name.clone());
+                    let mime = f
+                        .mime
+                        .clone()
+                        .or_else(|| u.mime.clone())
+                        .unwrap_or_else(|| guess_type(name.as_deref()));
+                    Incoming {
+                        component: c.id.clone(),
+                        many,
+                        existing: None,
+                        name,
+                        mime,
+                        bytes: u.bytes.clone(),
+                    }
+                }
                 FileSource::Path(_) => {
                     return Err(bad(
-                        "send a file as a data: URL or the id of an uploaded file".into(),
+                        "send a file as a multipart part, a data: URL or the id of an uploaded file".into(),
                     ));
                 }
             };

@@ -197,6 +197,13 @@ fn check_inputs(components: &[Component], inputs: &Value) -> ApiResult<Map<Strin
     }
 }
 
+/// What a client sends to a step: the inputs, and the file parts of a multipart request.
+#[derive(Debug, Default)]
+pub struct StepRequest {
+    pub inputs: Value,
+    pub uploads: Vec<files::Upload>,
+}
+
 /// What one executed step gives.
 struct Executed {
     inputs: Value,
@@ -209,13 +216,14 @@ async fn execute(
     t: &Target,
     index: usize,
     components: &[Component],
-    inputs: &Value,
+    req: &StepRequest,
     state: Option<&str>,
     user: Option<&User>,
 ) -> ApiResult<Executed> {
-    let inputs = check_inputs(components, inputs)?;
+    let inputs = files::attach(components, &req.inputs, &req.uploads)?;
+    let inputs = check_inputs(components, &inputs)?;
     let pool = ready_pool(s, t).await?;
-    let mut resolved = files::resolve_inputs(s, components, &inputs).await?;
+    let mut resolved = files::resolve_inputs(s, components, &inputs, &req.uploads).await?;
     let state = match state {
         Some(d) => {
             resolved.parts.push(s.store.blobs.get_bytes(d).await?);
@@ -355,7 +363,7 @@ pub async fn start_run(
     s: &AppState,
     owner: &str,
     name: &str,
-    inputs: &Value,
+    req: &StepRequest,
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let (name, reference) = split_ref(name);
@@ -374,23 +382,14 @@ pub async fn start_run(
         updated_at: now,
         steps: Vec::new(),
     };
-    advance(
-        s,
-        &t,
-        &mut run,
-        &t.manifest.init.clone(),
-        inputs,
-        None,
-        user,
-    )
-    .await
+    advance(s, &t, &mut run, &t.manifest.init.clone(), req, None, user).await
 }
 
 /// Answers the step a run waits for, and runs it.
 pub async fn answer_run(
     s: &AppState,
     id: &str,
-    inputs: &Value,
+    req: &StepRequest,
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let mut run = s.store.registry.run(id).await?;
@@ -408,7 +407,7 @@ pub async fn answer_run(
         .map(|a| a.iter().filter_map(|c| Component::parse(c).ok()).collect())
         .unwrap_or_default();
     let state = run.steps.last().and_then(|s| s.state_digest.clone());
-    advance(s, &t, &mut run, &components, inputs, state.as_deref(), user).await
+    advance(s, &t, &mut run, &components, req, state.as_deref(), user).await
 }
 
 async fn advance(
@@ -416,13 +415,13 @@ async fn advance(
     t: &Target,
     run: &mut RunRecord,
     components: &[Component],
-    inputs: &Value,
+    req: &StepRequest,
     state: Option<&str>,
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let index = run.next_step as usize;
     // Bad answers change nothing: the person can correct them and send them again.
-    let executed = match execute(s, t, index, components, inputs, state, user).await {
+    let executed = match execute(s, t, index, components, req, state, user).await {
         Err(e) if e.status.is_client_error() => return Err(e),
         other => other,
     };
@@ -482,7 +481,7 @@ pub async fn predict(
     s: &AppState,
     owner: &str,
     name: &str,
-    inputs: &Value,
+    req: &StepRequest,
     user: Option<&User>,
 ) -> ApiResult<Prediction> {
     let (name, reference) = split_ref(name);
@@ -493,7 +492,7 @@ pub async fn predict(
             t.manifest.steps.len()
         )));
     }
-    let executed = execute(s, &t, 0, t.init(), inputs, None, user).await?;
+    let executed = execute(s, &t, 0, t.init(), req, None, user).await?;
     Ok(Prediction {
         model: format!("{owner}/{name}"),
         version: t.detail.version.version,

@@ -15,8 +15,8 @@ use crate::exec::{
 };
 use crate::extract::{Path, Query};
 use crate::state::AppState;
-use axum::extract::Multipart;
-use axum::extract::multipart::MultipartRejection;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{FromRequest, Multipart, Request};
 
 /// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
 #[derive(Debug, ToSchema)]
@@ -26,33 +26,124 @@ pub struct StepInputs {
     inputs: Value,
 }
 
-type Body = Result<Json<Value>, axum::extract::rejection::JsonRejection>;
+/// The same answers as multipart/form-data: a text part `inputs` with the JSON object, and
+/// file parts named after their inputs' ids (several with one name for a multi-file input), or
+/// referenced from `inputs` as `{"part": N}` (N counts file parts from 0).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct StepForm {
+    #[schema(value_type = Object)]
+    inputs: Value,
+    /// A file for the input of this id.
+    #[schema(value_type = String, format = Binary)]
+    input_id: Vec<u8>,
+}
+
+/// A step's request body: JSON `{"inputs": {...}}`, or the multipart form.
+pub struct StepBody(exec::StepRequest);
+
+const SHAPE: &str =
+    "the body must be JSON of the form {\"inputs\": {\"<component id>\": <value>, ...}}";
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "the inputs are too large; upload big files with POST /api/v1/files and send their ids",
+    )
+}
+
+impl<S: Send + Sync> FromRequest<S> for StepBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        if multipart {
+            let form = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            return read_form(form).await.map(Self);
+        }
+        let Json(v) = Json::<Value>::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request(format!("{SHAPE}: {}", e.body_text()))
+            }
+        })?;
+        Ok(Self(exec::StepRequest {
+            inputs: inputs_of(v)?,
+            uploads: Vec::new(),
+        }))
+    }
+}
 
 /// The `inputs` of a body shaped `{"inputs": {...}}` (absent: no inputs).
-fn inputs(b: Body) -> ApiResult<Value> {
-    let shape =
-        "the body must be JSON of the form {\"inputs\": {\"<component id>\": <value>, ...}}";
-    let Json(v) = b.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the inputs are too large; upload big files with POST /api/v1/files and send their ids")
-        } else {
-            ApiError::bad_request(format!("{shape}: {}", e.body_text()))
-        }
-    })?;
+fn inputs_of(v: Value) -> ApiResult<Value> {
     let Value::Object(mut o) = v else {
-        return Err(ApiError::bad_request(shape));
+        return Err(ApiError::bad_request(SHAPE));
     };
     if let Some(k) = o.keys().find(|k| *k != "inputs") {
         return Err(ApiError::bad_request(format!(
-            "{shape}; {k:?} is not expected"
+            "{SHAPE}; {k:?} is not expected"
         )));
     }
     Ok(o.remove("inputs")
         .unwrap_or_else(|| Value::Object(Default::default())))
 }
 
+async fn read_form(mut form: Multipart) -> ApiResult<exec::StepRequest> {
+    let fail = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::bad_request(e.body_text())
+        }
+    };
+    let mut out = exec::StepRequest {
+        inputs: Value::Object(Default::default()),
+        uploads: Vec::new(),
+    };
+    while let Some(field) = form.next_field().await.map_err(fail)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "inputs" && field.file_name().is_none() {
+            let text = field.text().await.map_err(fail)?;
+            let v: Value = serde_json::from_str(&text).map_err(|e| {
+                ApiError::bad_request(format!("the part `inputs` must be a JSON object: {e}"))
+            })?;
+            if !v.is_object() {
+                return Err(ApiError::bad_request(
+                    "the part `inputs` must be a JSON object of component id to value",
+                ));
+            }
+            out.inputs = v;
+            continue;
+        }
+        let file_name = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+            .filter(|n| !n.is_empty());
+        let mime = field
+            .content_type()
+            .filter(|t| *t != "application/octet-stream")
+            .map(str::to_owned);
+        let bytes = field.bytes().await.map_err(fail)?;
+        out.uploads.push(exec::files::Upload {
+            field: name,
+            name: file_name,
+            mime,
+            bytes,
+        });
+    }
+    Ok(out)
+}
+
 /// Starts a run: runs step 1 with the init inputs. `name` may end in `@version` or `@alias`.
-#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/runs", tag = "runs", request_body = StepInputs,
+#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/runs", tag = "runs", request_body(content((StepInputs = "application/json"), (StepForm = "multipart/form-data"))),
     responses((status = 201, body = RunView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "the environment is not ready"),
               (status = 422, body = ErrorBody, description = "invalid inputs, each problem with its path"),
               (status = 500, body = ErrorBody, description = "the step raised"), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
@@ -60,29 +151,25 @@ pub async fn start(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path((owner, name)): Path<(String, String)>,
-    b: Body,
+    StepBody(body): StepBody,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
-    let inputs = inputs(b)?;
     Ok((
         StatusCode::CREATED,
-        Json(exec::start_run(&s, &owner, &name, &inputs, user.as_ref()).await?),
+        Json(exec::start_run(&s, &owner, &name, &body, user.as_ref()).await?),
     ))
 }
 
 /// Answers the step the run waits for, and runs it.
-#[utoipa::path(post, path = "/api/v1/runs/{id}/steps", tag = "runs", request_body = StepInputs,
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps", tag = "runs", request_body(content((StepInputs = "application/json"), (StepForm = "multipart/form-data"))),
     responses((status = 200, body = RunView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "the run takes no more answers"),
               (status = 422, body = ErrorBody), (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn answer(
     State(s): State<AppState>,
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
-    b: Body,
+    StepBody(body): StepBody,
 ) -> ApiResult<Json<RunView>> {
-    let inputs = inputs(b)?;
-    Ok(Json(
-        exec::answer_run(&s, &id, &inputs, user.as_ref()).await?,
-    ))
+    Ok(Json(exec::answer_run(&s, &id, &body, user.as_ref()).await?))
 }
 
 /// A run's whole history and what it waits for.
@@ -101,7 +188,7 @@ pub struct PredictParams {
 }
 
 /// One call to a one-step model: inputs in, outputs out.
-#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/predict", tag = "runs", request_body = StepInputs, params(PredictParams),
+#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/predict", tag = "runs", request_body(content((StepInputs = "application/json"), (StepForm = "multipart/form-data"))), params(PredictParams),
     responses((status = 200, body = Prediction), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn predict(
@@ -109,10 +196,9 @@ pub async fn predict(
     MaybeUser(user): MaybeUser,
     Path((owner, name)): Path<(String, String)>,
     Query(p): Query<PredictParams>,
-    b: Body,
+    StepBody(body): StepBody,
 ) -> ApiResult<Json<Prediction>> {
-    let inputs = inputs(b)?;
-    let mut prediction = exec::predict(&s, &owner, &name, &inputs, user.as_ref()).await?;
+    let mut prediction = exec::predict(&s, &owner, &name, &body, user.as_ref()).await?;
     if p.inline {
         for o in &mut prediction.outputs {
             exec::files::inline_files(&s, o).await?;

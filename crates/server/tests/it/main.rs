@@ -4,5 +4,6 @@ mod batch;
 mod context;
 mod errors;
 mod manage;
+mod multipart;
 mod publish;
 mod runs;

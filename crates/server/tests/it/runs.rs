@@ -42,7 +42,7 @@ ftr.build(
 )
 "#;
 
-const FILES_APP: &str = r#"
+pub(crate) const FILES_APP: &str = r#"
 import feather as ftr
 
 
@@ -55,7 +55,7 @@ def count(files):
 ftr.build("files", init=[ftr.File.Upload(id="files", types=[".csv", "text/plain"], max_files=2, max_size=100)], steps=[count])
 "#;
 
-fn manifest(name: &str, init: Value, steps: &[&str]) -> Value {
+pub(crate) fn manifest(name: &str, init: Value, steps: &[&str]) -> Value {
     json!({
         "schema": "feather.manifest/v1", "name": name,
         "runtime": {"kind": "python", "python": "3.11", "entry": "app.py", "requirements": []},

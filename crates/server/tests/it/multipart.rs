@@ -1,0 +1,112 @@
+//! Step inputs as multipart/form-data: files as parts, named after their inputs or by number.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::context::{Server, assert_error, files_below, read};
+use crate::runs::{FILES_APP, manifest};
+
+fn csv(name: &str, body: &str) -> Part {
+    Part::bytes(body.as_bytes().to_vec())
+        .file_name(name.to_owned())
+        .mime_str("text/csv")
+        .unwrap()
+}
+
+async fn send(s: &Server, form: Form) -> (StatusCode, Value) {
+    let res = s
+        .http
+        .post(s.api("/models/alice/files/predict?inline=true"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    read(res).await
+}
+
+/// The report the files app writes: one `name,type,size` line per file.
+fn report(out: &(StatusCode, Value)) -> String {
+    assert_eq!(out.0, StatusCode::OK, "{}", out.1);
+    let url = out.1["outputs"][0]["files"][0]["data"].as_str().unwrap();
+    let b64 = url.split_once(",").unwrap().1;
+    use base64::Engine;
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn files_go_in_as_multipart_parts() {
+    let s = Server::start().await;
+    let m = manifest(
+        "files",
+        json!([{"id": "files", "type": "File.Upload", "types": [".csv", "text/plain"], "max_files": 2, "max_size": 100}]),
+        &["count"],
+    );
+    s.publish_app(&m, FILES_APP).await;
+
+    // Parts named after the input, as `curl -F files=@a.csv -F files=@b.csv` sends them.
+    let form = Form::new()
+        .part("files", csv("a.csv", "a,b\n"))
+        .part("files", csv("b.csv", "1,2,3\n"));
+    assert_eq!(
+        report(&send(&s, form).await),
+        "a.csv,text/csv,4\nb.csv,text/csv,6"
+    );
+
+    // Or named by number from the inputs, which may rename them.
+    let form = Form::new()
+        .text(
+            "inputs",
+            r#"{"files": [{"part": 0, "name": "renamed.csv"}]}"#,
+        )
+        .part("upload", csv("x.csv", "x\n"));
+    assert_eq!(report(&send(&s, form).await), "renamed.csv,text/csv,2");
+
+    let blobs = files_below(&s.data.path().join("blobs")).len();
+    let cases = [
+        (
+            Form::new().part("photo", csv("a.csv", "a\n")),
+            "/parts/0",
+            "answers no file input",
+        ),
+        (
+            Form::new().part("files", csv("big.csv", &"x".repeat(200))),
+            "/inputs/files/0",
+            "over the limit of 100",
+        ),
+        (
+            Form::new()
+                .text("inputs", r#"{"files": []}"#)
+                .part("files", csv("a.csv", "a\n")),
+            "/inputs/files",
+            "both in the inputs and as a file part",
+        ),
+        (
+            Form::new().text("inputs", r#"{"files": [{"part": 3}]}"#),
+            "/inputs/files/0",
+            "names file part 3, but the request has 0",
+        ),
+    ];
+    for (form, path, reason) in cases {
+        let e = assert_error(
+            &send(&s, form).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_inputs",
+        );
+        let problem = &e["details"]["problems"][0];
+        assert_eq!(problem["path"], path, "{e}");
+        assert!(problem["reason"].as_str().unwrap().contains(reason), "{e}");
+    }
+    let bad = Form::new().text("inputs", "[1, 2]");
+    assert_error(&send(&s, bad).await, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(
+        files_below(&s.data.path().join("blobs")).len(),
+        blobs,
+        "a refused request stores no file"
+    );
+}
