@@ -9,7 +9,10 @@ pub mod auth;
 pub mod error;
 pub mod exec;
 mod extract;
+mod model_doc;
 pub mod openapi;
+#[cfg(feature = "portal")]
+mod portal;
 pub mod routes;
 pub mod state;
 
@@ -57,6 +60,8 @@ pub fn router(state: AppState) -> Router {
             get(models::show).delete(models::delete_model),
         )
         .route("/models/{owner}/{name}/versions", get(models::versions))
+        .route("/models/{owner}/{name}/openapi.json", get(models::openapi))
+        .route("/me", get(models::me))
         .route(
             "/models/{owner}/{name}/versions/{version}",
             get(models::version).delete(models::delete_version),
@@ -89,25 +94,27 @@ pub fn router(state: AppState) -> Router {
             post(runs::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/files/{id}", get(runs::file));
-    Router::new()
+    let app = Router::new()
         .nest("/api/v1", api)
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
-        .route("/healthz", get(health::healthz))
-        .fallback(|| async {
-            ApiError::not_found("no such route; the API is described at /api/openapi.json")
-        })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
-        })
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .route("/healthz", get(health::healthz));
+    #[cfg(feature = "portal")]
+    let app = app.merge(portal::routes());
+    app.fallback(|| async {
+        ApiError::not_found("no such route; the API is described at /api/openapi.json")
+    })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not take that method",
+        )
+    })
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
 }
 
 /// Opens the data folder for serving: refuses a folder another server holds, clears uploads

@@ -25,6 +25,8 @@ pub struct Model {
     /// Alias name to version number.
     pub aliases: BTreeMap<String, i64>,
     pub versions: i64,
+    /// Runs started, by the API or the portal (one-call predictions are not runs).
+    pub runs: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -187,19 +189,27 @@ impl Registry {
                 .await?
                 .into_iter()
                 .collect();
-        let versions = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE model_id = $1")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
+        let owner: String = row.try_get("owner")?;
+        let name: String = row.try_get("name")?;
+        let (versions, runs): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM versions WHERE model_id = $1),
+                    (SELECT COUNT(*) FROM runs WHERE owner = $2 AND name = $3)",
+        )
+        .bind(id)
+        .bind(&owner)
+        .bind(&name)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(Model {
-            owner: row.try_get("owner")?,
-            name: row.try_get("name")?,
+            owner,
+            name,
             title: row.try_get("title")?,
             description: row.try_get("description")?,
             tags,
             latest_version: aliases.get("latest").copied(),
             aliases,
             versions,
+            runs,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

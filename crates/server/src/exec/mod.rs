@@ -499,3 +499,15 @@ pub async fn predict(
         outputs: executed.outputs,
     })
 }
+
+/// The OpenAPI document of a model version (`name` may end in `@version` or `@alias`).
+pub async fn model_openapi(s: &AppState, owner: &str, name: &str) -> ApiResult<Value> {
+    let (name, reference) = split_ref(name);
+    let t = target(s, owner, name, reference).await?;
+    Ok(crate::model_doc::document(
+        &t.manifest,
+        owner,
+        name,
+        t.detail.version.version,
+    ))
+}

@@ -163,3 +163,27 @@ pub async fn delete_model(
     s.cache.forget(&owner, &name);
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The model's own OpenAPI document: its predict and run routes with the inputs its manifest
+/// describes. `name` may end in `@version` or `@alias` (default: latest).
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/openapi.json", tag = "models",
+    responses((status = 200, description = "an OpenAPI 3.1 document", content_type = "application/json"), (status = 404, body = ErrorBody)))]
+pub async fn openapi(
+    State(s): State<AppState>,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(crate::exec::model_openapi(&s, &owner, &name).await?))
+}
+
+/// Who the caller's token belongs to.
+#[derive(serde::Serialize, ToSchema)]
+pub struct Me {
+    pub user: String,
+}
+
+/// The user the bearer token belongs to (401 without a valid token).
+#[utoipa::path(get, path = "/api/v1/me", tag = "models", security(("token" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(user: User) -> Json<Me> {
+    Json(Me { user: user.0 })
+}

@@ -5,5 +5,6 @@ mod context;
 mod errors;
 mod manage;
 mod multipart;
+mod portal;
 mod publish;
 mod runs;

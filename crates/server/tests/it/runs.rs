@@ -131,6 +131,8 @@ async fn a_two_step_run_keeps_its_state_on_the_server() {
         "state must never reach a client: {run}"
     );
     let id = run["id"].as_str().unwrap();
+    let (_, model) = s.get("/models/alice/steps").await;
+    assert_eq!(model["runs"], 1, "the model counts its runs: {model}");
 
     let bad = s
         .post(

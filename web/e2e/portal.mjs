@@ -1,0 +1,147 @@
+// @ts-check
+// End-to-end checks of the portal in a real browser against a running feather with the demo
+// models (`feather demo`): a digit classified, a two-step review walked through and its CSV
+// downloaded, a wrong file refused, and a run reopened by its address after a reload.
+//
+//   FEATHER_URL=http://127.0.0.1:5173 node e2e/portal.mjs
+//
+// FEATHER_URL is where the portal is served (`npm run dev`, or feather itself once it embeds
+// the build). CHROMIUM names the browser (default /usr/bin/chromium); SAMPLES the folder of
+// digit images that examples/digits/make_samples.py writes. Screenshots go to test-results/.
+
+import assert from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BASE = (process.env.FEATHER_URL ?? "http://127.0.0.1:5173").replace(/\/$/, "");
+const SAMPLES = resolve(process.env.SAMPLES ?? join(here, "../../examples/digits/samples"));
+const RESULTS = join(here, "../test-results");
+const TIMEOUT = 90_000;
+
+/** @typedef {import("playwright-core").Page} Page */
+
+/** @param {Page} page @param {string} name */
+const shot = (page, name) => page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+
+/** @type {[string, (page: Page) => Promise<void>][]} */
+const checks = [
+  [
+    "digits: an uploaded digit gets its label",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/digits`);
+      await page.getByLabel("A digit").setInputFiles(join(SAMPLES, "digit-7.png"));
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "7");
+      assert.match(await page.title(), /digits/);
+      await shot(page, "digits-label");
+    },
+  ],
+  [
+    "digits: a file of the wrong type is refused before upload",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/digits`);
+      await page.getByLabel("A digit").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+      const alert = page.getByRole("alert").first();
+      await alert.waitFor();
+      assert.match((await alert.textContent()) ?? "", /notes\.txt is not an accepted type/);
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.getByText("Choose an image").waitFor();
+      assert.equal(new URL(page.url()).pathname, "/m/demo/digits");
+      await shot(page, "digits-wrong-type");
+    },
+  ],
+  [
+    "review: both steps, then the CSV; the run reopens by its address",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/review`);
+      const images = ["digit-7.png", "digit-4-dark.jpg", "digit-3.png"].map((f) => join(SAMPLES, f));
+      await page.getByLabel("Images").setInputFiles(images);
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      const next = page.locator(".step-next");
+      await next.waitFor({ timeout: TIMEOUT });
+      await shot(page, "review-step-1");
+
+      // Correct the first image's label: the model's second guess.
+      const first = next.locator(".item-card").first().getByRole("radio");
+      const corrected = (await first.nth(1).getAttribute("id")) ?? "";
+      await first.nth(1).check();
+      const label = (await next.locator(`label[for="${corrected}"], label:has(#${corrected})`).first().textContent())?.trim();
+      await page.getByRole("button", { name: "Finish" }).click();
+      const link = page.getByRole("link", { name: "labels.csv" });
+      await link.waitFor({ timeout: TIMEOUT });
+      await page.getByText("The model was right about 2 of 3").waitFor();
+      await shot(page, "review-step-2");
+
+      const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+      const csv = await readFile((await download.path()) ?? "", "utf8");
+      const rows = csv.trim().split("\n");
+      assert.match(rows[0] ?? "", /^image,model_guess,label,pixel_0/);
+      assert.equal(rows.length, 4);
+      assert.equal(rows[1]?.split(",")[2], label);
+
+      // Another device, or a reload: the address alone brings the whole run back.
+      const url = page.url();
+      await page.reload();
+      await page.getByText("The model was right about 2 of 3").waitFor({ timeout: TIMEOUT });
+      const fresh = await page.context().browser()?.newPage();
+      assert.ok(fresh);
+      await fresh.goto(url);
+      await fresh.getByRole("link", { name: "labels.csv" }).waitFor({ timeout: TIMEOUT });
+      await fresh.locator(".step--done").nth(1).waitFor({ timeout: TIMEOUT });
+      await shot(fresh, "review-reopened");
+      await fresh.close();
+    },
+  ],
+  [
+    "at 375 px nothing scrolls sideways",
+    async (page) => {
+      await page.setViewportSize({ width: 375, height: 800 });
+      for (const path of ["/", "/m/demo/review", "/m/demo/iris?tab=api", "/m/demo/digits?tab=versions", "/me"]) {
+        await page.goto(`${BASE}${path}`);
+        await page.locator("main h1").waitFor();
+        const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+        assert.ok(scroll <= width, `${path} is ${scroll}px wide at ${width}px`);
+      }
+      await shot(page, "narrow-me");
+    },
+  ],
+];
+
+async function main() {
+  await mkdir(RESULTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  let failed = 0;
+  for (const [name, check] of checks) {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    /** @type {string[]} */
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    try {
+      await check(page);
+      assert.deepEqual(errors, [], "the page threw");
+      console.log(`ok   ${name}`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL ${name}\n     ${e instanceof Error ? e.message : e}`);
+      await shot(page, `failed-${checks.findIndex(([n]) => n === name)}`).catch(() => {});
+    } finally {
+      await context.close();
+    }
+  }
+  await browser.close();
+  console.log(failed ? `${failed} of ${checks.length} failed` : `all ${checks.length} passed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+await main();

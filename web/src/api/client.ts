@@ -1,0 +1,87 @@
+// The one way the portal talks to the server: JSON in and out, the session's token as a Bearer
+// header, and every failure turned into an ApiError with the server's code and message.
+
+import { session } from "../session";
+import type { ErrorBody, Problem } from "./types";
+
+export const API = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(
+    /** The HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: NonNullable<ErrorBody["error"]["details"]> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get problems(): Problem[] {
+    return Array.isArray(this.details.problems) ? this.details.problems : [];
+  }
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  const s = session();
+  // An explicit header wins: signing in checks a token before it becomes the session's.
+  return s ? { authorization: `Bearer ${s.token}`, ...extra } : extra;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as ErrorBody;
+    if (body && typeof body.error?.message === "string") {
+      const e = body.error;
+      return new ApiError(res.status, e.code, e.message, e.details ?? {});
+    }
+  } catch {
+    // Not the API's error shape: a proxy's page, for example.
+  }
+  return new ApiError(res.status, "http_error", `the server answered ${res.status} ${res.statusText}`.trim());
+}
+
+async function send<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path.startsWith("/") ? path : `${API}/${path}`, {
+      ...init,
+      method,
+      headers: headers(init.headers as Record<string, string> | undefined),
+    });
+  } catch {
+    throw new ApiError(0, "network", "the server could not be reached; check the connection and try again");
+  }
+  if (!res.ok) throw await failure(res);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** `path` is relative to /api/v1 unless it starts with `/`. */
+export function get<T>(path: string, opts: { signal?: AbortSignal; token?: string } = {}): Promise<T> {
+  const init: RequestInit = {};
+  if (opts.signal) init.signal = opts.signal;
+  if (opts.token) init.headers = { authorization: `Bearer ${opts.token}` };
+  return send<T>("GET", path, init);
+}
+
+export function post<T>(path: string, body: unknown): Promise<T> {
+  return send<T>("POST", path, {
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+}
+
+export function del(path: string): Promise<void> {
+  return send<void>("DELETE", path);
+}
+
+export function postForm<T>(path: string, form: FormData): Promise<T> {
+  return send<T>("POST", path, { body: form });
+}
+
+/** Joins path segments, each encoded. */
+export function seg(...parts: (string | number)[]): string {
+  return parts.map((p) => encodeURIComponent(String(p))).join("/");
+}

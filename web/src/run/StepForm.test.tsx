@@ -1,0 +1,69 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
+import { describe, expect, it, vi } from "vitest";
+import { ApiError } from "../api/client";
+import type { Component } from "../api/types";
+import { StepForm } from "./StepForm";
+
+vi.mock("../api/endpoints", () => ({
+  uploadFile: async (f: File) => ({ id: "f_up", name: f.name, type: f.type, size: f.size }),
+  fileUrl: (id: string) => `/api/v1/files/${id}`,
+}));
+
+const components: Component[] = [
+  { id: "help", type: "Markdown.View", text: "Fill **both**." },
+  { id: "count", type: "Number.In", title: "Count", min: 0, max: 10 },
+  { id: "name", type: "Text.In", title: "Name" },
+];
+
+function setup(onSubmit: (inputs: unknown) => Promise<void>) {
+  render(<StepForm formId="f" components={components} submitLabel="Run" onSubmit={onSubmit} />);
+  return { run: () => fireEvent.submit(screen.getByRole("button", { name: "Run" }).closest("form")!) };
+}
+
+describe("StepForm", () => {
+  it("shows views among the inputs and sends the answers", async () => {
+    const onSubmit = vi.fn(async () => {});
+    const { run } = setup(onSubmit);
+    expect(screen.getByText("both").tagName).toBe("STRONG");
+    fireEvent.input(screen.getByLabelText("Count"), { target: { value: "4" } });
+    fireEvent.input(screen.getByLabelText("Name"), { target: { value: "Ada" } });
+    run();
+    await waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ count: 4, name: "Ada" }));
+  });
+
+  it("checks before sending and shows the problem beside its field", async () => {
+    const onSubmit = vi.fn(async () => {});
+    const { run } = setup(onSubmit);
+    fireEvent.input(screen.getByLabelText("Count"), { target: { value: "12" } });
+    run();
+    await screen.findByText("Must be at most 10");
+    expect(onSubmit).not.toHaveBeenCalled();
+    expect(screen.getByLabelText("Count").getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("maps the server's 422 problems to their fields", async () => {
+    const { run } = setup(async () => {
+      throw new ApiError(422, "invalid_inputs", "the inputs are invalid", {
+        problems: [{ path: "/inputs/name", reason: "must be at most 3 characters" }],
+      });
+    });
+    fireEvent.input(screen.getByLabelText("Count"), { target: { value: "1" } });
+    run();
+    const message = await screen.findByText("Must be at most 3 characters");
+    expect(screen.getByLabelText("Name").getAttribute("aria-describedby")).toContain(message.closest("ul")!.id);
+  });
+
+  it("shows a worker's error as a readable message and is busy while it runs", async () => {
+    let fail: (e: unknown) => void = () => {};
+    const { run } = setup(() => new Promise((_, reject) => (fail = reject)));
+    fireEvent.input(screen.getByLabelText("Count"), { target: { value: "1" } });
+    run();
+    await waitFor(() => expect(screen.getByRole("button", { name: "Working…" })).toBeTruthy());
+    expect(document.querySelector("form")!.getAttribute("aria-busy")).toBe("true");
+    fail(new ApiError(500, "step_failed", 'step "classify" raised ValueError: bad pixels', { run: "r_1" }));
+    await screen.findByText("The model raised an error");
+    expect(screen.getByText('step "classify" raised ValueError: bad pixels')).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Open the run" }).getAttribute("href")).toBe("/r/r_1");
+    expect(document.querySelector("form")!.getAttribute("aria-busy")).toBe("false");
+  });
+});

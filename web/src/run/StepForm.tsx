@@ -1,0 +1,106 @@
+// The form of one step: its components in order (views shown, inputs answered), checked here
+// first, files uploaded, then sent; the server's problems land beside their fields.
+
+import { useMemo, useRef, useState } from "preact/hooks";
+import { ApiError } from "../api/client";
+import { uploadFile } from "../api/endpoints";
+import type { Component, InputComponent, Json } from "../api/types";
+import { checkValues } from "../catalogue/check";
+import { isInput } from "../catalogue/kinds";
+import { type FieldErrors, fieldErrors } from "../catalogue/problems";
+import { initialValues, type Values } from "../catalogue/values";
+import { toInputs, UploadError } from "../catalogue/wire";
+import { ErrorBox } from "../ui/ErrorBox";
+import { Busy } from "../ui/Spinner";
+import { ComponentInput } from "../widgets/ComponentInput";
+import { ComponentView } from "../widgets/ComponentView";
+
+interface Props {
+  formId: string;
+  components: readonly Component[];
+  submitLabel: string;
+  /** Sends the inputs; throws the API's error when the server refuses them. */
+  onSubmit: (inputs: Record<string, Json>) => Promise<void>;
+}
+
+const NO_ERRORS: FieldErrors = { fields: {}, general: [] };
+
+export function StepForm({ formId, components, submitLabel, onSubmit }: Props) {
+  const inputs = useMemo(() => components.filter(isInput) as InputComponent[], [components]);
+  const [values, setValues] = useState<Values>(() => initialValues(inputs));
+  const [errors, setErrors] = useState<FieldErrors>(NO_ERRORS);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const form = useRef<HTMLFormElement>(null);
+
+  const showProblems = (e: FieldErrors) => {
+    setErrors(e);
+    // The first field to fix gets the focus, so keyboard and screen-reader users land on it.
+    requestAnimationFrame(() => {
+      form.current?.querySelector<HTMLElement>("[aria-invalid=true], .field--invalid input, .field--invalid select")?.focus();
+    });
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (busy) return;
+    setFailure(null);
+    const problems = checkValues(inputs, values);
+    if (problems.length) return showProblems(fieldErrors(problems, inputs));
+    setErrors(NO_ERRORS);
+    try {
+      setBusy("Running…");
+      const sent = await toInputs(inputs, values, uploadFile, (left) =>
+        setBusy(left ? `Uploading ${left} file${left === 1 ? "" : "s"}…` : "Running…"),
+      );
+      await onSubmit(sent);
+    } catch (err) {
+      if (err instanceof UploadError) showProblems(fieldErrors(err.problems, inputs));
+      else if (err instanceof ApiError && err.problems.length) {
+        const mapped = fieldErrors(err.problems, inputs);
+        showProblems(mapped);
+        if (mapped.general.length) setFailure(err);
+      } else setFailure(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <form ref={form} class="step-form" onSubmit={submit} aria-busy={busy ? "true" : "false"} noValidate>
+      {components.map((c) =>
+        isInput(c) ? (
+          <ComponentInput
+            key={c.id}
+            c={c}
+            formId={formId}
+            value={values[c.id]}
+            errors={errors.fields[c.id] ?? []}
+            onChange={(v) => {
+              setValues((old) => ({ ...old, [c.id]: v }));
+              // A corrected field drops its old messages.
+              if (errors.fields[c.id]) setErrors((old) => ({ ...old, fields: { ...old.fields, [c.id]: [] } }));
+            }}
+            disabled={busy !== null}
+          />
+        ) : (
+          <ComponentView key={c.id} c={c} />
+        ),
+      )}
+      {errors.general.length > 0 && (
+        <ul class="field-errors" role="alert">
+          {errors.general.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
+      {failure !== null && <ErrorBox error={failure} />}
+      <div class="form-actions">
+        <button type="submit" class="button button--primary" disabled={busy !== null}>
+          {busy ? "Working…" : submitLabel}
+        </button>
+        {busy && <Busy text={busy} />}
+      </div>
+    </form>
+  );
+}
