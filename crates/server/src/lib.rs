@@ -67,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             get(models::version).delete(models::delete_version),
         )
         .route(
+            "/models/{owner}/{name}/versions/{version}/files/{*path}",
+            get(models::bundle_file),
+        )
+        .route(
             "/models/{owner}/{name}/versions/{version}/bundle",
             get(models::bundle),
         )

@@ -29,7 +29,7 @@ impl Modify for TokenAuth {
     paths(
         publish::publish, models::search, models::show, models::delete_model, models::versions,
         models::version, models::bundle, models::delete_version, runs::environment, runs::start, runs::answer, runs::show,
-        runs::predict, runs::upload, runs::file, models::openapi, models::me, health::healthz
+        runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz
     ),
     nest(),
     modifiers(&TokenAuth),

@@ -3,7 +3,7 @@ import { ApiError } from "../api/client";
 import type { Component, InputComponent, StoredFile } from "../api/types";
 import { file } from "../test/harness";
 import { checkValues } from "./check";
-import { pending, typeMatches } from "./files";
+import { pending, refUrl, typeMatches } from "./files";
 import { fieldErrors } from "./problems";
 import { initialValues } from "./values";
 import { toInputs, UploadError } from "./wire";
@@ -117,5 +117,16 @@ describe("toInputs", () => {
     const err = await toInputs(components, values, upload).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UploadError);
     expect((err as UploadError).problems).toEqual([{ path: "/inputs/image", reason: "a.png: the file is too large" }]);
+  });
+});
+
+describe("file references", () => {
+  it("loads a bundle file from its version, and only when the version is known", () => {
+    const ref = { path: "examples/a cat.png", name: "cat.png" };
+    expect(refUrl(ref)).toBeNull();
+    expect(refUrl(ref, { owner: "alice", name: "pets", version: 3 })).toBe(
+      "/api/v1/models/alice/pets/versions/3/files/examples/a%20cat.png",
+    );
+    expect(refUrl({ id: "f_1" }, { owner: "alice", name: "pets", version: 3 })).toBe("/api/v1/files/f_1");
   });
 });

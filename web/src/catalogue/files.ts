@@ -2,6 +2,7 @@
 // any byte is uploaded, with the same matching rules as the server (crates/spec, type_matches).
 
 import { fileUrl } from "../api/endpoints";
+import { type BundleOf, bundleFileUrl } from "./bundle";
 import type { FileRef, StoredFile } from "../api/types";
 
 /** A file the person picked; `stored` is set once it is uploaded, so a retry sends it once. */
@@ -67,10 +68,11 @@ export function refuseFile(file: File, types: readonly string[], maxSize: number
 /** The `accept` attribute of a file input. */
 export const acceptAttr = (types: readonly string[]) => (types.length ? types.join(",") : undefined);
 
-/** Where a browser can load a referenced file, or null for a file only the model can read. */
-export function refUrl(ref: FileRef): string | null {
+/** Where a browser can load a referenced file; a bundle file needs to know whose bundle. */
+export function refUrl(ref: FileRef, bundle: BundleOf | null = null): string | null {
   if (ref.id) return fileUrl(ref.id);
   if (ref.data?.startsWith("data:")) return ref.data;
+  if (ref.path && bundle) return bundleFileUrl(bundle, ref.path);
   return null;
 }
 

@@ -8,6 +8,7 @@ import { useTitle } from "../hooks/useTitle";
 import { ApiTab } from "../model/ApiTab";
 import { EnvBadge, useEnvironment } from "../model/EnvStatus";
 import { UseTab } from "../model/UseTab";
+import { BundleContext } from "../catalogue/bundle";
 import { VersionPicker } from "../model/VersionPicker";
 import { VersionsPanel } from "../model/VersionsPanel";
 import { homeHref, modelHref, navigate, type Tab } from "../router";
@@ -99,7 +100,9 @@ export function ModelPage({ owner, name, version, tab }: Props) {
       ) : tab === "api" ? (
         <ApiTab detail={d} version={version} />
       ) : (
-        <UseTab detail={d} version={version} env={env} />
+        <BundleContext.Provider value={{ owner: d.owner, name: d.name, version: d.version }}>
+          <UseTab detail={d} version={version} env={env} />
+        </BundleContext.Provider>
       )}
     </div>
   );

@@ -3,6 +3,7 @@
 
 import { answerRun, getRun, getVersion } from "../api/endpoints";
 import type { Component, RunView, VersionDetail } from "../api/types";
+import { BundleContext } from "../catalogue/bundle";
 import { isInput } from "../catalogue/kinds";
 import { useAsync } from "../hooks/useAsync";
 import { useTitle } from "../hooks/useTitle";
@@ -47,55 +48,57 @@ export function RunPage({ id }: { id: string }) {
     i === 0 ? (manifest?.init ?? []) : (r.steps.find((s) => s.index === i - 1)?.outputs.filter(isInput) ?? []);
 
   return (
-    <div class="page run-page">
-      <header class="page-header">
-        <p class="crumbs">
-          <a href={homeHref()}>Models</a>
-          <span aria-hidden="true"> / </span>
-          <a href={modelHref(owner, name)}>{r.model}</a>
-        </p>
-        <div class="title-row">
-          <h1>{manifest?.title ?? name}</h1>
-          <span class={`badge badge--${r.status}`}>{STATUS[r.status] ?? r.status}</span>
-        </div>
-        <p class="muted run-meta">
-          Run <code>{r.id}</code> of <a href={modelHref(owner, name, r.version)}>version {r.version}</a>, started{" "}
-          {new Date(r.created_at).toLocaleString()}
-        </p>
-        <p>
-          <a class="button" href={modelHref(owner, name, r.version)}>
-            New run
-          </a>
-        </p>
-      </header>
-      {manifest && manifest.steps.length > 1 && <StepIndicator steps={manifest.steps} run={r} />}
-      {version.error !== undefined && <ErrorBox error={version.error} />}
-      {r.steps.map((s) => (
-        <StepRecord key={s.index} step={s} asked={asked(s.index)} />
-      ))}
-      {r.next && (
-        <section class="card step-next" aria-labelledby="next-step">
-          <h2 id="next-step" class="step-heading">
-            <span class="step-heading-n">Step {r.next.index + 1}</span> {r.next.title}
-          </h2>
-          {r.next.description && <Markdown text={r.next.description} class="step-description" />}
-          <StepForm
-            key={`${r.id}-${r.next.index}`}
-            formId={`next${r.next.index}`}
-            components={r.next.components}
-            submitLabel={manifest && r.next.index === manifest.steps.length - 1 ? "Finish" : "Continue"}
-            onSubmit={async (inputs) => {
-              try {
-                run.set(await answerRun(r.id, inputs));
-              } catch (e) {
-                // A failed step is recorded in the run: show it as the run now stands.
-                if (e && typeof e === "object" && "status" in e && (e as { status: number }).status >= 500) run.reload();
-                throw e;
-              }
-            }}
-          />
-        </section>
-      )}
-    </div>
+    <BundleContext.Provider value={{ owner, name, version: r.version }}>
+      <div class="page run-page">
+        <header class="page-header">
+          <p class="crumbs">
+            <a href={homeHref()}>Models</a>
+            <span aria-hidden="true"> / </span>
+            <a href={modelHref(owner, name)}>{r.model}</a>
+          </p>
+          <div class="title-row">
+            <h1>{manifest?.title ?? name}</h1>
+            <span class={`badge badge--${r.status}`}>{STATUS[r.status] ?? r.status}</span>
+          </div>
+          <p class="muted run-meta">
+            Run <code>{r.id}</code> of <a href={modelHref(owner, name, r.version)}>version {r.version}</a>, started{" "}
+            {new Date(r.created_at).toLocaleString()}
+          </p>
+          <p>
+            <a class="button" href={modelHref(owner, name, r.version)}>
+              New run
+            </a>
+          </p>
+        </header>
+        {manifest && manifest.steps.length > 1 && <StepIndicator steps={manifest.steps} run={r} />}
+        {version.error !== undefined && <ErrorBox error={version.error} />}
+        {r.steps.map((s) => (
+          <StepRecord key={s.index} step={s} asked={asked(s.index)} />
+        ))}
+        {r.next && (
+          <section class="card step-next" aria-labelledby="next-step">
+            <h2 id="next-step" class="step-heading">
+              <span class="step-heading-n">Step {r.next.index + 1}</span> {r.next.title}
+            </h2>
+            {r.next.description && <Markdown text={r.next.description} class="step-description" />}
+            <StepForm
+              key={`${r.id}-${r.next.index}`}
+              formId={`next${r.next.index}`}
+              components={r.next.components}
+              submitLabel={manifest && r.next.index === manifest.steps.length - 1 ? "Finish" : "Continue"}
+              onSubmit={async (inputs) => {
+                try {
+                  run.set(await answerRun(r.id, inputs));
+                } catch (e) {
+                  // A failed step is recorded in the run: show it as the run now stands.
+                  if (e && typeof e === "object" && "status" in e && (e as { status: number }).status >= 500) run.reload();
+                  throw e;
+                }
+              }}
+            />
+          </section>
+        )}
+      </div>
+    </BundleContext.Provider>
   );
 }

@@ -32,7 +32,8 @@ pub async fn store_file(
     Ok(f)
 }
 
-fn guess_type(name: Option<&str>) -> String {
+/// The media type a file name suggests.
+pub fn guess_type(name: Option<&str>) -> String {
     let ext = name
         .and_then(|n| n.rsplit_once('.'))
         .map(|(_, e)| e.to_ascii_lowercase());
@@ -45,6 +46,8 @@ fn guess_type(name: Option<&str>) -> String {
         Some("txt") => "text/plain",
         Some("json") => "application/json",
         Some("pdf") => "application/pdf",
+        Some("svg") => "image/svg+xml",
+        Some("md") => "text/markdown",
         _ => "application/octet-stream",
     }
     .to_owned()

@@ -108,8 +108,8 @@ async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
     }
 }
 
-/// Unpacks the bundle if needed, builds the environment if needed, and gives the pool.
-async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+/// The version's bundle, unpacked (once) where its workers run.
+async fn unpacked(s: &AppState, t: &Target) -> ApiResult<std::path::PathBuf> {
     let digest = &t.detail.version.digest;
     let dir = s.runner.bundle_dir(digest);
     if !dir.is_dir() {
@@ -121,6 +121,12 @@ async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
             .map_err(|e| ApiError::internal(e.to_string()))?
             .map_err(|e| ApiError::internal(format!("unpacking the bundle: {e}")))?;
     }
+    Ok(dir)
+}
+
+/// Unpacks the bundle if needed, builds the environment if needed, and gives the pool.
+async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+    let dir = unpacked(s, t).await?;
     s.runner
         .pool(&t.key(), &t.manifest, &dir)
         .await
@@ -510,4 +516,38 @@ pub async fn model_openapi(s: &AppState, owner: &str, name: &str) -> ApiResult<V
         name,
         t.detail.version.version,
     ))
+}
+
+/// A file of a version's bundle, by its relative path: its bytes and media type. Links were
+/// checked to stay inside the bundle when it was published; the resolved path is checked again.
+pub async fn bundle_file(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    reference: &str,
+    path: &str,
+) -> ApiResult<(Vec<u8>, String)> {
+    let t = target(s, owner, name, reference).await?;
+    let missing = || {
+        ApiError::not_found(format!(
+            "{path} is not a file of {owner}/{name}@{reference}"
+        ))
+    };
+    if !feather_spec::file_ref::is_relative_path(path) {
+        return Err(missing());
+    }
+    let dir = unpacked(s, &t).await?;
+    let file = tokio::fs::canonicalize(dir.join(path))
+        .await
+        .map_err(|_| missing())?;
+    let root = tokio::fs::canonicalize(&dir)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if !file.starts_with(&root) || !file.is_file() {
+        return Err(missing());
+    }
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((bytes, files::guess_type(Some(path))))
 }

@@ -21,3 +21,8 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .unwrap_or("localhost");
     format!("http://{host}")
 }
+
+/// The policy of files served from uploads, outputs and bundles: anyone made them, so an HTML
+/// or SVG file among them opens in a sandbox (no scripts, no access to this site's storage).
+pub(crate) const FILE_CSP: &str =
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";

@@ -187,3 +187,33 @@ pub struct Me {
 pub async fn me(user: User) -> Json<Me> {
     Json(Me { user: user.0 })
 }
+
+/// A file of the version's bundle, such as an example image its manifest shows. Served in a
+/// sandbox: a bundle is anyone's upload, so nothing in it may run as this site.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}/files/{path}", tag = "models",
+    params(("path" = String, Path, description = "the file's path inside the bundle")),
+    responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn bundle_file(
+    State(s): State<AppState>,
+    Path((owner, name, version, path)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let (bytes, media_type) = crate::exec::bundle_file(&s, &owner, &name, &version, &path).await?;
+    let cache = if version.parse::<i64>().is_ok() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, cache.to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                crate::routes::FILE_CSP.to_owned(),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}

@@ -304,6 +304,7 @@ pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
                 "private, max-age=31536000, immutable".into(),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::CONTENT_SECURITY_POLICY, super::FILE_CSP.into()),
         ],
         axum::body::Body::from(bytes),
     )

@@ -141,3 +141,58 @@ async fn a_model_s_openapi_document_describes_its_own_inputs() {
         "not_found",
     );
 }
+
+#[tokio::test]
+async fn bundle_files_and_uploads_are_served_in_a_sandbox() {
+    let s = Server::start().await;
+    let (status, body) = s.publish(&manifest("pets"), app_bundle()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let base = s.api("/models/alice/pets/versions/1/files");
+    let res = s
+        .http
+        .get(format!("{base}/model/weights.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), vec![7u8; 100]);
+    for bad in [
+        "nope.png",
+        "%2e%2e/%2e%2e/feather.db",
+        "model",
+        "model/../../../feather.db",
+    ] {
+        let res = s.http.get(format!("{base}/{bad}")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    let page = reqwest::multipart::Part::bytes(b"<script>alert(1)</script>".to_vec())
+        .file_name("x.html")
+        .mime_str("text/html")
+        .unwrap();
+    let res = s
+        .http
+        .post(s.api("/files"))
+        .multipart(reqwest::multipart::Form::new().part("file", page))
+        .send()
+        .await
+        .unwrap();
+    let (status, f) = crate::context::read(res).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let res = s
+        .http
+        .get(s.api(&format!("/files/{}", f["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("sandbox"),
+        "an uploaded page must not run as this site: {csp}"
+    );
+}

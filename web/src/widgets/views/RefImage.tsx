@@ -1,11 +1,12 @@
-// An image given by a file reference. A `path` names a file inside the model's bundle, which
-// only the model can read, so it is shown as a named placeholder.
+// An image given by a file reference. A `path` names a file inside the version's bundle, served
+// by the server; without a version to ask for it, it is shown as a named placeholder.
 
 import type { FileRef } from "../../api/types";
+import { useBundle } from "../../catalogue/bundle";
 import { refName, refUrl } from "../../catalogue/files";
 
 export function RefImage({ image, alt }: { image: FileRef; alt: string }) {
-  const url = refUrl(image);
+  const url = refUrl(image, useBundle());
   if (!url) {
     return (
       <div class="image-placeholder" role="img" aria-label={alt}>

@@ -1,6 +1,7 @@
 // Views of files: images with captions, and files to download.
 
 import type { FileDownload, FileRef, ImageView } from "../../api/types";
+import { useBundle } from "../../catalogue/bundle";
 import { formatBytes, isImage, refName, refUrl } from "../../catalogue/files";
 import { RefImage } from "./RefImage";
 
@@ -22,10 +23,11 @@ export function ImageOut({ c }: { c: ImageView }) {
 
 /** Files as download links; images also as thumbnails. */
 export function FileLinks({ files }: { files: readonly FileRef[] }) {
+  const bundle = useBundle();
   return (
     <ul class="downloads">
       {files.map((f, i) => {
-        const url = refUrl(f);
+        const url = refUrl(f, bundle);
         const name = refName(f, `file-${i + 1}`);
         return (
           <li key={i} class="download">
