@@ -27,13 +27,13 @@ cleanup() {
 trap cleanup EXIT
 ready() {
   curl -fsS --max-time 5 "$URL/api/v1/models/demo/$1/versions/latest/environment" 2>/dev/null |
-    .venv/bin/python -c 'import json, sys; sys.exit(json.load(sys.stdin)["status"] != "ready")'
+    .venv/bin/python -c 'import json, sys; sys.exit(json.load(sys.stdin)["status"] != "ready")' 2>/dev/null
 }
 for ((i = 0; i < 600; i++)); do
   kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "feather demo exited" >&2; exit 1; }
-  if ready digits && ready review; then break; fi
+  if ready digits && ready review && ready iris; then break; fi
   sleep 1
 done
-ready digits && ready review || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
+ready digits && ready review && ready iris || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
 cd web
 FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples node e2e/portal.mjs

@@ -1,7 +1,8 @@
 // @ts-check
 // End-to-end checks of the portal in a real browser against a running feather with the demo
 // models (`feather demo`): a digit classified, a two-step review walked through and its CSV
-// downloaded, a wrong file refused, and a run reopened by its address after a reload.
+// downloaded, a wrong file refused, a run reopened by its address after a reload, the iris form
+// used from the keyboard, and no sideways scrolling at 375 px.
 //
 //   FEATHER_URL=http://127.0.0.1:5173 node e2e/portal.mjs
 //
@@ -96,6 +97,30 @@ const checks = [
       await fresh.locator(".step--done").nth(1).waitFor({ timeout: TIMEOUT });
       await shot(fresh, "review-reopened");
       await fresh.close();
+    },
+  ],
+  [
+    "iris: the form is filled in and sent from the keyboard",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/iris`);
+      const fields = { "Sepal length (cm)": "5.1", "Sepal width (cm)": "3.5", "Petal length (cm)": "1.4", "Petal width (cm)": "0.2" };
+      for (const [label, value] of Object.entries(fields)) {
+        await page.getByLabel(label).focus();
+        await page.keyboard.press("Control+A");
+        await page.keyboard.type(value);
+      }
+      // From the last field, Tab reaches the Run button; Enter sends the form.
+      for (let i = 0; i < 10; i++) {
+        const focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+        if (focused === "Run") break;
+        await page.keyboard.press("Tab");
+      }
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Run");
+      await page.keyboard.press("Enter");
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "setosa");
+      await shot(page, "iris-keyboard");
     },
   ],
   [

@@ -31,6 +31,11 @@ pub struct Model {
     pub updated_at: String,
 }
 
+/// A model's row with its counts, for [`Registry::models_from`].
+const MODEL_COLUMNS: &str = "m.*,
+    (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
+    (SELECT COUNT(*) FROM runs r WHERE r.owner = m.owner AND r.name = m.name) AS run_count";
+
 /// One immutable version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Version {
@@ -175,54 +180,70 @@ impl Registry {
             .ok_or_else(|| StoreError::NotFound(format!("model {owner}/{name}")))
     }
 
-    async fn model_from(&self, row: &sqlx::sqlite::SqliteRow) -> Result<Model> {
-        let id: i64 = row.try_get("id")?;
-        let tags =
-            sqlx::query_scalar("SELECT tag FROM model_tags WHERE model_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        let aliases: BTreeMap<String, i64> =
-            sqlx::query_as("SELECT name, version FROM aliases WHERE model_id = $1")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .collect();
-        let owner: String = row.try_get("owner")?;
-        let name: String = row.try_get("name")?;
-        let (versions, runs): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM versions WHERE model_id = $1),
-                    (SELECT COUNT(*) FROM runs WHERE owner = $2 AND name = $3)",
-        )
-        .bind(id)
-        .bind(&owner)
-        .bind(&name)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Model {
-            owner,
-            name,
-            title: row.try_get("title")?,
-            description: row.try_get("description")?,
-            tags,
-            latest_version: aliases.get("latest").copied(),
-            aliases,
-            versions,
-            runs,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
+    /// Models from rows selected with [`MODEL_COLUMNS`]: their tags and aliases are read for
+    /// all of them at once, so a page costs the same few queries however long it is.
+    async fn models_from(&self, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Model>> {
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut tags: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        let sql =
+            format!("SELECT model_id, tag FROM model_tags WHERE model_id IN ({list}) ORDER BY tag");
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for (id, tag) in q.fetch_all(&self.pool).await? {
+            tags.entry(id).or_default().push(tag);
+        }
+        let mut aliases: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
+        let sql = format!("SELECT model_id, name, version FROM aliases WHERE model_id IN ({list})");
+        let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for (id, alias, version) in q.fetch_all(&self.pool).await? {
+            aliases.entry(id).or_default().insert(alias, version);
+        }
+        rows.iter()
+            .zip(ids)
+            .map(|(row, id)| {
+                let aliases = aliases.remove(&id).unwrap_or_default();
+                Ok(Model {
+                    owner: row.try_get("owner")?,
+                    name: row.try_get("name")?,
+                    title: row.try_get("title")?,
+                    description: row.try_get("description")?,
+                    tags: tags.remove(&id).unwrap_or_default(),
+                    latest_version: aliases.get("latest").copied(),
+                    aliases,
+                    versions: row.try_get("version_count")?,
+                    runs: row.try_get("run_count")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn model(&self, owner: &str, name: &str) -> Result<Model> {
-        let row = sqlx::query("SELECT * FROM models WHERE owner = $1 AND name = $2")
-            .bind(owner)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("model {owner}/{name}")))?;
-        self.model_from(&row).await
+        let row = sqlx::query(&format!(
+            "SELECT {MODEL_COLUMNS} FROM models m WHERE owner = $1 AND name = $2"
+        ))
+        .bind(owner)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("model {owner}/{name}")))?;
+        Ok(self.models_from(&[row]).await?.remove(0))
     }
 
     /// Models matching a query, newest first.
@@ -240,7 +261,7 @@ impl Registry {
             .fetch_one(&self.pool)
             .await?;
         let rows = sqlx::query(&format!(
-            "SELECT * FROM models WHERE {filter} ORDER BY updated_at DESC, id DESC LIMIT $4 OFFSET $5"
+            "SELECT {MODEL_COLUMNS} FROM models m WHERE {filter} ORDER BY updated_at DESC, id DESC LIMIT $4 OFFSET $5"
         ))
         .bind(&like)
         .bind(&q.tag)
@@ -249,12 +270,8 @@ impl Registry {
         .bind(i64::from(q.page.saturating_sub(1)) * i64::from(q.per_page))
         .fetch_all(&self.pool)
         .await?;
-        let mut models = Vec::with_capacity(rows.len());
-        for row in &rows {
-            models.push(self.model_from(row).await?);
-        }
         Ok(ModelPage {
-            models,
+            models: self.models_from(&rows).await?,
             page: q.page,
             per_page: q.per_page,
             total,
