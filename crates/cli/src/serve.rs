@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// The uv executable that builds models' Python environments.
     #[arg(long, env = "FEATHER_UV", default_value = "uv")]
     pub uv: PathBuf,
+    /// Run models' code without the bubblewrap sandbox: any model can then read the data
+    /// folder, other models and the network. For machines where namespaces are unavailable.
+    #[arg(long, env = "FEATHER_INSECURE_NO_SANDBOX")]
+    insecure_no_sandbox: bool,
     /// Wall-clock limit of one step, in seconds.
     #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
     step_timeout: u64,
@@ -77,6 +81,7 @@ impl ServeArgs {
                 },
                 step_timeout: Duration::from_secs(a.step_timeout),
                 max_step_timeout: Duration::from_secs(a.max_step_timeout),
+                insecure_no_sandbox: a.insecure_no_sandbox,
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },
         }

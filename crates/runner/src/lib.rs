@@ -9,6 +9,7 @@ pub mod env;
 pub mod pool;
 pub mod protocol;
 mod runner;
+pub mod sandbox;
 pub mod sdk;
 pub mod worker;
 

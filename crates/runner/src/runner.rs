@@ -10,6 +10,7 @@ use feather_spec::{Manifest, Runtime};
 
 use crate::env::{EnvBuilder, EnvError, EnvSpec, EnvStatus};
 use crate::pool::{PoolLimits, StepBatch, WorkerPool};
+use crate::sandbox::Sandbox;
 use crate::worker::WorkerSpec;
 
 /// How the runner runs things.
@@ -28,6 +29,8 @@ pub struct RunnerConfig {
     pub start_timeout: Duration,
     /// The largest frame a worker may send.
     pub max_frame: u32,
+    /// Run workers without the sandbox (the operator's explicit choice).
+    pub insecure_no_sandbox: bool,
 }
 
 impl RunnerConfig {
@@ -40,6 +43,7 @@ impl RunnerConfig {
             max_step_timeout: Duration::from_secs(900),
             start_timeout: Duration::from_secs(120),
             max_frame: 64 << 20,
+            insecure_no_sandbox: false,
         }
     }
 }
@@ -49,6 +53,8 @@ impl RunnerConfig {
 pub struct Runner {
     pub config: RunnerConfig,
     pub envs: EnvBuilder,
+    /// How workers are contained, or why they cannot be: then no model runs.
+    pub sandbox: Result<Sandbox, String>,
     pools: Mutex<HashMap<String, Arc<WorkerPool>>>,
 }
 
@@ -59,14 +65,33 @@ pub enum RunnerError {
     Env(#[from] EnvError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "models cannot run: the sandbox is unavailable ({0}); fix it, or start the server with --insecure-no-sandbox"
+    )]
+    NoSandbox(String),
 }
 
 impl Runner {
     pub fn new(config: RunnerConfig) -> Self {
         let envs = EnvBuilder::new(&config.root.join("envs"), &config.uv);
+        let sandbox = if config.insecure_no_sandbox {
+            tracing::warn!(
+                "INSECURE: workers run without a sandbox (--insecure-no-sandbox): a model can read \
+                 the data folder, other models and the network"
+            );
+            Ok(Sandbox::Off)
+        } else {
+            Sandbox::probe().inspect_err(|reason| {
+                tracing::error!(
+                    "the sandbox is unavailable, so no model will run: {reason}; fix it, or start \
+                     with --insecure-no-sandbox"
+                )
+            })
+        };
         Self {
             config,
             envs,
+            sandbox,
             pools: Mutex::new(HashMap::new()),
         }
     }
@@ -143,6 +168,7 @@ impl Runner {
         if let Some(p) = self.pools.lock().expect("not poisoned").get(key) {
             return Ok(p.clone());
         }
+        let sandbox = self.sandbox.clone().map_err(RunnerError::NoSandbox)?;
         let python = self.envs.ensure(&Self::env_spec(manifest)).await?;
         let Runtime::Python { entry, .. } = &manifest.runtime;
         let spec = WorkerSpec {
@@ -153,6 +179,7 @@ impl Runner {
             label: key.to_owned(),
             max_frame: self.config.max_frame,
             start_timeout: self.config.start_timeout,
+            sandbox,
         };
         let steps = manifest
             .steps

@@ -2,7 +2,7 @@
 //! Unix socket, one request at a time, killed when dropped.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::process::{Child, Command};
 
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
+use crate::sandbox::{Mounts, Sandbox};
 
 /// How to start workers of one version.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub struct WorkerSpec {
     pub max_frame: u32,
     /// How long loading the model may take.
     pub start_timeout: Duration,
+    pub sandbox: Sandbox,
 }
 
 /// Why a worker failed a request or never started.
@@ -68,6 +70,7 @@ pub struct Worker {
     pub pid: u32,
     pub steps: Vec<String>,
     pub last_used: Instant,
+    sandbox: Sandbox,
 }
 
 const STDERR_LINES: usize = 40;
@@ -87,7 +90,21 @@ impl Worker {
             .run_dir
             .join(format!("scratch-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&scratch)?;
-        let mut child = Command::new(&spec.python)
+        // The environment folder: `<env>/bin/python`.
+        let env = spec
+            .python
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&spec.python);
+        let mounts = Mounts {
+            env,
+            bundle: &spec.bundle,
+            scratch: &scratch,
+            socket: &socket,
+        };
+        let mut child = Command::new(spec.sandbox.program(&spec.python))
+            .args(spec.sandbox.args(&mounts))
+            .args(matches!(spec.sandbox, Sandbox::Bubblewrap(_)).then_some(spec.python.as_os_str()))
             .args(["-u", "-m", "feather.worker", "--socket"])
             .arg(&socket)
             .arg("--entry")
@@ -160,6 +177,7 @@ impl Worker {
             pid,
             steps,
             last_used: Instant::now(),
+            sandbox: spec.sandbox.clone(),
         })
     }
 
@@ -224,7 +242,7 @@ impl Worker {
     /// Why the worker went away: its exit status and last words.
     async fn death(&mut self) -> WorkerError {
         let status = match tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await {
-            Ok(Ok(s)) => describe(s),
+            Ok(Ok(s)) => describe(s, &self.sandbox),
             _ => {
                 self.kill().await;
                 "stopped answering".into()
@@ -272,9 +290,12 @@ impl Drop for Worker {
     }
 }
 
-fn describe(s: std::process::ExitStatus) -> String {
+fn describe(s: std::process::ExitStatus, sandbox: &Sandbox) -> String {
     use std::os::unix::process::ExitStatusExt;
-    match s.signal() {
+    let signal = s
+        .signal()
+        .or_else(|| s.code().and_then(|c| sandbox.signal_of(c)));
+    match signal {
         Some(11) => "killed by signal 11 (segmentation fault)".into(),
         Some(9) => "killed by signal 9 (SIGKILL, possibly out of memory)".into(),
         Some(sig) => format!("killed by signal {sig}"),

@@ -134,6 +134,11 @@ async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
             feather_runner::RunnerError::Env(env) => {
                 ApiError::env_not_ready("its environment failed to build", Some(env.to_string()))
             }
+            feather_runner::RunnerError::NoSandbox(_) => ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "sandbox_unavailable",
+                e.to_string(),
+            ),
             other => ApiError::internal(other.to_string()),
         })
 }

@@ -1,21 +1,49 @@
-//! Liveness.
+//! Liveness, and how models' code is contained.
 
 use axum::Json;
+use axum::extract::State;
+use feather_runner::sandbox::Sandbox;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::state::AppState;
 
 /// The server answers and its store is open.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     pub status: &'static str,
     pub version: &'static str,
+    /// `bubblewrap`; `off` when started with `--insecure-no-sandbox` (models can read this
+    /// server's files and the network); `unavailable` when models cannot run at all.
+    pub sandbox: &'static str,
+    /// Why the sandbox is off or unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
-/// Whether the server is up.
+/// Whether the server is up, and whether models run contained.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
-pub async fn healthz() -> Json<Health> {
+pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
+    let (sandbox, warning) = match &s.runner.sandbox {
+        Ok(Sandbox::Bubblewrap(_)) => ("bubblewrap", None),
+        Ok(Sandbox::Off) => (
+            "off",
+            Some(
+                "INSECURE: started with --insecure-no-sandbox; models' code is not contained"
+                    .into(),
+            ),
+        ),
+        Err(reason) => (
+            "unavailable",
+            Some(format!(
+                "no model can run until the sandbox works: {reason}"
+            )),
+        ),
+    };
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
+        sandbox,
+        warning,
     })
 }

@@ -3,6 +3,7 @@
 mod batch;
 mod context;
 mod errors;
+mod hostile;
 mod manage;
 mod multipart;
 mod portal;

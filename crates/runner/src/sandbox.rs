@@ -1,0 +1,162 @@
+//! Containment of worker processes with bubblewrap: new user, pid, network, ipc and uts
+//! namespaces; no network; a read-only root holding only the system's libraries, the version's
+//! environment and bundle (read-only) and the worker's scratch folder. The data
+//! folder, other models, the server's files and home are not there at all.
+//! Temporary files go to the scratch folder (`TMPDIR`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// How workers run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sandbox {
+    /// Inside bubblewrap, this executable.
+    Bubblewrap(PathBuf),
+    /// As plain child processes: the operator asked for it (`--insecure-no-sandbox`).
+    Off,
+}
+
+/// What a sandboxed worker may see besides the system's libraries.
+#[derive(Debug)]
+pub struct Mounts<'a> {
+    /// The version's environment (read-only).
+    pub env: &'a Path,
+    /// The unpacked bundle (read-only), the working folder.
+    pub bundle: &'a Path,
+    /// Writable: the worker's own folder, also its `TMPDIR`.
+    pub scratch: &'a Path,
+    /// The Unix socket the worker connects to.
+    pub socket: &'a Path,
+}
+
+/// System folders every Python needs, bound read-only when they exist.
+const SYSTEM: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/sbin"];
+/// Single files of `/etc` that programs read; nothing else of `/etc` is visible.
+const ETC: &[&str] = &[
+    "/etc/ld.so.cache",
+    "/etc/localtime",
+    "/etc/ssl/certs",
+    "/etc/mime.types",
+];
+
+impl Sandbox {
+    /// Finds bubblewrap and proves it works here by running `true` in the same kind of
+    /// sandbox the workers get; the error says why it cannot be used.
+    pub fn probe() -> Result<Self, String> {
+        let bwrap = find("bwrap").ok_or(
+            "bubblewrap (bwrap) is not installed; install the Debian package `bubblewrap`",
+        )?;
+        let scratch = std::env::temp_dir().join(format!("feather-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+        let sandbox = Self::Bubblewrap(bwrap);
+        let mounts = Mounts {
+            env: Path::new("/usr"),
+            bundle: Path::new("/usr"),
+            scratch: &scratch,
+            socket: &scratch,
+        };
+        let out = std::process::Command::new(sandbox.program(Path::new("/bin/true")))
+            .args(sandbox.args(&mounts))
+            .arg("/bin/true")
+            .stdin(Stdio::null())
+            .output();
+        let _ = std::fs::remove_dir_all(&scratch);
+        let out = out.map_err(|e| format!("bwrap could not be started: {e}"))?;
+        if out.status.success() {
+            Ok(sandbox)
+        } else {
+            Err(format!(
+                "bwrap cannot create its namespaces here ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    /// The executable to start: bwrap, or the program itself without a sandbox.
+    pub fn program<'a>(&'a self, program: &'a Path) -> &'a Path {
+        match self {
+            Self::Bubblewrap(bwrap) => bwrap,
+            Self::Off => program,
+        }
+    }
+
+    /// The arguments that come before the program's own path and arguments.
+    pub fn args(&self, m: &Mounts) -> Vec<OsString> {
+        let Self::Bubblewrap(_) = self else {
+            return Vec::new();
+        };
+        let mut a: Vec<OsString> = [
+            "--unshare-user",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "feather",
+        ]
+        .map(OsString::from)
+        .into();
+        let mut bind = |how: &str, from: &Path, to: &Path| {
+            a.extend([how.into(), from.into(), to.into()]);
+        };
+        for dir in SYSTEM.iter().chain(ETC) {
+            bind("--ro-bind-try", Path::new(dir), Path::new(dir));
+        }
+        bind("--ro-bind", m.env, m.env);
+        if let Some(base) = base_python(m.env) {
+            bind("--ro-bind", &base, &base);
+        }
+        bind("--ro-bind", m.bundle, m.bundle);
+        bind("--bind", m.scratch, m.scratch);
+        if m.socket != m.scratch {
+            bind("--bind", m.socket, m.socket);
+        }
+        a.extend(["--proc", "/proc", "--dev", "/dev"].map(OsString::from));
+        a.extend([OsString::from("--chdir"), m.bundle.into()]);
+        // Temporary files go to the scratch folder: the rest of the tree is read-only.
+        a.extend([
+            OsString::from("--setenv"),
+            "TMPDIR".into(),
+            m.scratch.into(),
+        ]);
+        // Everything not bound above is a read-only empty root.
+        a.extend(["--remount-ro", "/"].map(OsString::from));
+        a
+    }
+
+    /// How a worker's exit reads: bubblewrap reports a signal that killed the program as the
+    /// exit code 128 + the signal's number.
+    pub fn signal_of(&self, code: i32) -> Option<i32> {
+        match self {
+            Self::Bubblewrap(_) if (129..160).contains(&code) => Some(code - 128),
+            _ => None,
+        }
+    }
+}
+
+/// The interpreter a venv was made from (`home` in `pyvenv.cfg`), whose standard library the
+/// venv uses: its installation folder.
+fn base_python(env: &Path) -> Option<PathBuf> {
+    let cfg = std::fs::read_to_string(env.join("pyvenv.cfg")).ok()?;
+    let home = cfg.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "home").then(|| PathBuf::from(v.trim()))
+    })?;
+    // `home` is the interpreter's bin folder; its parent holds lib/pythonX.Y.
+    let prefix = home.parent()?.to_path_buf();
+    (prefix != Path::new("/usr") && prefix != Path::new("/")).then_some(prefix)
+}
+
+fn find(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(["/usr/bin".into(), "/bin".into()])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}

@@ -1,0 +1,146 @@
+//! Models that try to reach what is not theirs, run in the sandbox: each attempt fails, and the
+//! model still answers.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::context::Server;
+use crate::runs::manifest;
+
+const PROBE_APP: &str = r#"
+import os
+import socket
+
+import feather as ftr
+
+DATA = "__DATA__"
+PORT = __PORT__
+
+
+def attempt(f):
+    try:
+        return ["allowed", repr(f())[:200]]
+    except Exception as e:
+        return ["refused", type(e).__name__]
+
+
+@ftr.step
+def probe(text):
+    tries = {
+        "database": lambda: open(f"{DATA}/feather.db", "rb").read(16),
+        "blobs": lambda: os.listdir(f"{DATA}/blobs"),
+        "write_bundle": lambda: open("written.txt", "w").write("x"),
+        "write_root": lambda: open("/evil.txt", "w").write("x"),
+        "etc_passwd": lambda: open("/etc/passwd").read(),
+        "network": lambda: socket.create_connection(("127.0.0.1", PORT), timeout=2).close(),
+        "scratch": lambda: open(os.path.join(os.environ["TMPDIR"], "ok.txt"), "w").write("x"),
+    }
+    seen = {
+        "bundles": os.listdir(f"{DATA}/runner/bundles"),
+        "environment": sorted(os.environ),
+        "pid": os.getpid(),
+    }
+    return ftr.Json.View({k: attempt(f) for k, f in tries.items()} | seen)
+
+
+ftr.build("probe", init=[ftr.Text.In(id="text")], steps=[probe])
+"#;
+
+#[tokio::test]
+async fn a_model_sees_neither_the_data_folder_nor_the_network_nor_the_server_s_environment() {
+    let s = Server::start().await;
+    let (_, health) = s.get_root("/healthz").await;
+    assert_eq!(health["sandbox"], "bubblewrap", "{health}");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = s.data.path().to_str().unwrap().to_owned();
+    let app = PROBE_APP
+        .replace("__DATA__", &data)
+        .replace("__PORT__", &port.to_string());
+    let m = manifest(
+        "probe",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["probe"],
+    );
+    s.publish_app(&m, &app).await;
+    let (status, out) = s
+        .post(
+            "/models/alice/probe/predict",
+            json!({"inputs": {"text": "x"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let seen = &out["outputs"][0]["data"];
+    for what in [
+        "database",
+        "blobs",
+        "write_bundle",
+        "write_root",
+        "etc_passwd",
+        "network",
+    ] {
+        assert_eq!(seen[what][0], "refused", "{what}: {}", seen[what]);
+    }
+    assert_eq!(
+        seen["scratch"][0], "allowed",
+        "its scratch folder is writable: {seen}"
+    );
+    assert_eq!(
+        seen["bundles"].as_array().unwrap().len(),
+        1,
+        "only its own bundle is there: {seen}"
+    );
+    let env: BTreeSet<&str> = seen["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let allowed: BTreeSet<&str> = [
+        "PATH",
+        "LANG",
+        "HOME",
+        "TMPDIR",
+        "FEATHER_WORKER",
+        "FEATHER_SCRATCH",
+        "FEATHER_MAX_FRAME",
+        "LC_CTYPE",
+        "PWD",
+    ]
+    .into();
+    assert!(env.is_subset(&allowed), "the worker's environment: {env:?}");
+    assert!(
+        seen["pid"].as_i64().unwrap() < 10,
+        "a pid namespace of its own: {seen}"
+    );
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "nothing reached the server's loopback"
+    );
+    assert!(
+        !s.data
+            .path()
+            .join("runner/bundles")
+            .join("written.txt")
+            .exists()
+    );
+}
+
+impl Server {
+    /// A GET outside the API's prefix.
+    pub async fn get_root(&self, path: &str) -> (StatusCode, Value) {
+        crate::context::read(
+            self.http
+                .get(format!("{}{path}", self.url))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
