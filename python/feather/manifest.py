@@ -206,9 +206,15 @@ def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     o = Obj.new(ctx, value, path)
     if o is None:
         return None
-    step_timeout = o.opt(ctx, "step_timeout", uint(1, MAX_STEP_TIMEOUT))
+    ranges = {
+        "step_timeout": (1, MAX_STEP_TIMEOUT),
+        "memory_mb": (64, 1 << 20),
+        "open_files": (16, 1 << 20),
+        "file_size_mb": (1, 1 << 20),
+    }
+    got = {key: o.opt(ctx, key, uint(lo, hi)) for key, (lo, hi) in ranges.items()}
     o.finish(ctx)
-    return {} if step_timeout is None else {"step_timeout": step_timeout}
+    return {key: value for key, value in got.items() if value is not None}
 
 
 def _read_provenance(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use feather_runner::RunnerConfig;
 use feather_runner::pool::PoolLimits;
+use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
 use feather_store::BundleLimits;
 
@@ -35,6 +36,15 @@ pub struct ServeArgs {
     /// folder, other models and the network. For machines where namespaces are unavailable.
     #[arg(long, env = "FEATHER_INSECURE_NO_SANDBOX")]
     insecure_no_sandbox: bool,
+    /// MiB of address space per worker: the default, and the most a model may ask for.
+    #[arg(long, env = "FEATHER_MEMORY_MB", default_value_t = Limits::default().memory >> 20)]
+    memory_mb: u64,
+    /// Files a worker may hold open: the default, and the most a model may ask for.
+    #[arg(long, env = "FEATHER_OPEN_FILES", default_value_t = Limits::default().open_files)]
+    open_files: u64,
+    /// MiB of the largest file a worker may write: the default, and the most a model may ask for.
+    #[arg(long, env = "FEATHER_FILE_SIZE_MB", default_value_t = Limits::default().file_size >> 20)]
+    file_size_mb: u64,
     /// Wall-clock limit of one step, in seconds.
     #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
     step_timeout: u64,
@@ -82,6 +92,11 @@ impl ServeArgs {
                 step_timeout: Duration::from_secs(a.step_timeout),
                 max_step_timeout: Duration::from_secs(a.max_step_timeout),
                 insecure_no_sandbox: a.insecure_no_sandbox,
+                limits: Limits {
+                    memory: a.memory_mb << 20,
+                    open_files: a.open_files,
+                    file_size: a.file_size_mb << 20,
+                },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },
         }

@@ -10,7 +10,7 @@ use feather_spec::{Manifest, Runtime};
 
 use crate::env::{EnvBuilder, EnvError, EnvSpec, EnvStatus};
 use crate::pool::{PoolLimits, StepBatch, WorkerPool};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Limits, Sandbox};
 use crate::worker::WorkerSpec;
 
 /// How the runner runs things.
@@ -31,6 +31,8 @@ pub struct RunnerConfig {
     pub max_frame: u32,
     /// Run workers without the sandbox (the operator's explicit choice).
     pub insecure_no_sandbox: bool,
+    /// Each worker's resource limits: the values models get, and the most they may ask for.
+    pub limits: Limits,
 }
 
 impl RunnerConfig {
@@ -44,6 +46,7 @@ impl RunnerConfig {
             start_timeout: Duration::from_secs(120),
             max_frame: 64 << 20,
             insecure_no_sandbox: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -114,6 +117,20 @@ impl Runner {
         }
     }
 
+    /// A model's worker limits: what it asks for in its manifest, within the operator's.
+    pub fn limits(&self, manifest: &Manifest) -> Limits {
+        let cap = self.config.limits;
+        let mib = |v: Option<u32>, cap: u64| v.map_or(cap, |v| (u64::from(v) << 20).min(cap));
+        Limits {
+            memory: mib(manifest.limits.memory_mb, cap.memory),
+            open_files: manifest
+                .limits
+                .open_files
+                .map_or(cap.open_files, |v| u64::from(v).min(cap.open_files)),
+            file_size: mib(manifest.limits.file_size_mb, cap.file_size),
+        }
+    }
+
     pub fn env_status(&self, manifest: &Manifest) -> EnvStatus {
         self.envs.status(&Self::env_spec(manifest))
     }
@@ -180,6 +197,7 @@ impl Runner {
             max_frame: self.config.max_frame,
             start_timeout: self.config.start_timeout,
             sandbox,
+            limits: self.limits(manifest),
         };
         let steps = manifest
             .steps

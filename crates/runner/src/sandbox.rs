@@ -30,6 +30,27 @@ pub struct Mounts<'a> {
     pub socket: &'a Path,
 }
 
+/// Resource limits of one worker process, set with `prlimit` before anything of the model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of address space (RLIMIT_AS): a larger allocation fails with MemoryError.
+    pub memory: u64,
+    /// Open file descriptors (RLIMIT_NOFILE).
+    pub open_files: u64,
+    /// Bytes of the largest file it may write (RLIMIT_FSIZE): past it the process is killed.
+    pub file_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory: 4 << 30,
+            open_files: 1024,
+            file_size: 1 << 30,
+        }
+    }
+}
+
 /// System folders every Python needs, bound read-only when they exist.
 const SYSTEM: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/sbin"];
 /// Single files of `/etc` that programs read; nothing else of `/etc` is visible.
@@ -44,6 +65,7 @@ impl Sandbox {
     /// Finds bubblewrap and proves it works here by running `true` in the same kind of
     /// sandbox the workers get; the error says why it cannot be used.
     pub fn probe() -> Result<Self, String> {
+        prlimit()?;
         let bwrap = find("bwrap").ok_or(
             "bubblewrap (bwrap) is not installed; install the Debian package `bubblewrap`",
         )?;
@@ -80,6 +102,28 @@ impl Sandbox {
             Self::Bubblewrap(bwrap) => bwrap,
             Self::Off => program,
         }
+    }
+
+    /// The whole command line of a worker: `prlimit` with the limits, then the sandbox, then
+    /// `program`, whose own arguments follow.
+    pub fn command(
+        &self,
+        limits: &Limits,
+        m: &Mounts,
+        program: &Path,
+    ) -> Result<(PathBuf, Vec<OsString>), String> {
+        let mut args: Vec<OsString> = vec![
+            format!("--as={}", limits.memory).into(),
+            format!("--nofile={}", limits.open_files).into(),
+            format!("--fsize={}", limits.file_size).into(),
+            "--".into(),
+        ];
+        args.push(self.program(program).into());
+        args.extend(self.args(m));
+        if matches!(self, Self::Bubblewrap(_)) {
+            args.push(program.into());
+        }
+        Ok((prlimit()?, args))
     }
 
     /// The arguments that come before the program's own path and arguments.
@@ -129,6 +173,15 @@ impl Sandbox {
         a
     }
 
+    /// What a signal that ended a worker means, when a limit sent it.
+    pub fn limit_of(signal: i32) -> Option<&'static str> {
+        match signal {
+            24 => Some("its CPU time limit"),
+            25 => Some("it wrote a file over its file size limit"),
+            _ => None,
+        }
+    }
+
     /// How a worker's exit reads: bubblewrap reports a signal that killed the program as the
     /// exit code 128 + the signal's number.
     pub fn signal_of(&self, code: i32) -> Option<i32> {
@@ -150,6 +203,12 @@ fn base_python(env: &Path) -> Option<PathBuf> {
     // `home` is the interpreter's bin folder; its parent holds lib/pythonX.Y.
     let prefix = home.parent()?.to_path_buf();
     (prefix != Path::new("/usr") && prefix != Path::new("/")).then_some(prefix)
+}
+
+fn prlimit() -> Result<PathBuf, String> {
+    find("prlimit").ok_or_else(|| {
+        "prlimit is not installed; install the Debian package `util-linux`".to_owned()
+    })
 }
 
 fn find(name: &str) -> Option<PathBuf> {

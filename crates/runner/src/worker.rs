@@ -12,7 +12,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::process::{Child, Command};
 
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
-use crate::sandbox::{Mounts, Sandbox};
+use crate::sandbox::{Limits, Mounts, Sandbox};
 
 /// How to start workers of one version.
 #[derive(Debug, Clone)]
@@ -32,6 +32,7 @@ pub struct WorkerSpec {
     /// How long loading the model may take.
     pub start_timeout: Duration,
     pub sandbox: Sandbox,
+    pub limits: Limits,
 }
 
 /// Why a worker failed a request or never started.
@@ -102,9 +103,12 @@ impl Worker {
             scratch: &scratch,
             socket: &socket,
         };
-        let mut child = Command::new(spec.sandbox.program(&spec.python))
-            .args(spec.sandbox.args(&mounts))
-            .args(matches!(spec.sandbox, Sandbox::Bubblewrap(_)).then_some(spec.python.as_os_str()))
+        let (program, args) = spec
+            .sandbox
+            .command(&spec.limits, &mounts, &spec.python)
+            .map_err(WorkerError::Spawn)?;
+        let mut child = Command::new(program)
+            .args(args)
             .args(["-u", "-m", "feather.worker", "--socket"])
             .arg(&socket)
             .arg("--entry")
@@ -297,6 +301,10 @@ fn describe(s: std::process::ExitStatus, sandbox: &Sandbox) -> String {
         .or_else(|| s.code().and_then(|c| sandbox.signal_of(c)));
     match signal {
         Some(11) => "killed by signal 11 (segmentation fault)".into(),
+        Some(sig) if Sandbox::limit_of(sig).is_some() => format!(
+            "killed by signal {sig}: {}",
+            Sandbox::limit_of(sig).unwrap_or_default()
+        ),
         Some(9) => "killed by signal 9 (SIGKILL, possibly out of memory)".into(),
         Some(sig) => format!("killed by signal {sig}"),
         None => format!("exit code {}", s.code().unwrap_or(-1)),

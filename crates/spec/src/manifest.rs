@@ -42,11 +42,20 @@ pub struct Limits {
     /// Seconds a step may run before its worker is stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_timeout: Option<u32>,
+    /// MiB of address space a worker may use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// Files a worker may hold open at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_files: Option<u32>,
+    /// MiB of the largest file a worker may write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size_mb: Option<u32>,
 }
 
 impl Limits {
     fn is_empty(&self) -> bool {
-        self.step_timeout.is_none()
+        *self == Self::default()
     }
 }
 
@@ -326,10 +335,17 @@ impl Step {
 impl Limits {
     fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
         let mut o = Obj::new(ctx, v, path)?;
-        let step_timeout = o.opt(ctx, "step_timeout", uint(1, MAX_STEP_TIMEOUT));
+        let mut get = |key: &str, lo: u64, hi: u64| o.opt(ctx, key, uint(lo, hi)).map(|n| n as u32);
+        let step_timeout = get("step_timeout", 1, MAX_STEP_TIMEOUT);
+        let memory_mb = get("memory_mb", 64, 1 << 20);
+        let open_files = get("open_files", 16, 1 << 20);
+        let file_size_mb = get("file_size_mb", 1, 1 << 20);
         o.finish(ctx);
         Some(Self {
-            step_timeout: step_timeout.map(|n| n as u32),
+            step_timeout,
+            memory_mb,
+            open_files,
+            file_size_mb,
         })
     }
 }

@@ -297,14 +297,37 @@ async fn execute(
             error, traceback, ..
         } => {
             let owner = user.is_some_and(|u| u.0 == t.detail.owner);
+            let limit = limit_hint(&error, &s.runner.limits(&t.manifest));
             Err(ApiError::step_failed(
-                format!("step {:?} raised {error}", step.name),
+                format!("step {:?} raised {error}{limit}", step.name),
                 owner.then_some(traceback),
             ))
         }
         other => Err(ApiError::worker_crashed(format!(
             "the worker answered {other:?}"
         ))),
+    }
+}
+
+/// The limit an error comes from, named, when the error is how a worker meets one.
+fn limit_hint(error: &str, l: &feather_runner::sandbox::Limits) -> String {
+    if error.starts_with("MemoryError") {
+        format!(
+            " (its memory limit is {} MiB: limits.memory_mb)",
+            l.memory >> 20
+        )
+    } else if error.contains("[Errno 27]") {
+        format!(
+            " (its file size limit is {} MiB: limits.file_size_mb)",
+            l.file_size >> 20
+        )
+    } else if error.contains("[Errno 24]") {
+        format!(
+            " (its open files limit is {}: limits.open_files)",
+            l.open_files
+        )
+    } else {
+        String::new()
     }
 }
 

@@ -144,3 +144,81 @@ impl Server {
         .await
     }
 }
+
+const GREEDY_APP: &str = r#"
+import os
+
+import feather as ftr
+
+
+@ftr.step
+def greedy(what):
+    if what == "memory":
+        block = bytearray(10 * 1024**3)
+        return ftr.Text.View(id="out", text=str(len(block)))
+    if what == "file":
+        with open(os.path.join(os.environ["TMPDIR"], "big.bin"), "wb") as f:
+            for _ in range(8):
+                f.write(b"x" * (1 << 20))
+        return ftr.Text.View(id="out", text="wrote")
+    if what == "files":
+        held = [open(os.devnull) for _ in range(200)]
+        return ftr.Text.View(id="out", text=str(len(held)))
+    return ftr.Text.View(id="out", text=what)
+
+
+ftr.build("greedy", init=[ftr.Text.In(id="what")], steps=[greedy])
+"#;
+
+#[tokio::test]
+async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
+    let s = Server::start().await;
+    let mut m = manifest(
+        "greedy",
+        json!([{"id": "what", "type": "Text.In"}]),
+        &["greedy"],
+    );
+    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64});
+    s.publish_app(&m, GREEDY_APP).await;
+    let call = |what: &'static str| {
+        s.post(
+            "/models/alice/greedy/predict",
+            json!({"inputs": {"what": what}}),
+            None,
+        )
+    };
+
+    // 10 GB asked for, with healthy requests beside it: they answer at once.
+    let started = std::time::Instant::now();
+    let (memory, healthy) = tokio::join!(call("memory"), async {
+        futures::future::join_all((0..4).map(|_| call("ok"))).await
+    });
+    let e = crate::context::assert_error(&memory, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("MemoryError") && message.contains("512 MiB"),
+        "{e}"
+    );
+    for h in healthy {
+        assert_eq!(h.0, StatusCode::OK, "{}", h.1);
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // Python ignores SIGXFSZ, so the write fails instead of the process.
+    let file = call("file").await;
+    let e = crate::context::assert_error(&file, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("file size limit is 4 MiB"), "{e}");
+
+    let files = call("files").await;
+    let e = crate::context::assert_error(&files, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("open files limit is 64"), "{e}");
+
+    let ok = call("still here").await;
+    assert_eq!(
+        ok.1["outputs"][0]["text"], "still here",
+        "a fresh worker answers: {}",
+        ok.1
+    );
+}
