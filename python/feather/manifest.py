@@ -211,6 +211,7 @@ def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         "memory_mb": (64, 1 << 20),
         "open_files": (16, 1 << 20),
         "file_size_mb": (1, 1 << 20),
+        "processes": (8, 1 << 16),
     }
     got = {key: o.opt(ctx, key, uint(lo, hi)) for key, (lo, hi) in ranges.items()}
     o.finish(ctx)

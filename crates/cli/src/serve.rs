@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// MiB of the largest file a worker may write: the default, and the most a model may ask for.
     #[arg(long, env = "FEATHER_FILE_SIZE_MB", default_value_t = Limits::default().file_size >> 20)]
     file_size_mb: u64,
+    /// Processes and threads per worker (applied when the server runs as root, where each
+    /// worker has a user of its own): the default, and the most a model may ask for.
+    #[arg(long, env = "FEATHER_PROCESSES", default_value_t = Limits::default().processes)]
+    processes: u64,
     /// Wall-clock limit of one step, in seconds.
     #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
     step_timeout: u64,
@@ -96,6 +100,7 @@ impl ServeArgs {
                     memory: a.memory_mb << 20,
                     open_files: a.open_files,
                     file_size: a.file_size_mb << 20,
+                    processes: a.processes,
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

@@ -128,6 +128,10 @@ impl Runner {
                 .open_files
                 .map_or(cap.open_files, |v| u64::from(v).min(cap.open_files)),
             file_size: mib(manifest.limits.file_size_mb, cap.file_size),
+            processes: manifest
+                .limits
+                .processes
+                .map_or(cap.processes, |v| u64::from(v).min(cap.processes)),
         }
     }
 

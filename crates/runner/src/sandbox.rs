@@ -28,6 +28,18 @@ pub struct Mounts<'a> {
     pub scratch: &'a Path,
     /// The Unix socket the worker connects to.
     pub socket: &'a Path,
+    /// The unprivileged user the worker runs as, when the server runs as root: root ignores
+    /// the process limit, and a user of its own gives each worker its own count.
+    pub uid: Option<u32>,
+}
+
+/// The first of the user ids workers of a root server run as; none is in `/etc/passwd`.
+pub const WORKER_UIDS: u32 = 200_000;
+
+/// Whether this process runs as root.
+pub fn runs_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// Resource limits of one worker process, set with `prlimit` before anything of the model runs.
@@ -37,8 +49,11 @@ pub struct Limits {
     pub memory: u64,
     /// Open file descriptors (RLIMIT_NOFILE).
     pub open_files: u64,
-    /// Bytes of the largest file it may write (RLIMIT_FSIZE): past it the process is killed.
+    /// Bytes of the largest file it may write (RLIMIT_FSIZE): past it the write fails.
     pub file_size: u64,
+    /// Processes and threads (RLIMIT_NPROC), counted for the worker's own user; applied when
+    /// the server runs as root and each worker has a user of its own.
+    pub processes: u64,
 }
 
 impl Default for Limits {
@@ -47,6 +62,7 @@ impl Default for Limits {
             memory: 4 << 30,
             open_files: 1024,
             file_size: 1 << 30,
+            processes: 256,
         }
     }
 }
@@ -77,14 +93,19 @@ impl Sandbox {
             bundle: Path::new("/usr"),
             scratch: &scratch,
             socket: &scratch,
+            uid: runs_as_root().then_some(WORKER_UIDS),
         };
-        let out = std::process::Command::new(sandbox.program(Path::new("/bin/true")))
-            .args(sandbox.args(&mounts))
-            .arg("/bin/true")
-            .stdin(Stdio::null())
-            .output();
+        let out = sandbox
+            .command(&Limits::default(), &mounts, Path::new("/bin/true"))
+            .and_then(|(program, args)| {
+                std::process::Command::new(program)
+                    .args(args)
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|e| format!("bwrap could not be started: {e}"))
+            });
         let _ = std::fs::remove_dir_all(&scratch);
-        let out = out.map_err(|e| format!("bwrap could not be started: {e}"))?;
+        let out = out?;
         if out.status.success() {
             Ok(sandbox)
         } else {
@@ -93,14 +114,6 @@ impl Sandbox {
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim()
             ))
-        }
-    }
-
-    /// The executable to start: bwrap, or the program itself without a sandbox.
-    pub fn program<'a>(&'a self, program: &'a Path) -> &'a Path {
-        match self {
-            Self::Bubblewrap(bwrap) => bwrap,
-            Self::Off => program,
         }
     }
 
@@ -116,13 +129,31 @@ impl Sandbox {
             format!("--as={}", limits.memory).into(),
             format!("--nofile={}", limits.open_files).into(),
             format!("--fsize={}", limits.file_size).into(),
-            "--".into(),
         ];
-        args.push(self.program(program).into());
-        args.extend(self.args(m));
-        if matches!(self, Self::Bubblewrap(_)) {
-            args.push(program.into());
+        if m.uid.is_some() {
+            args.push(format!("--nproc={}", limits.processes).into());
         }
+        args.push("--".into());
+        if let Self::Bubblewrap(bwrap) = self {
+            args.push(bwrap.into());
+            args.extend(self.args(m));
+        }
+        if let Some(uid) = m.uid {
+            let setpriv = find("setpriv")
+                .ok_or("setpriv is not installed; install the Debian package `util-linux`")?;
+            args.push(setpriv.into());
+            args.extend(
+                [
+                    format!("--reuid={uid}"),
+                    format!("--regid={uid}"),
+                    "--clear-groups".into(),
+                    "--bounding-set=-all".into(),
+                    "--".into(),
+                ]
+                .map(OsString::from),
+            );
+        }
+        args.push(program.into());
         Ok((prlimit()?, args))
     }
 
@@ -131,34 +162,56 @@ impl Sandbox {
         let Self::Bubblewrap(_) = self else {
             return Vec::new();
         };
-        let mut a: Vec<OsString> = [
-            "--unshare-user",
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-ipc",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--die-with-parent",
-            "--new-session",
-            "--hostname",
-            "feather",
-        ]
-        .map(OsString::from)
-        .into();
+        let mut a: Vec<OsString> = Vec::new();
+        // A root server drops the worker to a user of its own inside (`setpriv`), which a user
+        // namespace would not allow: root maps only itself into one.
+        if m.uid.is_none() {
+            a.push("--unshare-user".into());
+        }
+        a.extend(
+            [
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-ipc",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--die-with-parent",
+                "--new-session",
+                "--hostname",
+                "feather",
+            ]
+            .map(OsString::from),
+        );
+        let base = base_python(m.env);
+        let mut own: Vec<(&str, &Path)> = vec![("--ro-bind", m.env)];
+        if let Some(base) = &base {
+            own.push(("--ro-bind", base));
+        }
+        own.extend([("--ro-bind", m.bundle), ("--bind", m.scratch)]);
+        if m.socket != m.scratch {
+            own.push(("--bind", m.socket));
+        }
+        // The folders leading to them, made traversable: bubblewrap would make them 0700,
+        // closed to a worker that runs as a user of its own.
+        let mut parents: Vec<&Path> = own
+            .iter()
+            .flat_map(|(_, p)| p.ancestors().skip(1))
+            .filter(|d| d.parent().is_some() && !SYSTEM.iter().any(|s| d.starts_with(s)))
+            .collect();
+        parents.sort();
+        parents.dedup();
+        parents.sort_by_key(|d| d.components().count());
+        for d in parents {
+            a.extend(["--perms".into(), "0755".into(), "--dir".into(), d.into()]);
+        }
         let mut bind = |how: &str, from: &Path, to: &Path| {
             a.extend([how.into(), from.into(), to.into()]);
         };
         for dir in SYSTEM.iter().chain(ETC) {
             bind("--ro-bind-try", Path::new(dir), Path::new(dir));
         }
-        bind("--ro-bind", m.env, m.env);
-        if let Some(base) = base_python(m.env) {
-            bind("--ro-bind", &base, &base);
-        }
-        bind("--ro-bind", m.bundle, m.bundle);
-        bind("--bind", m.scratch, m.scratch);
-        if m.socket != m.scratch {
-            bind("--bind", m.socket, m.socket);
+        for (how, p) in own {
+            bind(how, p, p);
         }
         a.extend(["--proc", "/proc", "--dev", "/dev"].map(OsString::from));
         a.extend([OsString::from("--chdir"), m.bundle.into()]);

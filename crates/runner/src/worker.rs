@@ -12,7 +12,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::process::{Child, Command};
 
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
-use crate::sandbox::{Limits, Mounts, Sandbox};
+use crate::sandbox::{self, Limits, Mounts, Sandbox};
 
 /// How to start workers of one version.
 #[derive(Debug, Clone)]
@@ -97,11 +97,18 @@ impl Worker {
             .parent()
             .and_then(Path::parent)
             .unwrap_or(&spec.python);
+        let uid = sandbox::runs_as_root().then(|| sandbox::WORKER_UIDS + (n % 100_000) as u32);
+        if let Some(uid) = uid {
+            // Its own folder and socket are the only things the worker's user may write.
+            std::os::unix::fs::chown(&scratch, Some(uid), Some(uid))?;
+            std::os::unix::fs::chown(&socket, Some(uid), Some(uid))?;
+        }
         let mounts = Mounts {
             env,
             bundle: &spec.bundle,
             scratch: &scratch,
             socket: &socket,
+            uid,
         };
         let (program, args) = spec
             .sandbox

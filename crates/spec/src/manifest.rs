@@ -51,6 +51,9 @@ pub struct Limits {
     /// MiB of the largest file a worker may write.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size_mb: Option<u32>,
+    /// Processes and threads a worker may run at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes: Option<u32>,
 }
 
 impl Limits {
@@ -340,12 +343,14 @@ impl Limits {
         let memory_mb = get("memory_mb", 64, 1 << 20);
         let open_files = get("open_files", 16, 1 << 20);
         let file_size_mb = get("file_size_mb", 1, 1 << 20);
+        let processes = get("processes", 8, 1 << 16);
         o.finish(ctx);
         Some(Self {
             step_timeout,
             memory_mb,
             open_files,
             file_size_mb,
+            processes,
         })
     }
 }

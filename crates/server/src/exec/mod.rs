@@ -321,6 +321,11 @@ fn limit_hint(error: &str, l: &feather_runner::sandbox::Limits) -> String {
             " (its file size limit is {} MiB: limits.file_size_mb)",
             l.file_size >> 20
         )
+    } else if error.contains("[Errno 11]") {
+        format!(
+            " (its processes limit is {}: limits.processes)",
+            l.processes
+        )
     } else if error.contains("[Errno 24]") {
         format!(
             " (its open files limit is {}: limits.open_files)",

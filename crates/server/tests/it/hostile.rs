@@ -147,6 +147,7 @@ impl Server {
 
 const GREEDY_APP: &str = r#"
 import os
+import time
 
 import feather as ftr
 
@@ -161,6 +162,19 @@ def greedy(what):
             for _ in range(8):
                 f.write(b"x" * (1 << 20))
         return ftr.Text.View(id="out", text="wrote")
+    if what == "fork":
+        children = []
+        try:
+            while len(children) < 2000:
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                children.append(pid)
+        finally:
+            for pid in children:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
     if what == "files":
         held = [open(os.devnull) for _ in range(200)]
         return ftr.Text.View(id="out", text=str(len(held)))
@@ -178,7 +192,7 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
         json!([{"id": "what", "type": "Text.In"}]),
         &["greedy"],
     );
-    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64});
+    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64, "processes": 32});
     s.publish_app(&m, GREEDY_APP).await;
     let call = |what: &'static str| {
         s.post(
@@ -214,6 +228,20 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
     let e = crate::context::assert_error(&files, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
     let message = e["message"].as_str().unwrap();
     assert!(message.contains("open files limit is 64"), "{e}");
+
+    // The process limit holds only where each worker has a user of its own: a root server.
+    if feather_runner::sandbox::runs_as_root() {
+        let (fork, healthy) = tokio::join!(call("fork"), async {
+            futures::future::join_all((0..4).map(|_| call("ok"))).await
+        });
+        let e =
+            crate::context::assert_error(&fork, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains("processes limit is 32"), "{e}");
+        for h in healthy {
+            assert_eq!(h.0, StatusCode::OK, "{}", h.1);
+        }
+    }
 
     let ok = call("still here").await;
     assert_eq!(
