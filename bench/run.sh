@@ -148,7 +148,7 @@ start_feather() {
   FEATHER_URL=http://127.0.0.1:$port
   say "starting feather on $FEATHER_URL"
   "$BIN" serve --data "$DATA" --addr "127.0.0.1:$port" --uv "$UV" \
-    --max-workers 2 --min-workers 2 >"$WORK/feather.log" 2>&1 &
+    --max-workers 2 --min-workers 2 --rate-anonymous 0 >"$WORK/feather.log" 2>&1 &
   FEATHER_PID=$!
   SERVERS+=("$FEATHER_PID")
   wait_http "$FEATHER_URL/healthz" 60 "$FEATHER_PID"

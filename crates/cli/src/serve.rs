@@ -9,6 +9,7 @@ use feather_runner::RunnerConfig;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
+use feather_server::rate::RateConfig;
 use feather_store::BundleLimits;
 
 use crate::DataArg;
@@ -49,6 +50,20 @@ pub struct ServeArgs {
     /// worker has a user of its own): the default, and the most a model may ask for.
     #[arg(long, env = "FEATHER_PROCESSES", default_value_t = Limits::default().processes)]
     processes: u64,
+    /// Runs per minute from each client address without a token (0: no limit).
+    #[arg(long, env = "FEATHER_RATE_ANONYMOUS", default_value_t = RateConfig::default().anonymous_per_minute)]
+    rate_anonymous: u32,
+    /// Runs per minute with each token (0: no limit).
+    #[arg(long, env = "FEATHER_RATE_TOKEN", default_value_t = RateConfig::default().token_per_minute)]
+    rate_token: u32,
+    /// An origin whose pages may call the API from a browser (CORS), e.g. https://example.org;
+    /// repeat for several. None: only this server's own pages.
+    #[arg(
+        long = "cors-origin",
+        env = "FEATHER_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
     /// Wall-clock limit of one step, in seconds.
     #[arg(long, env = "FEATHER_STEP_TIMEOUT", default_value_t = 60)]
     step_timeout: u64,
@@ -86,6 +101,11 @@ impl ServeArgs {
                 max_files: a.max_files,
             },
             public_url: a.public_url.clone(),
+            rate: RateConfig {
+                anonymous_per_minute: a.rate_anonymous,
+                token_per_minute: a.rate_token,
+            },
+            cors_origins: a.cors_origins.clone(),
             runner: RunnerConfig {
                 pool: PoolLimits {
                     min: a.min_workers,

@@ -13,6 +13,7 @@ mod model_doc;
 pub mod openapi;
 #[cfg(feature = "portal")]
 mod portal;
+pub mod rate;
 pub mod routes;
 pub mod state;
 
@@ -40,6 +41,9 @@ pub struct ServerConfig {
     pub limits: BundleLimits,
     pub public_url: Option<String>,
     pub runner: RunnerConfig,
+    pub rate: rate::RateConfig,
+    /// Origins whose pages may call the API from a browser (CORS); none: this server's only.
+    pub cors_origins: Vec<String>,
 }
 
 /// The largest JSON body of a step's inputs, files inline included.
@@ -78,7 +82,15 @@ pub fn router(state: AppState) -> Router {
             "/models/{owner}/{name}/versions/{version}/environment",
             get(runs::environment),
         )
-        // Inputs may carry files as data: URLs.
+        .route("/runs/{id}", get(runs::show))
+        // Capped by the upload limit while it streams in.
+        .route(
+            "/files",
+            post(runs::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/files/{id}", get(runs::file));
+    // Running models: rate-limited. Inputs may carry files as data: URLs.
+    let running = Router::new()
         .route(
             "/models/{owner}/{name}/runs",
             post(runs::start).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
@@ -87,17 +99,15 @@ pub fn router(state: AppState) -> Router {
             "/models/{owner}/{name}/predict",
             post(runs::predict).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
         )
-        .route("/runs/{id}", get(runs::show))
         .route(
             "/runs/{id}/steps",
             post(runs::answer).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
         )
-        // Capped by the upload limit while it streams in.
-        .route(
-            "/files",
-            post(runs::upload).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/files/{id}", get(runs::file));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate::limit,
+        ));
+    let api = api.merge(running);
     let app = Router::new()
         .nest("/api/v1", api)
         .route(
@@ -107,18 +117,33 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz));
     #[cfg(feature = "portal")]
     let app = app.merge(portal::routes());
-    app.fallback(|| async {
-        ApiError::not_found("no such route; the API is described at /api/openapi.json")
-    })
-    .method_not_allowed_fallback(|| async {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this route does not take that method",
+    let app = app
+        .fallback(|| async {
+            ApiError::not_found("no such route; the API is described at /api/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(TraceLayer::new_for_http());
+    // Outermost, so that preflight requests are answered before any route sees them.
+    let app = if state.cors.is_empty() {
+        app
+    } else {
+        app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(state.cors.clone())
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
         )
-    })
-    .layer(TraceLayer::new_for_http())
-    .with_state(state)
+    };
+    app.with_state(state)
 }
 
 /// Opens the data folder for serving: refuses a folder another server holds, clears uploads
@@ -161,7 +186,9 @@ pub async fn run(
         store.clone(),
         runner.clone(),
         config.public_url.map(Arc::from),
-    );
+    )
+    .with_rates(config.rate)
+    .with_cors(&config.cors_origins)?;
     // Idle workers stop after their pool's idle time: scale to zero.
     let trimmer = runner.clone();
     let trim = tokio::spawn(async move {
@@ -172,9 +199,12 @@ pub async fn run(
     });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     ready(&state, listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     trim.abort();
     runner.close().await;
     store.close().await;
@@ -198,4 +228,6 @@ pub enum ServeError {
     Store(#[from] feather_store::StoreError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Config(String),
 }

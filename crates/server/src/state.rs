@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use feather_runner::Runner;
 use feather_store::Store;
 
@@ -12,7 +13,30 @@ impl AppState {
             runner,
             cache: Default::default(),
             public_url,
+            rates: Default::default(),
+            cors: Vec::new(),
         }
+    }
+
+    /// Limits the rate of runs (the default state has none).
+    pub fn with_rates(mut self, c: crate::rate::RateConfig) -> Self {
+        self.rates = Arc::new(crate::rate::RateLimits::new(c));
+        self
+    }
+
+    /// Lets pages of these origins call the API from a browser.
+    pub fn with_cors(mut self, origins: &[String]) -> Result<Self, crate::ServeError> {
+        self.cors = origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o.trim_end_matches('/')).map_err(|_| {
+                    crate::ServeError::Config(format!(
+                        "{o:?} is not an origin such as https://example.org"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 }
 
@@ -25,4 +49,7 @@ pub struct AppState {
     pub cache: Arc<crate::exec::cache::Cache>,
     /// The URL clients reach this server at, when it is set; else taken from each request.
     pub public_url: Option<Arc<str>>,
+    pub rates: Arc<crate::rate::RateLimits>,
+    /// Origins allowed to call the API from a browser.
+    pub cors: Vec<HeaderValue>,
 }

@@ -38,12 +38,30 @@ impl Server {
     }
 
     pub async fn start_with(limits: BundleLimits) -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), limits, PoolLimits::default()).await
+        Self::start_in(
+            tempfile::tempdir().unwrap(),
+            limits,
+            PoolLimits::default(),
+            |s| s,
+        )
+        .await
+    }
+
+    /// A server whose state is set up further (rate limits, CORS).
+    pub async fn start_with_state(tweak: fn(AppState) -> AppState) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        Self::start_in(data, BundleLimits::default(), PoolLimits::default(), tweak).await
     }
 
     /// A server whose version pools have these sizes.
     pub async fn start_with_pool(pool: PoolLimits) -> Self {
-        Self::start_in(tempfile::tempdir().unwrap(), BundleLimits::default(), pool).await
+        Self::start_in(
+            tempfile::tempdir().unwrap(),
+            BundleLimits::default(),
+            pool,
+            |s| s,
+        )
+        .await
     }
 
     /// Stops this server (its workers go with it) and starts another on the same data folder.
@@ -52,12 +70,18 @@ impl Server {
         let _ = (&mut self.task).await;
         let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
         let (token, other) = (self.token.clone(), self.other.clone());
-        let mut s = Self::start_in(data, BundleLimits::default(), PoolLimits::default()).await;
+        let mut s =
+            Self::start_in(data, BundleLimits::default(), PoolLimits::default(), |s| s).await;
         (s.token, s.other) = (token, other);
         s
     }
 
-    async fn start_in(data: TempDir, limits: BundleLimits, pool: PoolLimits) -> Self {
+    async fn start_in(
+        data: TempDir,
+        limits: BundleLimits,
+        pool: PoolLimits,
+        tweak: fn(AppState) -> AppState,
+    ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -67,6 +91,8 @@ impl Server {
                 pool,
                 ..runner_config(data.path())
             },
+            rate: Default::default(),
+            cors_origins: Vec::new(),
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let now = feather_store::now();
@@ -75,7 +101,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
-        let app = feather_server::router(AppState::new(store, runner, None));
+        let app = feather_server::router(tweak(AppState::new(store, runner, None)));
         let task = tokio::spawn(async move {
             let _lock = lock;
             axum::serve(listener, app).await.unwrap();

@@ -8,4 +8,5 @@ mod manage;
 mod multipart;
 mod portal;
 mod publish;
+mod rate;
 mod runs;

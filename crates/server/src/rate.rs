@@ -1,0 +1,100 @@
+//! Rate limits on running models: per token, and per client address for anonymous callers.
+//! Past a limit the answer is 429 with `Retry-After`; nothing reaches a worker.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Requests per minute; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateConfig {
+    /// For each client address calling without a token.
+    pub anonymous_per_minute: u32,
+    /// For each token.
+    pub token_per_minute: u32,
+}
+
+impl Default for RateConfig {
+    fn default() -> Self {
+        Self {
+            anonymous_per_minute: 600,
+            token_per_minute: 6000,
+        }
+    }
+}
+
+/// The limiters of one server.
+#[derive(Debug, Default)]
+pub struct RateLimits {
+    anonymous: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Keyed by the token's hash: the token itself is not kept.
+    tokens: Option<DefaultKeyedRateLimiter<[u8; 32]>>,
+}
+
+impl RateLimits {
+    pub fn new(c: RateConfig) -> Self {
+        let quota = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_minute(n).allow_burst(n));
+        Self {
+            anonymous: quota(c.anonymous_per_minute).map(RateLimiter::keyed),
+            tokens: quota(c.token_per_minute).map(RateLimiter::keyed),
+        }
+    }
+}
+
+/// The middleware of the run routes.
+pub async fn limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let limits: &Arc<RateLimits> = &s.rates;
+    let token = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "));
+    let verdict = match token {
+        Some(t) => limits.tokens.as_ref().map(|l| {
+            let key: [u8; 32] = Sha256::digest(t.trim().as_bytes()).into();
+            l.check_key(&key)
+        }),
+        None => limits.anonymous.as_ref().map(|l| {
+            let ip = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+            l.check_key(&ip)
+        }),
+    };
+    match verdict {
+        Some(Err(not_until)) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut res = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "too many requests {}; try again in {secs} s",
+                    if token.is_some() {
+                        "with this token"
+                    } else {
+                        "from this address without a token"
+                    }
+                ),
+            )
+            .into_response();
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            res
+        }
+        _ => next.run(req).await,
+    }
+}
