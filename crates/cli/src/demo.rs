@@ -85,9 +85,9 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             );
         }
         announce(&data, addr);
-        println!("\nThe examples, ready to call (environments build in the background):");
+        println!("\nOpen http://{addr}/ to use the examples (environments build in the background):");
         for (name, _) in &models {
-            println!("  http://{addr}/api/v1/models/{OWNER}/{name}");
+            println!("  http://{addr}/m/{OWNER}/{name}    API: http://{addr}/api/v1/models/{OWNER}/{name}");
         }
         println!("  the API: http://{addr}/api/openapi.json");
     })

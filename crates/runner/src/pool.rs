@@ -268,7 +268,8 @@ impl WorkerPool {
     pub async fn warm(self: &Arc<Self>) -> Result<(), WorkerError> {
         {
             let mut inner = self.lock();
-            if !inner.idle.is_empty() || inner.busy > 0 || inner.busy >= self.limits.max {
+            // A worker already idle, running or starting serves as well.
+            if !inner.idle.is_empty() || inner.busy > 0 {
                 return Ok(());
             }
             inner.busy += 1;
