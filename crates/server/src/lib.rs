@@ -191,10 +191,12 @@ pub async fn run(
     .with_cors(&config.cors_origins)?;
     // Idle workers stop after their pool's idle time: scale to zero.
     let trimmer = runner.clone();
+    let rates = state.rates.clone();
     let trim = tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(10)).await;
             trimmer.trim().await;
+            rates.forget_idle();
         }
     });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;

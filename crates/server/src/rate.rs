@@ -53,6 +53,21 @@ impl RateLimits {
     }
 }
 
+impl RateLimits {
+    /// Drops the keys whose budget is full again, so that addresses and tokens seen once (or
+    /// made up) do not pile up in memory.
+    pub fn forget_idle(&self) {
+        if let Some(l) = &self.anonymous {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.tokens {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
 /// The middleware of the run routes.
 pub async fn limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let limits: &Arc<RateLimits> = &s.rates;
