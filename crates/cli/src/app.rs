@@ -128,5 +128,5 @@ pub async fn publish_local(
     {
         return Ok(None);
     }
-    Ok(Some(store.publish(owner, &manifest, &upload).await?))
+    Ok(Some(store.publish(owner, &manifest, &upload, None).await?))
 }

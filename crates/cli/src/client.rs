@@ -46,6 +46,18 @@ impl Client {
         self.auth(self.http.post(self.url(path)))
     }
 
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.auth(self.http.put(self.url(path)))
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.auth(self.http.patch(self.url(path)))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.auth(self.http.delete(self.url(path)))
+    }
+
     fn auth(&self, r: RequestBuilder) -> RequestBuilder {
         match &self.token {
             Some(t) => r.bearer_auth(t),

@@ -1,5 +1,6 @@
 //! `feather`: serve the platform, publish models, browse the registry, manage tokens.
 
+mod accounts;
 mod app;
 mod client;
 mod demo;
@@ -40,25 +41,17 @@ enum Command {
     /// Browse the registry of a server.
     #[command(subcommand)]
     Models(models::ModelsCommand),
-    /// Manage API tokens.
+    /// Manage API tokens: create, list, revoke.
     #[command(subcommand)]
-    Token(TokenCommand),
+    Token(accounts::TokenCommand),
+    /// Manage users and their roles.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
+    /// Read the audit log: publishes, deletions, aliases, sharing, tokens and users.
+    Audit(accounts::AuditArgs),
     /// Print JSON Schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Create a token for a user (created if new) in a data folder; it is printed once, only
-    /// its hash is kept. Works while a server runs on the same folder.
-    Create {
-        /// The user the token acts as; it owns what the token publishes.
-        #[arg(long)]
-        user: String,
-        #[command(flatten)]
-        data: DataArg,
-    },
 }
 
 #[derive(Subcommand)]
@@ -103,17 +96,9 @@ fn main() -> anyhow::Result<()> {
             Command::Dev(a) => dev::run(a).await,
             Command::Publish(a) => publish::run(a).await,
             Command::Models(c) => models::run(c).await,
-            Command::Token(TokenCommand::Create { user, data }) => {
-                let store = feather_store::Store::open(&data.resolve(), Default::default()).await?;
-                let token = store
-                    .registry
-                    .create_token(&user, &feather_store::now())
-                    .await?;
-                store.close().await;
-                eprintln!("A token for {user}. It is shown only this once; keep it secret:");
-                println!("{token}");
-                Ok(())
-            }
+            Command::Token(c) => accounts::token(c).await,
+            Command::User(c) => accounts::user(c).await,
+            Command::Audit(a) => accounts::audit(a).await,
             Command::Schema(SchemaCommand::Manifest) => {
                 println!(
                     "{}",

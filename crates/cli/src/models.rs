@@ -44,6 +44,64 @@ pub enum ModelsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// Delete a model with all its versions (OWNER/NAME), or one version (OWNER/NAME@N).
+    Rm {
+        model: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Point an alias (such as prod) at a version: OWNER/NAME ALIAS VERSION.
+    Alias {
+        model: String,
+        alias: String,
+        #[arg(value_name = "VERSION")]
+        number: i64,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Remove an alias: OWNER/NAME ALIAS.
+    Unalias {
+        model: String,
+        alias: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Make a model public or private (seen and run only by its owner, grantees and admins).
+    Visibility {
+        model: String,
+        #[arg(value_parser = ["public", "private"])]
+        visibility: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Share a private model with a user: OWNER/NAME USER.
+    Grant {
+        model: String,
+        user: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Stop sharing a model with a user: OWNER/NAME USER.
+    Ungrant {
+        model: String,
+        user: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List the users a model is shared with.
+    Grants {
+        model: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Splits `owner/name`, refusing a reference.
+fn parse_model(s: &str) -> anyhow::Result<(&str, &str)> {
+    match parse_ref(s)? {
+        (owner, name, None) => Ok((owner, name)),
+        _ => anyhow::bail!("{s:?}: name the model as OWNER/NAME, without @"),
+    }
 }
 
 /// Splits `owner/name@ref`.
@@ -166,6 +224,109 @@ pub async fn run(c: ModelsCommand) -> anyhow::Result<()> {
                 dir.display(),
                 bytes.len()
             );
+        }
+        ModelsCommand::Rm { model, server } => {
+            let client = Client::new(&server)?;
+            let (owner, name, reference) = parse_ref(&model)?;
+            let path = match reference {
+                Some(v) => format!("/api/v1/models/{owner}/{name}/versions/{v}"),
+                None => format!("/api/v1/models/{owner}/{name}"),
+            };
+            client.send(client.delete(&path)).await?;
+            println!("deleted {model}");
+        }
+        ModelsCommand::Alias {
+            model,
+            alias,
+            number: version,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            let r = client
+                .json(
+                    client
+                        .put(&format!("/api/v1/models/{owner}/{name}/aliases/{alias}"))
+                        .json(&serde_json::json!({ "version": version })),
+                )
+                .await?;
+            match r["previous"].as_i64() {
+                Some(p) if p != version => {
+                    println!("{model}@{alias} -> version {version} (was {p})")
+                }
+                _ => println!("{model}@{alias} -> version {version}"),
+            }
+        }
+        ModelsCommand::Unalias {
+            model,
+            alias,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            client
+                .send(client.delete(&format!("/api/v1/models/{owner}/{name}/aliases/{alias}")))
+                .await?;
+            println!("removed {model}@{alias}");
+        }
+        ModelsCommand::Visibility {
+            model,
+            visibility,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            client
+                .json(
+                    client
+                        .patch(&format!("/api/v1/models/{owner}/{name}"))
+                        .json(&serde_json::json!({ "visibility": visibility })),
+                )
+                .await?;
+            println!("{model} is {visibility}");
+        }
+        ModelsCommand::Grant {
+            model,
+            user,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            client
+                .send(client.put(&format!("/api/v1/models/{owner}/{name}/grants/{user}")))
+                .await?;
+            println!("{user} may now see and run {model}");
+        }
+        ModelsCommand::Ungrant {
+            model,
+            user,
+            server,
+        } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            client
+                .send(client.delete(&format!("/api/v1/models/{owner}/{name}/grants/{user}")))
+                .await?;
+            println!("{user} no longer has a grant of {model}");
+        }
+        ModelsCommand::Grants { model, server } => {
+            let client = Client::new(&server)?;
+            let (owner, name) = parse_model(&model)?;
+            let r = client
+                .json(client.get(&format!("/api/v1/models/{owner}/{name}/grants")))
+                .await?;
+            let grants = r["grants"].as_array().cloned().unwrap_or_default();
+            if grants.is_empty() {
+                eprintln!("{model} is shared with nobody");
+            }
+            for g in grants {
+                println!(
+                    "{:<24} granted by {} at {}",
+                    g["user"].as_str().unwrap_or(""),
+                    g["granted_by"].as_str().unwrap_or(""),
+                    g["created_at"].as_str().unwrap_or("")
+                );
+            }
         }
     }
     Ok(())

@@ -20,6 +20,13 @@ pub struct PublishArgs {
     /// The Python that runs the app file; it needs the feather SDK installed.
     #[arg(long, env = "FEATHER_PYTHON", default_value = "python3")]
     python: String,
+    /// Make the model private (only you, the users you grant it to and admins see it), or
+    /// public with --public. A new model is public; an existing one keeps its setting.
+    #[arg(long, conflicts_with = "public")]
+    private: bool,
+    /// Make the model public.
+    #[arg(long)]
+    public: bool,
 }
 
 pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
@@ -52,6 +59,11 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
                 )
                 .mime_str("application/octet-stream")?,
         );
+    let form = match (a.private, a.public) {
+        (true, _) => form.text("visibility", "private"),
+        (_, true) => form.text("visibility", "public"),
+        _ => form,
+    };
     let client = Client::new(&a.server)?;
     let res = client
         .json(client.post("/api/v1/models").multipart(form))

@@ -1,24 +1,73 @@
-//! Who is calling: the user behind a bearer token, when there is one.
+//! Who is calling, and what they may do: the principal behind a bearer token, its scopes, and
+//! the rules every route applies through these methods.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use feather_store::StoreError;
+use feather_store::{Principal, Role, Scope, StoreError, Viewer};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A caller that presented a valid token.
 #[derive(Debug, Clone)]
-pub struct User(pub String);
+pub struct User(pub Principal);
 
 impl User {
-    /// Refuses unless the caller owns `owner`'s models.
-    pub fn must_own(&self, owner: &str) -> Result<(), ApiError> {
-        if self.0 == owner {
+    pub fn name(&self) -> &str {
+        &self.0.user
+    }
+
+    /// Refuses unless the token carries `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.has(scope) {
             Ok(())
         } else {
-            Err(StoreError::Forbidden(format!("only {owner} may change {owner}'s models")).into())
+            Err(
+                StoreError::Forbidden(format!("this token lacks the `{}` scope", scope.as_str()))
+                    .into(),
+            )
+        }
+    }
+
+    /// Refuses unless the caller is an admin acting as one.
+    pub fn must_be_admin(&self) -> Result<(), ApiError> {
+        if self.0.role != Role::Admin {
+            return Err(StoreError::Forbidden(format!("{} is not an admin", self.name())).into());
+        }
+        self.require(Scope::Admin)
+    }
+
+    /// Refuses unless the caller may change `owner`'s models: the owner with a publish token,
+    /// or an admin.
+    pub fn must_manage(&self, owner: &str) -> Result<(), ApiError> {
+        if self.0.is_admin() {
+            return Ok(());
+        }
+        self.require(Scope::Publish)?;
+        if self.name() == owner {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!(
+                "only {owner} (or an admin) may change {owner}'s models"
+            ))
+            .into())
+        }
+    }
+
+    /// Refuses unless the caller may act on `user`'s tokens: that user, or an admin.
+    pub fn must_be_or_admin(&self, user: &str) -> Result<(), ApiError> {
+        if self.name() == user || self.0.is_admin() {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!("only {user} (or an admin) may do that")).into())
+        }
+    }
+
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user: Some(self.name().to_owned()),
+            admin: self.0.is_admin(),
         }
     }
 }
@@ -54,6 +103,22 @@ where
 /// valid.
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<User>);
+
+impl MaybeUser {
+    pub fn viewer(&self) -> Viewer {
+        self.0.as_ref().map(User::viewer).unwrap_or_default()
+    }
+
+    /// The caller, allowed to run models: anonymous, or a token with the run scope. A token
+    /// narrows what its holder may do, so one without `run` is refused even where anonymous
+    /// callers are not.
+    pub fn runner(&self) -> Result<Option<&User>, ApiError> {
+        if let Some(u) = &self.0 {
+            u.require(Scope::Run)?;
+        }
+        Ok(self.0.as_ref())
+    }
+}
 
 impl<S> FromRequestParts<S> for MaybeUser
 where

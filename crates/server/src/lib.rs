@@ -51,7 +51,7 @@ const INPUTS_LIMIT: usize = 64 << 20;
 
 /// All routes, on the given state.
 pub fn router(state: AppState) -> Router {
-    use routes::{health, models, publish, runs};
+    use routes::{accounts, health, models, publish, runs, sharing};
     let api = Router::new()
         .route(
             "/models",
@@ -61,8 +61,33 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/models/{owner}/{name}",
-            get(models::show).delete(models::delete_model),
+            get(models::show)
+                .patch(sharing::change)
+                .delete(models::delete_model),
         )
+        .route("/models/{owner}/{name}/grants", get(sharing::grants))
+        .route(
+            "/models/{owner}/{name}/grants/{user}",
+            axum::routing::put(sharing::grant).delete(sharing::ungrant),
+        )
+        .route(
+            "/models/{owner}/{name}/aliases/{alias}",
+            axum::routing::put(sharing::set_alias).delete(sharing::delete_alias),
+        )
+        .route(
+            "/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/tokens/{id}",
+            axum::routing::delete(accounts::revoke_token),
+        )
+        .route(
+            "/users",
+            get(accounts::list_users).post(accounts::create_user),
+        )
+        .route("/users/{name}", axum::routing::patch(accounts::set_role))
+        .route("/audit", get(accounts::audit))
         .route("/models/{owner}/{name}/versions", get(models::versions))
         .route("/models/{owner}/{name}/openapi.json", get(models::openapi))
         .route("/me", get(models::me))

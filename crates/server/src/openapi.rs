@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, models, publish, runs};
+use crate::routes::{accounts, health, models, publish, runs, sharing};
 
 /// The bearer-token scheme the write routes use.
 struct TokenAuth;
@@ -29,11 +29,15 @@ impl Modify for TokenAuth {
     paths(
         publish::publish, models::search, models::show, models::delete_model, models::versions,
         models::version, models::bundle, models::delete_version, runs::environment, runs::start, runs::answer, runs::show,
-        runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz
+        runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz,
+        sharing::change, sharing::grants, sharing::grant, sharing::ungrant, sharing::set_alias, sharing::delete_alias,
+        accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users,
+        accounts::create_user, accounts::set_role, accounts::audit
     ),
     nest(),
     modifiers(&TokenAuth),
     tags((name = "models", description = "Publish, find and manage models and their versions"),
+         (name = "accounts", description = "Users, tokens and the audit log"),
          (name = "runs", description = "Run models: one call, or step by step with a person in between"),
          (name = "ops", description = "Operations"))
 )]

@@ -6,19 +6,22 @@
 //! and blobs that no version uses are collected. It does not know HTTP; the server maps
 //! [`StoreError`] to statuses.
 //!
-//! - [`registry`]: records and their SQL; [`tokens`]: users and API tokens; [`runs`]: runs,
-//!   their steps, and files.
+//! - [`registry`]: records and their SQL; [`runs`]: runs, their steps, and files.
+//! - [`accounts`]: users, roles and scoped tokens; [`sharing`]: visibility, grants, aliases;
+//!   [`audit`]: the log of changes, written in the transaction of each change.
 //! - [`blobs`]: content-addressed blobs.
 //! - [`bundle`]: checks an uploaded bundle before anything is kept.
 //! - [`publish`]: the publish, delete and garbage-collection flows.
 
+pub mod accounts;
+pub mod audit;
 pub mod blobs;
 pub mod bundle;
 pub mod error;
 pub mod publish;
 pub mod registry;
 pub mod runs;
-pub mod tokens;
+pub mod sharing;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,12 +29,15 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use accounts::{NewToken, Principal, Role, Scope, TokenInfo, UserInfo};
+pub use audit::{Action, AuditEntry, AuditPage, AuditQuery};
 pub use blobs::Blobs;
 pub use bundle::BundleLimits;
 pub use error::{Result, StoreError};
 pub use publish::{Published, Upload};
 pub use registry::{Model, ModelPage, ModelQuery, Registry, Version, VersionDetail};
 pub use runs::{RunRecord, StepRecord, StoredFile, new_id};
+pub use sharing::{Grant, Viewer, Visibility};
 
 /// The registry and the blobs of one data folder.
 #[derive(Clone, Debug)]

@@ -17,10 +17,12 @@ use utoipa::ToSchema;
 
 use feather_spec::{Manifest, Problem, Problems, Runtime};
 
+use crate::audit::{Action, Record};
 use crate::blobs::digest_of;
 use crate::bundle::{self, BundleInfo};
 use crate::error::{Result, StoreError};
 use crate::registry::{NewVersion, Registry};
+use crate::sharing::Visibility;
 use crate::{Store, now};
 
 /// An uploaded bundle in a temporary file, removed when dropped.
@@ -97,6 +99,7 @@ impl Store {
         owner: &str,
         manifest: &Manifest,
         upload: &Upload,
+        visibility: Option<Visibility>,
     ) -> Result<Published> {
         let path = upload.path().to_path_buf();
         let limits = self.limits;
@@ -133,6 +136,23 @@ impl Store {
             },
         )
         .await?;
+        if let Some(v) = visibility {
+            sqlx::query("UPDATE models SET private = $3 WHERE owner = $1 AND name = $2")
+                .bind(owner)
+                .bind(&manifest.name)
+                .bind(v.flag())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Record {
+            actor: owner,
+            action: Action::Publish,
+            owner: Some(owner),
+            target: &format!("{owner}/{}@{version}", manifest.name),
+            details: serde_json::json!({ "digest": upload.digest, "visibility": visibility }),
+        }
+        .write(&mut tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(model = %format!("{owner}/{}", manifest.name), version, digest = %upload.digest, deduplicated, "published");
         Ok(Published {
@@ -144,14 +164,23 @@ impl Store {
     }
 
     /// Deletes a version and, when no other version uses it, its bundle.
-    pub async fn delete_version(&self, owner: &str, name: &str, number: i64) -> Result<()> {
-        let digest = self.registry.delete_version(owner, name, number).await?;
+    pub async fn delete_version(
+        &self,
+        actor: &str,
+        owner: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<()> {
+        let digest = self
+            .registry
+            .delete_version(actor, owner, name, number)
+            .await?;
         self.drop_unused(&[digest]).await
     }
 
     /// Deletes a model, its versions, and the bundles no other model uses.
-    pub async fn delete_model(&self, owner: &str, name: &str) -> Result<()> {
-        let digests = self.registry.delete_model(owner, name).await?;
+    pub async fn delete_model(&self, actor: &str, owner: &str, name: &str) -> Result<()> {
+        let digests = self.registry.delete_model(actor, owner, name).await?;
         self.drop_unused(&digests).await
     }
 

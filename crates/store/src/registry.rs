@@ -9,7 +9,9 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Row, Sqlite, Transaction};
 use utoipa::ToSchema;
 
+use crate::audit::{Action, Record};
 use crate::error::{Result, StoreError};
+use crate::sharing::{Viewer, Visibility};
 
 /// A model: `owner/name` and what its newest version says of itself.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -20,6 +22,7 @@ pub struct Model {
     /// Markdown, from the newest version's manifest.
     pub description: String,
     pub tags: Vec<String>,
+    pub visibility: Visibility,
     /// The version `latest` points at; none once every version is deleted.
     pub latest_version: Option<i64>,
     /// Alias name to version number.
@@ -79,6 +82,8 @@ pub struct ModelQuery {
     /// From 1.
     pub page: u32,
     pub per_page: u32,
+    /// Private models are listed only to those who may see them.
+    pub viewer: Viewer,
 }
 
 /// The columns a new version row needs.
@@ -171,7 +176,7 @@ impl Registry {
         Ok(number)
     }
 
-    async fn model_id(&self, owner: &str, name: &str) -> Result<i64> {
+    pub(crate) async fn model_id(&self, owner: &str, name: &str) -> Result<i64> {
         sqlx::query_scalar("SELECT id FROM models WHERE owner = $1 AND name = $2")
             .bind(owner)
             .bind(name)
@@ -223,6 +228,7 @@ impl Registry {
                     title: row.try_get("title")?,
                     description: row.try_get("description")?,
                     tags: tags.remove(&id).unwrap_or_default(),
+                    visibility: Visibility::from_flag(row.try_get("private")?),
                     latest_version: aliases.get("latest").copied(),
                     aliases,
                     versions: row.try_get("version_count")?,
@@ -251,21 +257,28 @@ impl Registry {
         let like =
             q.q.as_deref()
                 .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
-        let filter = "($1 IS NULL OR lower(owner || '/' || name || ' ' || title || ' ' || description) LIKE $1)
-             AND ($2 IS NULL OR id IN (SELECT model_id FROM model_tags WHERE tag = $2))
-             AND ($3 IS NULL OR owner = $3)";
-        let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM models WHERE {filter}"))
-            .bind(&like)
-            .bind(&q.tag)
-            .bind(&q.owner)
-            .fetch_one(&self.pool)
-            .await?;
+        let filter = "($1 IS NULL OR lower(m.owner || '/' || m.name || ' ' || m.title || ' ' || m.description) LIKE $1)
+             AND ($2 IS NULL OR m.id IN (SELECT model_id FROM model_tags WHERE tag = $2))
+             AND ($3 IS NULL OR m.owner = $3)
+             AND ($4 = 1 OR m.private = 0 OR m.owner = $5 OR m.id IN (
+                 SELECT g.model_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.name = $5))";
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM models m WHERE {filter}"))
+                .bind(&like)
+                .bind(&q.tag)
+                .bind(&q.owner)
+                .bind(q.viewer.admin)
+                .bind(&q.viewer.user)
+                .fetch_one(&self.pool)
+                .await?;
         let rows = sqlx::query(&format!(
-            "SELECT {MODEL_COLUMNS} FROM models m WHERE {filter} ORDER BY updated_at DESC, id DESC LIMIT $4 OFFSET $5"
+            "SELECT {MODEL_COLUMNS} FROM models m WHERE {filter} ORDER BY m.updated_at DESC, m.id DESC LIMIT $6 OFFSET $7"
         ))
         .bind(&like)
         .bind(&q.tag)
         .bind(&q.owner)
+        .bind(q.viewer.admin)
+        .bind(&q.viewer.user)
         .bind(i64::from(q.per_page))
         .bind(i64::from(q.page.saturating_sub(1)) * i64::from(q.per_page))
         .fetch_all(&self.pool)
@@ -321,6 +334,7 @@ impl Registry {
     /// Deletes one version; `latest` moves to the newest remaining one. Returns its digest.
     pub(crate) async fn delete_version(
         &self,
+        actor: &str,
         owner: &str,
         name: &str,
         number: i64,
@@ -348,12 +362,26 @@ impl Registry {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        Record {
+            actor,
+            action: Action::DeleteVersion,
+            owner: Some(owner),
+            target: &format!("{owner}/{name}@{number}"),
+            details: serde_json::json!({ "digest": digest }),
+        }
+        .write(&mut tx)
+        .await?;
         tx.commit().await?;
         Ok(digest)
     }
 
     /// Deletes a model and all its versions. Returns the digests its versions used.
-    pub(crate) async fn delete_model(&self, owner: &str, name: &str) -> Result<Vec<String>> {
+    pub(crate) async fn delete_model(
+        &self,
+        actor: &str,
+        owner: &str,
+        name: &str,
+    ) -> Result<Vec<String>> {
         let id = self.model_id(owner, name).await?;
         let mut tx = self.pool.begin().await?;
         let digests =
@@ -365,6 +393,15 @@ impl Registry {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        Record {
+            actor,
+            action: Action::DeleteModel,
+            owner: Some(owner),
+            target: &format!("{owner}/{name}"),
+            details: serde_json::json!({ "versions": digests.len() }),
+        }
+        .write(&mut tx)
+        .await?;
         tx.commit().await?;
         Ok(digests)
     }

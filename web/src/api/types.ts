@@ -11,6 +11,8 @@ export interface Model {
   /** Markdown. */
   description: string;
   tags: string[];
+  /** Private models are shown only to their owner, the users granted them, and admins. */
+  visibility?: "public" | "private";
   latest_version: number | null;
   aliases: Record<string, number>;
   versions: number;

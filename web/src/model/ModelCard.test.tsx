@@ -23,6 +23,25 @@ describe("ModelCard", () => {
     expect(screen.getByText("vision")).toBeTruthy();
     expect(screen.getByText("v3 · 12 runs")).toBeTruthy();
     expect(screen.getByText("Reads handwritten digits. See the docs.")).toBeTruthy();
+    expect(screen.queryByText("private")).toBeNull();
+  });
+
+  it("marks a private model", () => {
+    const m = {
+      owner: "alice",
+      name: "secret",
+      title: "Secret",
+      description: "",
+      tags: [],
+      visibility: "private" as const,
+      latest_version: 1,
+      aliases: { latest: 1 },
+      versions: 1,
+      created_at: "",
+      updated_at: "",
+    };
+    render(<ModelCard m={m} />);
+    expect(screen.getByText("private").getAttribute("title")).toContain("shared with");
   });
 
   it("summarises Markdown as plain text", () => {

@@ -26,6 +26,11 @@ export function ModelCard({ m }: { m: Model }) {
       </h2>
       <p class="muted model-ref">
         {m.owner}/{m.name}
+        {m.visibility === "private" && (
+          <span class="badge badge--warn" title="Seen only by its owner, the users it is shared with, and admins">
+            private
+          </span>
+        )}
       </p>
       {about && <p class="model-card-about">{about}</p>}
       <div class="model-card-foot">

@@ -142,6 +142,15 @@ fn every_command_explains_itself() {
         &["models", "show", "--help"],
         &["models", "pull", "--help"],
         &["token", "create", "--help"],
+        &["token", "ls", "--help"],
+        &["token", "revoke", "--help"],
+        &["user", "add", "--help"],
+        &["user", "role", "--help"],
+        &["audit", "--help"],
+        &["models", "alias", "--help"],
+        &["models", "grant", "--help"],
+        &["models", "visibility", "--help"],
+        &["models", "rm", "--help"],
         &["schema", "manifest", "--help"],
     ] {
         let help = stdout(&feather(cmd));
@@ -151,4 +160,144 @@ fn every_command_explains_itself() {
     assert!(serve.contains("FEATHER_DATA") && serve.contains("127.0.0.1:7860"));
     let publish = stdout(&feather(&["publish", "--help"]));
     assert!(publish.contains("FEATHER_TOKEN") && publish.contains("ftr.build"));
+}
+
+/// Fails with a message on stderr containing `needle`.
+fn fails_with(o: &std::process::Output, needle: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(needle), "{err}");
+}
+
+#[test]
+fn users_tokens_sharing_and_the_audit_log() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    // The operator makes the first admin on the data folder; no server or token needed.
+    let root = stdout(&feather(&[
+        "token", "create", "--user", "root", "--role", "admin", "--label", "ops", "--data", d,
+    ]));
+    let root = root.trim();
+    let server = Served::start(data.path());
+    let at = |t: &str| -> Vec<String> {
+        vec![
+            "--server".into(),
+            server.url.clone(),
+            "--token".into(),
+            t.into(),
+        ]
+    };
+    let run = |args: &[&str], t: &str| -> std::process::Output {
+        let mut v: Vec<&str> = args.to_vec();
+        let extra = at(t);
+        v.extend(extra.iter().map(String::as_str));
+        feather(&v)
+    };
+
+    // The admin adds a developer and gives them a token through the API.
+    stdout(&run(&["user", "add", "alice"], root));
+    let alice = stdout(&run(
+        &[
+            "token",
+            "create",
+            "--user",
+            "alice",
+            "--scope",
+            "publish,run",
+            "--expires-in-days",
+            "30",
+        ],
+        root,
+    ));
+    let alice = alice.trim().to_owned();
+    assert!(alice.starts_with("ftr_"), "{alice}");
+    let users = stdout(&run(&["user", "ls"], root));
+    assert!(
+        users.contains("alice") && users.contains("developer") && users.contains("admin"),
+        "{users}"
+    );
+    fails_with(&run(&["user", "ls"], &alice), "not an admin");
+
+    // alice publishes privately, shares with bob, points an alias, and makes a token of her own.
+    stdout(&run(&["user", "add", "bob"], root));
+    let dir = build_dir(work.path(), "echo", b"print('echo')\n");
+    stdout(&run(
+        &["publish", dir.to_str().unwrap(), "--private"],
+        &alice,
+    ));
+    let (code, _) = server.get("/api/v1/models/alice/echo");
+    assert_eq!(code, 404, "a private model is visible anonymously");
+    stdout(&run(&["models", "grant", "alice/echo", "bob"], &alice));
+    let grants = stdout(&run(&["models", "grants", "alice/echo"], &alice));
+    assert!(grants.contains("bob"), "{grants}");
+    stdout(&run(
+        &["models", "alias", "alice/echo", "prod", "1"],
+        &alice,
+    ));
+    fails_with(
+        &run(&["models", "alias", "alice/echo", "latest", "1"], &alice),
+        "publish to move it",
+    );
+    let runner = stdout(&run(
+        &["token", "create", "--scope", "run", "--label", "notebook"],
+        &alice,
+    ));
+    let runner = runner.trim().to_owned();
+    fails_with(
+        &run(&["token", "create", "--scope", "publish"], &runner),
+        "lacks the `publish` scope",
+    );
+    let mine = stdout(&run(&["token", "ls"], &alice));
+    assert!(
+        mine.contains("notebook") && mine.contains("expires") && !mine.contains(&runner),
+        "{mine}"
+    );
+
+    // Revoking works at once, from the API and on the data folder.
+    let id = |listing: &str, label: &str| -> String {
+        listing
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    stdout(&run(&["token", "revoke", &id(&mine, "notebook")], &alice));
+    fails_with(&run(&["token", "ls"], &runner), "revoked");
+    let all = stdout(&feather(&["token", "ls", "--data", d]));
+    assert!(all.contains("revoked") && all.contains("root"), "{all}");
+    stdout(&run(
+        &["models", "visibility", "alice/echo", "public"],
+        &alice,
+    ));
+    let (code, _) = server.get("/api/v1/models/alice/echo");
+    assert_eq!(code, 200);
+    stdout(&run(&["models", "rm", "alice/echo@1"], root));
+
+    // The log names who did each thing, on the data folder and through the API.
+    let log = stdout(&feather(&["audit", "--data", d, "--limit", "100"]));
+    for needle in [
+        "user.create",
+        "token.create",
+        "model.publish",
+        "grant.add",
+        "alias.set",
+        "token.revoke",
+        "model.visibility",
+        "version.delete",
+        "local:",
+    ] {
+        assert!(log.contains(needle), "{needle} missing from\n{log}");
+    }
+    let theirs = stdout(&run(&["audit", "--action", "version.delete"], root));
+    assert!(
+        theirs.contains("root") && theirs.contains("alice/echo@1"),
+        "{theirs}"
+    );
+    fails_with(
+        &run(&["audit", "--action", "nothing"], root),
+        "unknown action",
+    );
 }

@@ -44,6 +44,8 @@ type Key<T> = (String, String, T);
 pub struct Cache {
     versions: Mutex<HashMap<Key<i64>, Arc<Target>>>,
     aliases: Mutex<HashMap<Key<String>, (i64, Instant)>>,
+    /// Models seen public lately: anyone may run them without asking the registry again.
+    public: Mutex<HashMap<(String, String), Instant>>,
 }
 
 impl Cache {
@@ -77,8 +79,29 @@ impl Cache {
         );
     }
 
-    /// Forgets a model's versions and aliases (it was deleted, wholly or in part).
+    /// Whether the model was seen public within the alias TTL: making a model private
+    /// reaches every replica within that long.
+    pub fn is_public(&self, owner: &str, name: &str) -> bool {
+        let public = self.public.lock().expect("not poisoned");
+        public
+            .get(&(owner.to_owned(), name.to_owned()))
+            .is_some_and(|at| at.elapsed() < ALIAS_TTL)
+    }
+
+    pub fn put_public(&self, owner: &str, name: &str) {
+        self.public
+            .lock()
+            .expect("not poisoned")
+            .insert((owner.into(), name.into()), Instant::now());
+    }
+
+    /// Forgets a model's versions, aliases and visibility (it was deleted, wholly or in part,
+    /// or changed).
     pub fn forget(&self, owner: &str, name: &str) {
+        self.public
+            .lock()
+            .expect("not poisoned")
+            .remove(&(owner.to_owned(), name.to_owned()));
         self.versions
             .lock()
             .expect("not poisoned")

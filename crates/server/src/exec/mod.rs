@@ -17,7 +17,7 @@ use feather_runner::pool::WorkerPool;
 use feather_runner::protocol::{Frame, Message};
 use feather_runner::worker::WorkerError;
 use feather_spec::{Component, Manifest, Problem};
-use feather_store::{RunRecord, StepRecord, StoreError, new_id, now};
+use feather_store::{RunRecord, StepRecord, StoreError, Viewer, Visibility, new_id, now};
 use serde_json::{Map, Value, json};
 
 use crate::auth::User;
@@ -31,6 +31,22 @@ static REQUEST: AtomicU64 = AtomicU64::new(1);
 /// Splits `name@ref` (ref: a version number or an alias; `latest` when absent).
 pub fn split_ref(name: &str) -> (&str, &str) {
     name.split_once('@').unwrap_or((name, "latest"))
+}
+
+/// Refuses (404, as if it did not exist) a model the viewer may not see.
+pub async fn check_visible(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    viewer: &Viewer,
+) -> ApiResult<()> {
+    if viewer.admin || s.cache.is_public(owner, name) {
+        return Ok(());
+    }
+    if s.store.registry.visible(owner, name, viewer).await? == Visibility::Public {
+        s.cache.put_public(owner, name);
+    }
+    Ok(())
 }
 
 async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiResult<Arc<Target>> {
@@ -54,6 +70,10 @@ async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiRe
     });
     s.cache.put(t.clone());
     Ok(t)
+}
+
+fn viewer(user: Option<&User>) -> Viewer {
+    user.map(User::viewer).unwrap_or_default()
 }
 
 /// Starts preparing a version (unpacked bundle, environment, one warm worker) in the
@@ -149,7 +169,9 @@ pub async fn environment(
     owner: &str,
     name: &str,
     reference: &str,
+    viewer: &Viewer,
 ) -> ApiResult<views::Environment> {
+    check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
     let spec = Runner::env_spec(&t.manifest);
     Ok(views::Environment {
@@ -160,7 +182,7 @@ pub async fn environment(
 }
 
 fn worker_error(e: WorkerError, t: &Target, user: Option<&User>) -> ApiError {
-    let owner = user.is_some_and(|u| u.0 == t.detail.owner);
+    let owner = user.is_some_and(|u| u.name() == t.detail.owner);
     match e {
         WorkerError::Timeout(_) | WorkerError::StartTimeout(_) => {
             ApiError::step_timeout(e.to_string())
@@ -296,7 +318,7 @@ async fn execute(
         Message::Error {
             error, traceback, ..
         } => {
-            let owner = user.is_some_and(|u| u.0 == t.detail.owner);
+            let owner = user.is_some_and(|u| u.name() == t.detail.owner);
             let limit = limit_hint(&error, &s.runner.limits(&t.manifest));
             Err(ApiError::step_failed(
                 format!("step {:?} raised {error}{limit}", step.name),
@@ -406,6 +428,7 @@ pub async fn start_run(
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let (name, reference) = split_ref(name);
+    check_visible(s, owner, name, &viewer(user)).await?;
     let t = target(s, owner, name, reference).await?;
     let now = now();
     let mut run = RunRecord {
@@ -416,7 +439,7 @@ pub async fn start_run(
         status: String::new(),
         next_step: 0,
         awaiting: None,
-        created_by: user.map(|u| u.0.clone()),
+        created_by: user.map(|u| u.name().to_owned()),
         created_at: now.clone(),
         updated_at: now,
         steps: Vec::new(),
@@ -432,6 +455,7 @@ pub async fn answer_run(
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let mut run = s.store.registry.run(id).await?;
+    check_visible(s, &run.owner, &run.name, &viewer(user)).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
     if run.status != "awaiting_input" {
         return Err(ApiError::conflict(format!(
@@ -509,8 +533,9 @@ async fn advance(
 }
 
 /// A run as it stands.
-pub async fn get_run(s: &AppState, id: &str) -> ApiResult<RunView> {
+pub async fn get_run(s: &AppState, id: &str, viewer: &Viewer) -> ApiResult<RunView> {
     let run = s.store.registry.run(id).await?;
+    check_visible(s, &run.owner, &run.name, viewer).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
     Ok(view(&t, &run))
 }
@@ -524,6 +549,7 @@ pub async fn predict(
     user: Option<&User>,
 ) -> ApiResult<Prediction> {
     let (name, reference) = split_ref(name);
+    check_visible(s, owner, name, &viewer(user)).await?;
     let t = target(s, owner, name, reference).await?;
     if t.manifest.steps.len() != 1 {
         return Err(ApiError::conflict(format!(
@@ -540,8 +566,14 @@ pub async fn predict(
 }
 
 /// The OpenAPI document of a model version (`name` may end in `@version` or `@alias`).
-pub async fn model_openapi(s: &AppState, owner: &str, name: &str) -> ApiResult<Value> {
+pub async fn model_openapi(
+    s: &AppState,
+    owner: &str,
+    name: &str,
+    viewer: &Viewer,
+) -> ApiResult<Value> {
     let (name, reference) = split_ref(name);
+    check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
     Ok(crate::model_doc::document(
         &t.manifest,
@@ -559,7 +591,9 @@ pub async fn bundle_file(
     name: &str,
     reference: &str,
     path: &str,
+    viewer: &Viewer,
 ) -> ApiResult<(Vec<u8>, String)> {
+    check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
     let missing = || {
         ApiError::not_found(format!(

@@ -1,9 +1,11 @@
 //! HTTP handlers: each extracts, calls the store, and maps the result.
 
+pub mod accounts;
 pub mod health;
 pub mod models;
 pub mod publish;
 pub mod runs;
+pub mod sharing;
 
 use axum::http::HeaderMap;
 use axum::http::header::HOST;

@@ -11,8 +11,9 @@ use futures::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::User;
+use crate::auth::{MaybeUser, User};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::exec::check_visible;
 use crate::extract::{Path, Query};
 use crate::state::AppState;
 
@@ -43,6 +44,7 @@ pub struct VersionList {
     responses((status = 200, body = ModelPage), (status = 400, body = ErrorBody)))]
 pub async fn search(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<ModelPage>> {
     let per_page = p.per_page.unwrap_or(20);
@@ -57,6 +59,7 @@ pub async fn search(
         owner: p.owner,
         page: p.page.unwrap_or(1),
         per_page,
+        viewer: caller.viewer(),
     };
     Ok(Json(s.store.registry.search(&q).await?))
 }
@@ -66,8 +69,10 @@ pub async fn search(
     responses((status = 200, body = Model), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Model>> {
+    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     Ok(Json(s.store.registry.model(&owner, &name).await?))
 }
 
@@ -76,8 +81,10 @@ pub async fn show(
     responses((status = 200, body = VersionList), (status = 404, body = ErrorBody)))]
 pub async fn versions(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<VersionList>> {
+    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     Ok(Json(VersionList {
         versions: s.store.registry.versions(&owner, &name).await?,
     }))
@@ -88,8 +95,10 @@ pub async fn versions(
     responses((status = 200, body = VersionDetail), (status = 404, body = ErrorBody)))]
 pub async fn version(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionDetail>> {
+    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     Ok(Json(
         s.store.registry.version(&owner, &name, &version).await?,
     ))
@@ -101,8 +110,10 @@ pub async fn version(
               (status = 404, body = ErrorBody)))]
 pub async fn bundle(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
+    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     let v = s.store.registry.version(&owner, &name, &version).await?;
     let (size, stream) = s.store.blobs.get(&v.version.digest).await?;
     let mut first = stream;
@@ -140,11 +151,14 @@ pub async fn delete_version(
     user: User,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    user.must_own(&owner)?;
+    check_visible(&s, &owner, &name, &user.viewer()).await?;
+    user.must_manage(&owner)?;
     let version: i64 = version
         .parse()
         .map_err(|_| ApiError::bad_request("delete a version by its number, not an alias"))?;
-    s.store.delete_version(&owner, &name, version).await?;
+    s.store
+        .delete_version(user.name(), &owner, &name, version)
+        .await?;
     s.cache.forget(&owner, &name);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,8 +172,9 @@ pub async fn delete_model(
     user: User,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    user.must_own(&owner)?;
-    s.store.delete_model(&owner, &name).await?;
+    check_visible(&s, &owner, &name, &user.viewer()).await?;
+    user.must_manage(&owner)?;
+    s.store.delete_model(user.name(), &owner, &name).await?;
     s.cache.forget(&owner, &name);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -170,22 +185,37 @@ pub async fn delete_model(
     responses((status = 200, description = "an OpenAPI 3.1 document", content_type = "application/json"), (status = 404, body = ErrorBody)))]
 pub async fn openapi(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(crate::exec::model_openapi(&s, &owner, &name).await?))
+    Ok(Json(
+        crate::exec::model_openapi(&s, &owner, &name, &caller.viewer()).await?,
+    ))
 }
 
-/// Who the caller's token belongs to.
+/// Who the caller's token belongs to, and what it may do.
 #[derive(serde::Serialize, ToSchema)]
 pub struct Me {
     pub user: String,
+    pub role: feather_store::Role,
+    /// The token's scopes, as they apply now (admin only while the user is an admin).
+    pub scopes: Vec<feather_store::Scope>,
+    /// The token's id, as `feather token list` shows it.
+    pub token: i64,
+    pub expires_at: Option<String>,
 }
 
 /// The user the bearer token belongs to (401 without a valid token).
-#[utoipa::path(get, path = "/api/v1/me", tag = "models", security(("token" = [])),
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("token" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(user: User) -> Json<Me> {
-    Json(Me { user: user.0 })
+pub async fn me(User(p): User) -> Json<Me> {
+    Json(Me {
+        user: p.user,
+        role: p.role,
+        scopes: p.scopes.into_iter().collect(),
+        token: p.token,
+        expires_at: p.expires_at.map(feather_store::accounts::rfc3339),
+    })
 }
 
 /// A file of the version's bundle, such as an example image its manifest shows. Served in a
@@ -195,9 +225,11 @@ pub async fn me(user: User) -> Json<Me> {
     responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 pub async fn bundle_file(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name, version, path)): Path<(String, String, String, String)>,
 ) -> ApiResult<Response> {
-    let (bytes, media_type) = crate::exec::bundle_file(&s, &owner, &name, &version, &path).await?;
+    let (bytes, media_type) =
+        crate::exec::bundle_file(&s, &owner, &name, &version, &path, &caller.viewer()).await?;
     let cache = if version.parse::<i64>().is_ok() {
         "public, max-age=31536000, immutable"
     } else {

@@ -5,7 +5,7 @@ use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use feather_spec::Manifest;
-use feather_store::{Published, StoreError, Upload};
+use feather_store::{Published, Scope, StoreError, Upload, Visibility};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -28,6 +28,9 @@ pub struct PublishForm {
     /// The bundle: a tar archive compressed with gzip or zstd.
     #[schema(value_type = String, format = Binary)]
     bundle: Vec<u8>,
+    /// `public` or `private`; a new model is public unless this says otherwise, and an
+    /// existing one keeps its visibility.
+    visibility: Option<feather_store::Visibility>,
 }
 
 /// A new version, and where to find it.
@@ -66,7 +69,9 @@ pub async fn publish(
             ),
         )
     })?;
+    user.require(Scope::Publish)?;
     let (mut manifest, mut upload): (Option<Manifest>, Option<Upload>) = (None, None);
+    let mut visibility = None;
     while let Some(field) = form
         .next_field()
         .await
@@ -80,9 +85,10 @@ pub async fn publish(
                 manifest = Some(Manifest::parse(&json).map_err(StoreError::InvalidManifest)?);
             }
             Some("bundle") => upload = Some(s.store.receive(field).await?),
+            Some("visibility") => visibility = Some(read_visibility(field).await?),
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "unexpected part {:?}: send `manifest` and `bundle`",
+                    "unexpected part {:?}: send `manifest`, `bundle` and optionally `visibility`",
                     other.unwrap_or("")
                 )));
             }
@@ -91,11 +97,15 @@ pub async fn publish(
     let manifest =
         manifest.ok_or_else(|| ApiError::bad_request("the `manifest` part is missing"))?;
     let upload = upload.ok_or_else(|| ApiError::bad_request("the `bundle` part is missing"))?;
-    let published = s.store.publish(&user.0, &manifest, &upload).await?;
+    let published = s
+        .store
+        .publish(user.name(), &manifest, &upload, visibility)
+        .await?;
+    s.cache.forget(user.name(), &manifest.name);
     // The environment builds and a worker warms up while the client reads the answer.
     crate::exec::prepare_in_background(
         &s,
-        user.0.clone(),
+        user.name().to_owned(),
         manifest.name.clone(),
         published.version,
     );
@@ -113,6 +123,27 @@ pub async fn publish(
             api,
         }),
     ))
+}
+
+async fn read_visibility(mut field: Field<'_>) -> ApiResult<Visibility> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > 16 {
+            break;
+        }
+    }
+    match buf.trim_ascii() {
+        b"public" => Ok(Visibility::Public),
+        b"private" => Ok(Visibility::Private),
+        _ => Err(ApiError::bad_request(
+            "the `visibility` part is `public` or `private`",
+        )),
+    }
 }
 
 async fn read_manifest(mut field: Field<'_>) -> ApiResult<Value> {

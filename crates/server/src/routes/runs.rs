@@ -149,13 +149,13 @@ async fn read_form(mut form: Multipart) -> ApiResult<exec::StepRequest> {
               (status = 500, body = ErrorBody, description = "the step raised"), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn start(
     State(s): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
     StepBody(body): StepBody,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(exec::start_run(&s, &owner, &name, &body, user.as_ref()).await?),
+        Json(exec::start_run(&s, &owner, &name, &body, caller.runner()?).await?),
     ))
 }
 
@@ -165,17 +165,23 @@ pub async fn start(
               (status = 422, body = ErrorBody), (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn answer(
     State(s): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    caller: MaybeUser,
     Path(id): Path<String>,
     StepBody(body): StepBody,
 ) -> ApiResult<Json<RunView>> {
-    Ok(Json(exec::answer_run(&s, &id, &body, user.as_ref()).await?))
+    Ok(Json(
+        exec::answer_run(&s, &id, &body, caller.runner()?).await?,
+    ))
 }
 
 /// A run's whole history and what it waits for.
 #[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs", responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
-pub async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RunView>> {
-    Ok(Json(exec::get_run(&s, &id).await?))
+pub async fn show(
+    State(s): State<AppState>,
+    caller: MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    Ok(Json(exec::get_run(&s, &id, &caller.viewer()).await?))
 }
 
 /// Options of a one-call prediction.
@@ -193,12 +199,12 @@ pub struct PredictParams {
               (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn predict(
     State(s): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
     Query(p): Query<PredictParams>,
     StepBody(body): StepBody,
 ) -> ApiResult<Json<Prediction>> {
-    let mut prediction = exec::predict(&s, &owner, &name, &body, user.as_ref()).await?;
+    let mut prediction = exec::predict(&s, &owner, &name, &body, caller.runner()?).await?;
     if p.inline {
         for o in &mut prediction.outputs {
             exec::files::inline_files(&s, o).await?;
@@ -213,9 +219,12 @@ pub async fn predict(
     responses((status = 200, body = Environment), (status = 404, body = ErrorBody)))]
 pub async fn environment(
     State(s): State<AppState>,
+    caller: MaybeUser,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Environment>> {
-    Ok(Json(exec::environment(&s, &owner, &name, &version).await?))
+    Ok(Json(
+        exec::environment(&s, &owner, &name, &version, &caller.viewer()).await?,
+    ))
 }
 
 /// Uploads a file to use in runs: send it as the multipart part `file`, then pass

@@ -9,11 +9,32 @@ use std::sync::Arc;
 use feather_runner::pool::PoolLimits;
 use feather_runner::{Runner, RunnerConfig};
 use feather_server::{AppState, ServerConfig};
-use feather_store::BundleLimits;
+use feather_store::{BundleLimits, Role};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+async fn token_for(
+    registry: &feather_store::Registry,
+    user: &str,
+    role: Role,
+    scopes: &str,
+) -> String {
+    if registry.user(user).await.is_err() {
+        registry
+            .create_user("local:test", user, role)
+            .await
+            .unwrap();
+    }
+    let new = feather_store::NewToken {
+        user: user.into(),
+        scopes: feather_store::Scope::parse_list(scopes).unwrap(),
+        expires_at: None,
+        label: None,
+    };
+    registry.create_token("local:test", &new).await.unwrap().0
+}
 
 pub struct Server {
     pub url: String,
@@ -23,6 +44,8 @@ pub struct Server {
     pub token: String,
     /// bob's token.
     pub other: String,
+    /// The server's registry, to set up users and tokens.
+    pub registry: feather_store::Registry,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -95,9 +118,9 @@ impl Server {
             cors_origins: Vec::new(),
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
-        let now = feather_store::now();
-        let token = store.registry.create_token("alice", &now).await.unwrap();
-        let other = store.registry.create_token("bob", &now).await.unwrap();
+        let registry = store.registry.clone();
+        let token = token_for(&registry, "alice", Role::Developer, "publish,run").await;
+        let other = token_for(&registry, "bob", Role::Developer, "publish,run").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
@@ -112,8 +135,14 @@ impl Server {
             http: reqwest::Client::new(),
             token,
             other,
+            registry,
             task,
         }
+    }
+
+    /// A token for `user` (created with `role` if new) with these scopes.
+    pub async fn token_for(&self, user: &str, role: Role, scopes: &str) -> String {
+        token_for(&self.registry, user, role, scopes).await
     }
 
     pub fn api(&self, path: &str) -> String {

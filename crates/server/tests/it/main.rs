@@ -1,5 +1,6 @@
 //! Behaviour of the HTTP API against a real server with a temporary data folder.
 
+mod accounts;
 mod batch;
 mod context;
 mod errors;

@@ -82,7 +82,10 @@ async fn me_names_the_token_s_user() {
         .await
         .unwrap();
     let (status, body) = crate::context::read(res).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({"user": "alice"})));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"], "alice");
+    assert_eq!(body["role"], "developer");
+    assert_eq!(body["scopes"], json!(["publish", "run"]));
 }
 
 #[tokio::test]

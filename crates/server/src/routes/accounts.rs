@@ -1,0 +1,253 @@
+//! Users, tokens and the audit log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use feather_store::accounts::unix_now;
+use feather_store::{
+    Action, AuditPage, AuditQuery, NewToken, Role, Scope, StoreError, TokenInfo, UserInfo,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::User;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
+
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// Whose token it is: the caller by default; another user's needs an admin.
+    pub user: Option<String>,
+    /// What it may do; no more than the calling token may, unless an admin calls.
+    pub scopes: Vec<Scope>,
+    /// Days until it expires, 1 to 3650; none: it does not expire.
+    pub expires_in_days: Option<u32>,
+    /// A name to tell it apart, such as the machine it is for.
+    pub label: Option<String>,
+}
+
+/// A new token: shown this once, only its hash is kept.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub info: TokenInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// Whose tokens to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenParams {
+    /// Another user's tokens (admins only); the caller's by default.
+    pub user: Option<String>,
+}
+
+/// Creates a token. A token cannot make one that may do more, or live longer, than itself (by
+/// default the new one expires with it); admins may make tokens for anyone.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", security(("token" = [])),
+    request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_token(
+    State(s): State<AppState>,
+    caller: User,
+    Json(req): Json<CreateToken>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+    let user = req.user.unwrap_or_else(|| caller.name().to_owned());
+    caller.must_be_or_admin(&user)?;
+    let expires_at = match req.expires_in_days {
+        Some(d @ 1..=3650) => Some(unix_now() + i64::from(d) * 86_400),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "expires_in_days is between 1 and 3650",
+            ));
+        }
+        None => None,
+    };
+    if !caller.0.is_admin() {
+        if let Some(extra) = req.scopes.iter().find(|sc| !caller.0.has(**sc)) {
+            return Err(StoreError::Forbidden(format!(
+                "this token lacks the `{}` scope, so it cannot give it",
+                extra.as_str()
+            ))
+            .into());
+        }
+        if let Some(limit) = caller.0.expires_at
+            && expires_at.is_some_and(|e| e > limit)
+        {
+            return Err(StoreError::Forbidden(format!(
+                "this token expires at {}, so a token it makes must expire no later",
+                feather_store::accounts::rfc3339(limit)
+            ))
+            .into());
+        }
+    }
+    // A token made by an expiring token expires with it, unless it asks to go sooner.
+    let expires_at = if caller.0.is_admin() {
+        expires_at
+    } else {
+        expires_at.or(caller.0.expires_at)
+    };
+    let new = NewToken {
+        user,
+        scopes: req.scopes.into_iter().collect(),
+        expires_at,
+        label: req.label,
+    };
+    let (token, info) = s.store.registry.create_token(caller.name(), &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken { token, info }),
+    ))
+}
+
+/// Lists tokens (never the tokens themselves): the caller's, or a user's for an admin.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", security(("token" = [])), params(TokenParams),
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    caller: User,
+    Query(p): Query<TokenParams>,
+) -> ApiResult<axum::Json<TokenList>> {
+    let user = p.user.unwrap_or_else(|| caller.name().to_owned());
+    caller.must_be_or_admin(&user)?;
+    Ok(axum::Json(TokenList {
+        tokens: s.store.registry.tokens(Some(&user)).await?,
+    }))
+}
+
+/// Revokes a token at once: the caller's own, or anyone's for an admin.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = TokenInfo), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    caller: User,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<TokenInfo>> {
+    let token = s.store.registry.token(id).await?;
+    // Someone else's token is "not found": its id is not theirs to probe.
+    if caller.must_be_or_admin(&token.user).is_err() {
+        return Err(StoreError::NotFound(format!("token {id}")).into());
+    }
+    Ok(axum::Json(
+        s.store.registry.revoke_token(caller.name(), id).await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<UserInfo>,
+}
+
+/// A user to create (admins only).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub name: String,
+    /// `developer` by default.
+    pub role: Option<Role>,
+}
+
+/// A user's new role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRole {
+    pub role: Role,
+}
+
+/// Lists users (admins only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(s): State<AppState>,
+    caller: User,
+) -> ApiResult<axum::Json<UserList>> {
+    caller.must_be_admin()?;
+    Ok(axum::Json(UserList {
+        users: s.store.registry.users().await?,
+    }))
+}
+
+/// Creates a user (admins only); give them a token with `POST /api/v1/tokens`.
+#[utoipa::path(post, path = "/api/v1/users", tag = "accounts", security(("token" = [])),
+    request_body = CreateUser,
+    responses((status = 201, body = UserInfo), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_user(
+    State(s): State<AppState>,
+    caller: User,
+    Json(req): Json<CreateUser>,
+) -> ApiResult<(StatusCode, axum::Json<UserInfo>)> {
+    caller.must_be_admin()?;
+    let user = s
+        .store
+        .registry
+        .create_user(
+            caller.name(),
+            &req.name,
+            req.role.unwrap_or(Role::Developer),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(user)))
+}
+
+/// Changes a user's role (admins only).
+#[utoipa::path(patch, path = "/api/v1/users/{name}", tag = "accounts", security(("token" = [])),
+    request_body = SetRole,
+    responses((status = 200, body = UserInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_role(
+    State(s): State<AppState>,
+    caller: User,
+    Path(name): Path<String>,
+    Json(req): Json<SetRole>,
+) -> ApiResult<axum::Json<UserInfo>> {
+    caller.must_be_admin()?;
+    Ok(axum::Json(
+        s.store
+            .registry
+            .set_role(caller.name(), &name, req.role)
+            .await?,
+    ))
+}
+
+/// Which entries of the audit log to read, newest first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Only what this user did.
+    pub actor: Option<String>,
+    /// Only what concerned this user's models and tokens.
+    pub owner: Option<String>,
+    /// Only this action, such as `model.publish` or `token.revoke`.
+    pub action: Option<String>,
+    /// Only entries older than this id (the previous page's `next_before`).
+    pub before: Option<i64>,
+    /// Entries per page, 1 to 500 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// The audit log: publishes, deletions, alias and sharing changes, token and user actions.
+/// Admins read all of it; others what they did and what concerned them.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "accounts", security(("token" = [])), params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn audit(
+    State(s): State<AppState>,
+    caller: User,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<axum::Json<AuditPage>> {
+    let q = AuditQuery {
+        actor: p.actor,
+        owner: p.owner,
+        action: p.action.as_deref().map(Action::parse).transpose()?,
+        concerning: (!caller.0.is_admin()).then(|| caller.name().to_owned()),
+        before: p.before,
+        limit: p.limit.unwrap_or(100),
+    };
+    Ok(axum::Json(s.store.registry.audit(&q).await?))
+}

@@ -1,0 +1,155 @@
+//! Who may see a model, and where its aliases point: changed by its owner or an admin.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use feather_store::{Grant, Model, Visibility};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::User;
+use crate::error::{ApiResult, ErrorBody};
+use crate::exec::check_visible;
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+/// Changes to a model's settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelChange {
+    pub visibility: Visibility,
+}
+
+/// Makes a model public or private.
+#[utoipa::path(patch, path = "/api/v1/models/{owner}/{name}", tag = "models", security(("token" = [])),
+    request_body = ModelChange,
+    responses((status = 200, body = Model), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn change(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name)): Path<(String, String)>,
+    Json(change): Json<ModelChange>,
+) -> ApiResult<axum::Json<Model>> {
+    manageable(&s, &user, &owner, &name).await?;
+    s.store
+        .registry
+        .set_visibility(user.name(), &owner, &name, change.visibility)
+        .await?;
+    s.cache.forget(&owner, &name);
+    Ok(axum::Json(s.store.registry.model(&owner, &name).await?))
+}
+
+/// 404 for a model the caller cannot see, 403 for one they see but may not change.
+async fn manageable(s: &AppState, user: &User, owner: &str, name: &str) -> ApiResult<()> {
+    check_visible(s, owner, name, &user.viewer()).await?;
+    user.must_manage(owner)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantList {
+    pub grants: Vec<Grant>,
+}
+
+/// The users a model is shared with.
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/grants", tag = "models", security(("token" = [])),
+    responses((status = 200, body = GrantList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn grants(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name)): Path<(String, String)>,
+) -> ApiResult<axum::Json<GrantList>> {
+    manageable(&s, &user, &owner, &name).await?;
+    Ok(axum::Json(GrantList {
+        grants: s.store.registry.grants(&owner, &name).await?,
+    }))
+}
+
+/// Lets a user see and run a private model. Granting twice changes nothing.
+#[utoipa::path(put, path = "/api/v1/models/{owner}/{name}/grants/{user}", tag = "models", security(("token" = [])),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn grant(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name, to)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    manageable(&s, &user, &owner, &name).await?;
+    s.store
+        .registry
+        .grant(user.name(), &owner, &name, &to)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a grant back; the user no longer sees a private model.
+#[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}/grants/{user}", tag = "models", security(("token" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn ungrant(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name, to)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    manageable(&s, &user, &owner, &name).await?;
+    s.store
+        .registry
+        .ungrant(user.name(), &owner, &name, &to)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Where an alias should point.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasTarget {
+    pub version: i64,
+}
+
+/// An alias and the version it names.
+#[derive(Serialize, ToSchema)]
+pub struct AliasView {
+    pub alias: String,
+    pub version: i64,
+    /// The version it named before, if it existed.
+    pub previous: Option<i64>,
+}
+
+/// Points an alias (such as `prod`) at a version; `latest` moves only by publishing.
+#[utoipa::path(put, path = "/api/v1/models/{owner}/{name}/aliases/{alias}", tag = "models", security(("token" = [])),
+    request_body = AliasTarget,
+    responses((status = 200, body = AliasView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn set_alias(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name, alias)): Path<(String, String, String)>,
+    Json(target): Json<AliasTarget>,
+) -> ApiResult<axum::Json<AliasView>> {
+    manageable(&s, &user, &owner, &name).await?;
+    let previous = s
+        .store
+        .registry
+        .set_alias(user.name(), &owner, &name, &alias, target.version)
+        .await?;
+    s.cache.forget(&owner, &name);
+    Ok(axum::Json(AliasView {
+        alias,
+        version: target.version,
+        previous,
+    }))
+}
+
+/// Removes an alias.
+#[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}/aliases/{alias}", tag = "models", security(("token" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_alias(
+    State(s): State<AppState>,
+    user: User,
+    Path((owner, name, alias)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    manageable(&s, &user, &owner, &name).await?;
+    s.store
+        .registry
+        .delete_alias(user.name(), &owner, &name, &alias)
+        .await?;
+    s.cache.forget(&owner, &name);
+    Ok(StatusCode::NO_CONTENT)
+}
