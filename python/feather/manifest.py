@@ -212,6 +212,7 @@ def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         "open_files": (16, 1 << 20),
         "file_size_mb": (1, 1 << 20),
         "processes": (8, 1 << 16),
+        "scratch_mb": (1, 1 << 20),
     }
     got = {key: o.opt(ctx, key, uint(lo, hi)) for key, (lo, hi) in ranges.items()}
     o.finish(ctx)

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// worker has a user of its own): the default, and the most a model may ask for.
     #[arg(long, env = "FEATHER_PROCESSES", default_value_t = Limits::default().processes)]
     processes: u64,
+    /// MiB a worker's scratch folder (a tmpfs, so memory) may hold: the default, and the most a
+    /// model may ask for. /dev/shm gets as much again.
+    #[arg(long, env = "FEATHER_SCRATCH_MB", default_value_t = Limits::default().scratch >> 20)]
+    scratch_mb: u64,
     /// Runs per minute from each client address without a token (0: no limit).
     #[arg(long, env = "FEATHER_RATE_ANONYMOUS", default_value_t = RateConfig::default().anonymous_per_minute)]
     rate_anonymous: u32,
@@ -121,6 +125,7 @@ impl ServeArgs {
                     open_files: a.open_files,
                     file_size: a.file_size_mb << 20,
                     processes: a.processes,
+                    scratch: a.scratch_mb << 20,
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

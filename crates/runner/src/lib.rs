@@ -6,6 +6,7 @@
 //! unpacked bundle, manifest and inputs, and gets outputs and state back.
 
 pub mod env;
+pub mod output;
 pub mod pool;
 pub mod protocol;
 mod runner;

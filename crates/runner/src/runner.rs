@@ -132,6 +132,7 @@ impl Runner {
                 .limits
                 .processes
                 .map_or(cap.processes, |v| u64::from(v).min(cap.processes)),
+            scratch: mib(manifest.limits.scratch_mb, cap.scratch),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct Limits {
     /// Processes and threads (RLIMIT_NPROC), counted for the worker's own user; applied when
     /// the server runs as root and each worker has a user of its own.
     pub processes: u64,
+    /// Bytes its scratch folder may hold in all: a tmpfs of this size (memory, so kept small),
+    /// past which writes fail with "no space left".
+    pub scratch: u64,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             open_files: 1024,
             file_size: 1 << 30,
             processes: 256,
+            scratch: 256 << 20,
         }
     }
 }
@@ -136,7 +140,7 @@ impl Sandbox {
         args.push("--".into());
         if let Self::Bubblewrap(bwrap) = self {
             args.push(bwrap.into());
-            args.extend(self.args(m));
+            args.extend(self.args(m, limits));
         }
         if let Some(uid) = m.uid {
             let setpriv = find("setpriv")
@@ -158,7 +162,7 @@ impl Sandbox {
     }
 
     /// The arguments that come before the program's own path and arguments.
-    pub fn args(&self, m: &Mounts) -> Vec<OsString> {
+    pub fn args(&self, m: &Mounts, limits: &Limits) -> Vec<OsString> {
         let Self::Bubblewrap(_) = self else {
             return Vec::new();
         };
@@ -187,7 +191,7 @@ impl Sandbox {
         if let Some(base) = &base {
             own.push(("--ro-bind", base));
         }
-        own.extend([("--ro-bind", m.bundle), ("--bind", m.scratch)]);
+        own.extend([("--ro-bind", m.bundle), ("--dir", m.scratch)]);
         if m.socket != m.scratch {
             own.push(("--bind", m.socket));
         }
@@ -211,9 +215,23 @@ impl Sandbox {
             bind("--ro-bind-try", Path::new(dir), Path::new(dir));
         }
         for (how, p) in own {
-            bind(how, p, p);
+            if how != "--dir" {
+                bind(how, p, p);
+            }
         }
         a.extend(["--proc", "/proc", "--dev", "/dev"].map(OsString::from));
+        // Scratch is a tmpfs of its own size, writable by the worker's user (the only one in
+        // its namespace); /dev/shm, which joblib and multiprocessing want, shares that size.
+        for dir in [m.scratch, Path::new("/dev/shm")] {
+            a.extend([
+                OsString::from("--perms"),
+                "1777".into(),
+                "--size".into(),
+                limits.scratch.to_string().into(),
+                "--tmpfs".into(),
+                dir.into(),
+            ]);
+        }
         a.extend([OsString::from("--chdir"), m.bundle.into()]);
         // Temporary files go to the scratch folder: the rest of the tree is read-only.
         a.extend([

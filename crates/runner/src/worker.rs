@@ -7,10 +7,11 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::process::{Child, Command};
 
+use crate::output::forward;
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
 use crate::sandbox::{self, Limits, Mounts, Sandbox};
 
@@ -74,7 +75,6 @@ pub struct Worker {
     sandbox: Sandbox,
 }
 
-const STDERR_LINES: usize = 40;
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Worker {
@@ -322,25 +322,4 @@ fn last_lines(buf: &Mutex<VecDeque<String>>) -> String {
     let lines = buf.lock().expect("not poisoned");
     let v: Vec<&str> = lines.iter().map(String::as_str).collect();
     v[v.len().saturating_sub(8)..].join("\n")
-}
-
-/// Forwards a worker's output to the log, keeping the last lines of stderr for error messages.
-fn forward<R>(pipe: Option<R>, label: String, pid: u32, keep: Option<Arc<Mutex<VecDeque<String>>>>)
-where
-    R: tokio::io::AsyncRead + Unpin + Send + 'static,
-{
-    let Some(pipe) = pipe else { return };
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            tracing::info!(worker = %label, pid, "{line}");
-            if let Some(keep) = &keep {
-                let mut k = keep.lock().expect("not poisoned");
-                if k.len() == STDERR_LINES {
-                    k.pop_front();
-                }
-                k.push_back(line);
-            }
-        }
-    });
 }

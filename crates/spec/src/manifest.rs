@@ -54,6 +54,9 @@ pub struct Limits {
     /// Processes and threads a worker may run at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processes: Option<u32>,
+    /// MiB its scratch folder (`TMPDIR`) may hold in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scratch_mb: Option<u32>,
 }
 
 impl Limits {
@@ -344,6 +347,7 @@ impl Limits {
         let open_files = get("open_files", 16, 1 << 20);
         let file_size_mb = get("file_size_mb", 1, 1 << 20);
         let processes = get("processes", 8, 1 << 16);
+        let scratch_mb = get("scratch_mb", 1, 1 << 20);
         o.finish(ctx);
         Some(Self {
             step_timeout,
@@ -351,6 +355,7 @@ impl Limits {
             open_files,
             file_size_mb,
             processes,
+            scratch_mb,
         })
     }
 }

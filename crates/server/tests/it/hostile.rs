@@ -175,6 +175,13 @@ def greedy(what):
             for pid in children:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
+    if what in ("scratch", "shm"):
+        # Files under the size limit each, until the folder is full.
+        folder = os.environ["TMPDIR"] if what == "scratch" else "/dev/shm"
+        for i in range(8):
+            with open(os.path.join(folder, f"part-{i}.bin"), "wb") as f:
+                f.write(b"x" * (3 << 20))
+        return ftr.Text.View(id="out", text="filled")
     if what == "files":
         held = [open(os.devnull) for _ in range(200)]
         return ftr.Text.View(id="out", text=str(len(held)))
@@ -192,7 +199,7 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
         json!([{"id": "what", "type": "Text.In"}]),
         &["greedy"],
     );
-    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64, "processes": 32});
+    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64, "processes": 32, "scratch_mb": 8});
     s.publish_app(&m, GREEDY_APP).await;
     let call = |what: &'static str| {
         s.post(
@@ -224,6 +231,18 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
     let message = e["message"].as_str().unwrap();
     assert!(message.contains("file size limit is 4 MiB"), "{e}");
 
+    // Each file is under the size limit; together they are over the scratch folder's.
+    for what in ["scratch", "shm"] {
+        let full = call(what).await;
+        let e =
+            crate::context::assert_error(&full, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("scratch folder holds at most 8 MiB"),
+            "{what}: {e}"
+        );
+    }
+
     let files = call("files").await;
     let e = crate::context::assert_error(&files, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
     let message = e["message"].as_str().unwrap();
@@ -249,4 +268,170 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
         "a fresh worker answers: {}",
         ok.1
     );
+}
+
+const ROGUE_APP: &str = r#"
+import os
+import stat
+import struct
+import sys
+import time
+
+import feather as ftr
+
+
+def server_socket():
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if stat.S_ISSOCK(os.fstat(int(name)).st_mode):
+                return int(name)
+        except OSError:
+            pass
+    raise RuntimeError("no socket")
+
+
+@ftr.step
+def rogue(what):
+    if what == "flood":
+        # 512 MiB on one line, then a stream of short lines.
+        chunk = "x" * (64 << 20)
+        for _ in range(8):
+            sys.stdout.write(chunk)
+        sys.stdout.write("\n")
+        for i in range(20_000):
+            sys.stdout.write(f"spam {i}\n")
+        sys.stdout.flush()
+    if what == "big":
+        # 100 MiB of output, over the 64 MiB frame limit.
+        data = b"x" * (100 << 20)
+        return ftr.File.Download(id="out", files=[ftr.file_ref(data=data, name="big.bin")])
+    if what == "forge":
+        # A frame that claims a 1 GiB body.
+        os.write(server_socket(), struct.pack(">II", 2, 1 << 30) + b"{}")
+        time.sleep(30)
+    if what == "garbage":
+        os.write(server_socket(), struct.pack(">II", 16, 0) + b"this is not json")
+        time.sleep(30)
+    if what == "half":
+        os.write(server_socket(), struct.pack(">II", 100, 10) + b'{"type": "res')
+        os._exit(0)
+    if what == "spin":
+        while True:
+            pass
+    return ftr.Text.View(id="out", text=what)
+
+
+ftr.build("rogue", init=[ftr.Text.In(id="what")], steps=[rogue])
+"#;
+
+const HEALTHY_APP: &str = r#"
+import feather as ftr
+
+
+@ftr.step
+def echo(text):
+    return ftr.Text.View(id="out", text=text)
+
+
+ftr.build("healthy", init=[ftr.Text.In(id="text")], steps=[echo])
+"#;
+
+/// The peak resident memory of this process (each test runs in a process of its own).
+fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
+}
+
+#[tokio::test]
+async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
+    let s = Server::start().await;
+    let mut m = manifest(
+        "rogue",
+        json!([{"id": "what", "type": "Text.In"}]),
+        &["rogue"],
+    );
+    m["limits"] = json!({"step_timeout": 5, "memory_mb": 2048});
+    s.publish_app(&m, ROGUE_APP).await;
+    let healthy = manifest(
+        "healthy",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["echo"],
+    );
+    s.publish_app(&healthy, HEALTHY_APP).await;
+    let s = &s;
+    let call = move |model: &'static str, input: &'static str, value: &'static str| async move {
+        let path = format!("/models/alice/{model}/predict");
+        s.post(&path, json!({"inputs": {input: value}}), None).await
+    };
+    // A healthy model beside each attack: every answer comes, each in well under a second
+    // (the attacks have 5 s).
+    let beside = move || async move {
+        let mut slowest = std::time::Duration::ZERO;
+        for _ in 0..10 {
+            let started = std::time::Instant::now();
+            let (status, out) = call("healthy", "text", "fine").await;
+            assert_eq!(status, StatusCode::OK, "{out}");
+            slowest = slowest.max(started.elapsed());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        slowest
+    };
+
+    let before = peak_rss_mib();
+    let ((status, out), slowest) = tokio::join!(call("rogue", "what", "flood"), beside());
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert!(slowest < std::time::Duration::from_secs(1), "{slowest:?}");
+    // The server read 512 MiB without a line end and kept none of it.
+    let grown = peak_rss_mib() - before;
+    assert!(
+        grown < 128,
+        "the server grew by {grown} MiB reading a flood"
+    );
+
+    let cases = [
+        (
+            "big",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "step_failed",
+            "over the limit of 67108864",
+        ),
+        (
+            "forge",
+            StatusCode::BAD_GATEWAY,
+            "worker_crashed",
+            "frame too large",
+        ),
+        (
+            "garbage",
+            StatusCode::BAD_GATEWAY,
+            "worker_crashed",
+            "broke the protocol",
+        ),
+        ("half", StatusCode::BAD_GATEWAY, "worker_crashed", "exited"),
+        ("spin", StatusCode::GATEWAY_TIMEOUT, "step_timeout", "5s"),
+    ];
+    for (what, status, code, says) in cases {
+        let started = std::time::Instant::now();
+        let (got, slowest) = tokio::join!(call("rogue", "what", what), beside());
+        let e = crate::context::assert_error(&got, status, code);
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains(says), "{what}: {e}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{what} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            slowest < std::time::Duration::from_secs(1),
+            "{what}: healthy took {slowest:?}"
+        );
+    }
+    let (status, out) = call("rogue", "what", "still here").await;
+    assert_eq!(status, StatusCode::OK, "a fresh worker answers: {out}");
 }
