@@ -26,9 +26,14 @@ def publish(
     *,
     server: str | None = None,
     token: str | None = None,
+    private: bool | None = None,
     **build_kwargs: Any,
 ) -> dict[str, Any]:
     """Build a model (see `build`, which takes the other keyword arguments) and upload it.
+
+    `private=True` keeps the model to its owner, the users it is granted to and admins;
+    `private=False` makes it public; by default a new model is public and an existing one keeps
+    its setting.
 
     Returns the server's answer, e.g. `{"model": "alice/digits", "version": 3,
     "digest": "sha256:...", "url": "...", "api": "..."}`. Inside a worker, where `build` only
@@ -40,7 +45,7 @@ def publish(
     out = build(name, init, steps, **build_kwargs)
     if out is None:
         return {}
-    return upload(out, server=server, token=token)
+    return upload(out, server=server, token=token, private=private)
 
 
 def upload(
@@ -48,6 +53,7 @@ def upload(
     server: str | None = None,
     token: str | None = None,
     *,
+    private: bool | None = None,
     timeout: float = 600.0,
 ) -> dict[str, Any]:
     """Upload the `manifest.json` and `bundle.tar.gz` that `build` wrote into `build_dir`.
@@ -58,10 +64,12 @@ def upload(
     folder = Path(build_dir)
     base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
     token = token if token is not None else os.environ.get("FEATHER_TOKEN")
-    parts = [
+    parts: list[tuple[str, str | None, str, bytes]] = [
         ("manifest", "manifest.json", "application/json", (folder / "manifest.json").read_bytes()),
         ("bundle", "bundle.tar.gz", "application/gzip", (folder / "bundle.tar.gz").read_bytes()),
     ]
+    if private is not None:
+        parts.append(("visibility", None, "text/plain", b"private" if private else b"public"))
     body, content_type = encode_multipart(parts)
     headers = {
         "Content-Type": content_type,
@@ -90,16 +98,19 @@ def upload(
     return answer
 
 
-def encode_multipart(parts: Sequence[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
-    """A `multipart/form-data` body of `(field, filename, content type, bytes)` parts, and the
-    `Content-Type` header that goes with it."""
+def encode_multipart(parts: Sequence[tuple[str, str | None, str, bytes]]) -> tuple[bytes, str]:
+    """A `multipart/form-data` body of `(field, filename, content type, bytes)` parts (a text
+    field when the filename is None), and the `Content-Type` header that goes with it."""
     boundary = f"feather-{uuid.uuid4().hex}"
     chunks: list[bytes] = []
     for field, filename, content_type, data in parts:
+        disposition = f'form-data; name="{field}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
         chunks.append(
             (
                 f"--{boundary}\r\n"
-                f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                f"Content-Disposition: {disposition}\r\n"
                 f"Content-Type: {content_type}\r\n\r\n"
             ).encode()
         )

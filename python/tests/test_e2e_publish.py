@@ -93,6 +93,17 @@ def test_publish_twice_then_list_versions(server: Server, tmp_path: Path) -> Non
         ftr.upload(build, server=server.url, token="not-a-token")
     assert err.value.status == 401, str(err.value)
 
+    # Private: the owner sees it; anonymous callers are told it does not exist.
+    third = ftr.upload(build, server=server.url, token=server.token, private=True)
+    assert third["version"] == 3
+    status, _ = get(f"{server.url}/api/v1/models/alice/{NAME}")
+    assert status == 404
+    status, model = get(f"{server.url}/api/v1/models/alice/{NAME}", server.token)
+    assert (status, model["visibility"]) == (200, "private")
+    ftr.upload(build, server=server.url, token=server.token, private=False)
+    status, model = get(f"{server.url}/api/v1/models/alice/{NAME}")
+    assert (status, model["visibility"]) == (200, "public")
+
 
 def test_feather_publish_builds_an_example_with_its_app_file(
     server: Server, tmp_path: Path
