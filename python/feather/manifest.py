@@ -213,6 +213,7 @@ def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         "file_size_mb": (1, 1 << 20),
         "processes": (8, 1 << 16),
         "scratch_mb": (1, 1 << 20),
+        "cpu_seconds": (1, MAX_STEP_TIMEOUT),
     }
     got = {key: o.opt(ctx, key, uint(lo, hi)) for key, (lo, hi) in ranges.items()}
     o.finish(ctx)

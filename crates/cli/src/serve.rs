@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// model may ask for. /dev/shm gets as much again.
     #[arg(long, env = "FEATHER_SCRATCH_MB", default_value_t = Limits::default().scratch >> 20)]
     scratch_mb: u64,
+    /// Seconds of CPU a step may use, all its threads counted: the default, and the most a
+    /// model may ask for.
+    #[arg(long, env = "FEATHER_CPU_SECONDS", default_value_t = Limits::default().cpu)]
+    cpu_seconds: u64,
     /// Runs per minute from each client address without a token (0: no limit).
     #[arg(long, env = "FEATHER_RATE_ANONYMOUS", default_value_t = RateConfig::default().anonymous_per_minute)]
     rate_anonymous: u32,
@@ -126,6 +130,7 @@ impl ServeArgs {
                     file_size: a.file_size_mb << 20,
                     processes: a.processes,
                     scratch: a.scratch_mb << 20,
+                    cpu: a.cpu_seconds,
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

@@ -5,6 +5,7 @@
 //! their pools ([`pool`]). It does not know HTTP or the registry: the server hands it a version's
 //! unpacked bundle, manifest and inputs, and gets outputs and state back.
 
+pub mod cpu;
 pub mod env;
 pub mod output;
 pub mod pool;

@@ -133,6 +133,10 @@ impl Runner {
                 .processes
                 .map_or(cap.processes, |v| u64::from(v).min(cap.processes)),
             scratch: mib(manifest.limits.scratch_mb, cap.scratch),
+            cpu: manifest
+                .limits
+                .cpu_seconds
+                .map_or(cap.cpu, |v| u64::from(v).min(cap.cpu)),
         }
     }
 

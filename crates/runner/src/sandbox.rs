@@ -57,6 +57,8 @@ pub struct Limits {
     /// Bytes its scratch folder may hold in all: a tmpfs of this size (memory, so kept small),
     /// past which writes fail with "no space left".
     pub scratch: u64,
+    /// Seconds of CPU per step (RLIMIT_CPU, moved by the server before each step).
+    pub cpu: u64,
 }
 
 impl Default for Limits {
@@ -67,6 +69,7 @@ impl Default for Limits {
             file_size: 1 << 30,
             processes: 256,
             scratch: 256 << 20,
+            cpu: 600,
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::io::BufReader;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::process::{Child, Command};
 
+use crate::cpu::CpuLimit;
 use crate::output::forward;
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
 use crate::sandbox::{self, Limits, Mounts, Sandbox};
@@ -47,6 +48,8 @@ pub enum WorkerError {
     Timeout(Duration),
     #[error("the worker exited ({status}){}", if .stderr.is_empty() { String::new() } else { format!(": {}", .stderr) })]
     Crashed { status: String, stderr: String },
+    #[error("the step used more than its {0} s of CPU time (limits.cpu_seconds) and was stopped")]
+    CpuLimit(u64),
     #[error("the worker broke the protocol: {0}")]
     Protocol(String),
     #[error("cannot start the worker: {0}")]
@@ -69,6 +72,8 @@ pub struct Worker {
     socket: PathBuf,
     stderr: Arc<Mutex<VecDeque<String>>>,
     max_frame: u32,
+    /// Watched while an answer is awaited; none when the process could not be found.
+    cpu: Option<CpuLimit>,
     pub pid: u32,
     pub steps: Vec<String>,
     pub last_used: Instant,
@@ -76,6 +81,9 @@ pub struct Worker {
 }
 
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// How often a step's CPU time is read while its answer is awaited.
+const CPU_LOOK: Duration = Duration::from_millis(250);
 
 impl Worker {
     /// Starts a worker and waits for its `hello`.
@@ -179,7 +187,12 @@ impl Worker {
             }
         };
         tracing::debug!(worker = %spec.label, pid, "worker ready");
+        let cpu = CpuLimit::find(pid, spec.limits.cpu);
+        if cpu.is_none() {
+            tracing::warn!(worker = %spec.label, pid, "cannot find the worker's Python process: its steps have no CPU limit");
+        }
         Ok(Self {
+            cpu,
             child,
             stream,
             socket,
@@ -225,10 +238,35 @@ impl Worker {
     /// Waits at most `wait` for the next answer; then the worker is killed and the error
     /// names `limit`, the step's timeout.
     pub async fn receive(&mut self, limit: Duration, wait: Duration) -> Result<Frame, WorkerError> {
-        let result =
-            tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_frame)).await;
+        let cpu = self.cpu;
+        // Counted from the first look, so a quick answer costs no read of /proc; the first
+        // quarter second of a step is free.
+        let mut start = None;
+        let outcome = {
+            let read = tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_frame));
+            tokio::pin!(read);
+            loop {
+                tokio::select! {
+                    r = &mut read => break Ok(r),
+                    _ = tokio::time::sleep(CPU_LOOK) => {
+                        let Some(cpu) = cpu else { continue };
+                        let Some(now) = cpu.used() else { continue };
+                        let first = *start.get_or_insert(now);
+                        if now - first > cpu.per_step as f64 {
+                            break Err(cpu.per_step);
+                        }
+                    }
+                }
+            }
+        };
         self.last_used = Instant::now();
-        self.outcome(result, limit).await
+        match outcome {
+            Ok(result) => self.outcome(result, limit).await,
+            Err(seconds) => {
+                self.kill().await;
+                Err(WorkerError::CpuLimit(seconds))
+            }
+        }
     }
 
     async fn outcome<T>(

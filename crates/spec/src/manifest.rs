@@ -57,6 +57,9 @@ pub struct Limits {
     /// MiB its scratch folder (`TMPDIR`) may hold in all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scratch_mb: Option<u32>,
+    /// Seconds of CPU a step may use, all its threads counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u32>,
 }
 
 impl Limits {
@@ -348,6 +351,7 @@ impl Limits {
         let file_size_mb = get("file_size_mb", 1, 1 << 20);
         let processes = get("processes", 8, 1 << 16);
         let scratch_mb = get("scratch_mb", 1, 1 << 20);
+        let cpu_seconds = get("cpu_seconds", 1, MAX_STEP_TIMEOUT);
         o.finish(ctx);
         Some(Self {
             step_timeout,
@@ -356,6 +360,7 @@ impl Limits {
             file_size_mb,
             processes,
             scratch_mb,
+            cpu_seconds,
         })
     }
 }

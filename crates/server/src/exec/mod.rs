@@ -184,7 +184,7 @@ pub async fn environment(
 fn worker_error(e: WorkerError, t: &Target, user: Option<&User>) -> ApiError {
     let owner = user.is_some_and(|u| u.name() == t.detail.owner);
     match e {
-        WorkerError::Timeout(_) | WorkerError::StartTimeout(_) => {
+        WorkerError::Timeout(_) | WorkerError::StartTimeout(_) | WorkerError::CpuLimit(_) => {
             ApiError::step_timeout(e.to_string())
         }
         WorkerError::Fatal { error, traceback } => ApiError::step_failed(

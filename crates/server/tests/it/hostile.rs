@@ -318,6 +318,8 @@ def rogue(what):
     if what == "spin":
         while True:
             pass
+    if what == "hang":
+        time.sleep(60)
     return ftr.Text.View(id="out", text=what)
 
 
@@ -356,7 +358,7 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
         json!([{"id": "what", "type": "Text.In"}]),
         &["rogue"],
     );
-    m["limits"] = json!({"step_timeout": 5, "memory_mb": 2048});
+    m["limits"] = json!({"step_timeout": 8, "cpu_seconds": 2, "memory_mb": 2048});
     s.publish_app(&m, ROGUE_APP).await;
     let healthy = manifest(
         "healthy",
@@ -370,7 +372,7 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
         s.post(&path, json!({"inputs": {input: value}}), None).await
     };
     // A healthy model beside each attack: every answer comes, each in well under a second
-    // (the attacks have 5 s).
+    // (the attacks have 8 s of wall clock and 2 s of CPU).
     let beside = move || async move {
         let mut slowest = std::time::Duration::ZERO;
         for _ in 0..10 {
@@ -414,7 +416,13 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
             "broke the protocol",
         ),
         ("half", StatusCode::BAD_GATEWAY, "worker_crashed", "exited"),
-        ("spin", StatusCode::GATEWAY_TIMEOUT, "step_timeout", "5s"),
+        (
+            "spin",
+            StatusCode::GATEWAY_TIMEOUT,
+            "step_timeout",
+            "more than its 2 s of CPU time (limits.cpu_seconds)",
+        ),
+        ("hang", StatusCode::GATEWAY_TIMEOUT, "step_timeout", "8s"),
     ];
     for (what, status, code, says) in cases {
         let started = std::time::Instant::now();
@@ -423,7 +431,7 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
         let message = e["message"].as_str().unwrap();
         assert!(message.contains(says), "{what}: {e}");
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
+            started.elapsed() < std::time::Duration::from_secs(12),
             "{what} took {:?}",
             started.elapsed()
         );
