@@ -214,6 +214,7 @@ def _read_limits(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         "processes": (8, 1 << 16),
         "scratch_mb": (1, 1 << 20),
         "cpu_seconds": (1, MAX_STEP_TIMEOUT),
+        "output_mb": (1, 4095),
     }
     got = {key: o.opt(ctx, key, uint(lo, hi)) for key, (lo, hi) in ranges.items()}
     o.finish(ctx)

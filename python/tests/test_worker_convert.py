@@ -319,7 +319,7 @@ def test_a_result_that_cannot_be_sent_is_answered_with_an_error() -> None:
             run = {"type": "run", "id": n, "step": step, "index": n, "inputs": {}}
             server.sendall(encode(run | {"components": []}))
         server.sendall(encode({"type": "shutdown"}))
-        assert serve(worker, _app(big, odd), limit=100, since=0) == 0
+        assert serve(worker, _app(big, odd), limit=1000, output=100, since=0) == 0
         answers = [read_frame(server, 100), read_frame(server, 100)]
     assert [a.header["type"] for a in answers if a] == ["error", "error"]
     assert "500 bytes, over the limit of 100" in answers[0].header["error"]

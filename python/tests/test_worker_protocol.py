@@ -22,6 +22,7 @@ from feather.worker.protocol import (
     decode,
     encode,
     max_body,
+    max_output,
     read_frame,
     write_frame,
 )
@@ -126,6 +127,17 @@ def test_the_body_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv("FEATHER_MAX_FRAME", bad)
         with pytest.raises(ValueError, match="FEATHER_MAX_FRAME"):
             max_body()
+
+
+def test_the_output_limit_defaults_to_the_body_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEATHER_MAX_FRAME", "1000")
+    monkeypatch.delenv("FEATHER_MAX_OUTPUT", raising=False)
+    assert max_output() == 1000
+    monkeypatch.setenv("FEATHER_MAX_OUTPUT", "10")
+    assert max_output() == 10
+    monkeypatch.setenv("FEATHER_MAX_OUTPUT", "ten")
+    with pytest.raises(ValueError, match="FEATHER_MAX_OUTPUT"):
+        max_output()
 
 
 def test_frames_read_whole_from_pieces_of_any_size() -> None:

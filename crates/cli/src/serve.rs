@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// model may ask for.
     #[arg(long, env = "FEATHER_CPU_SECONDS", default_value_t = Limits::default().cpu)]
     cpu_seconds: u64,
+    /// MiB of a step's outputs, files included: the default, and the most a model may ask for
+    /// (at most 4095).
+    #[arg(long, env = "FEATHER_OUTPUT_MB", default_value_t = Limits::default().output >> 20, value_parser = clap::value_parser!(u64).range(1..4096))]
+    output_mb: u64,
     /// Runs per minute from each client address without a token (0: no limit).
     #[arg(long, env = "FEATHER_RATE_ANONYMOUS", default_value_t = RateConfig::default().anonymous_per_minute)]
     rate_anonymous: u32,
@@ -131,6 +135,7 @@ impl ServeArgs {
                     processes: a.processes,
                     scratch: a.scratch_mb << 20,
                     cpu: a.cpu_seconds,
+                    output: a.output_mb << 20,
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

@@ -137,6 +137,7 @@ impl Runner {
                 .limits
                 .cpu_seconds
                 .map_or(cap.cpu, |v| u64::from(v).min(cap.cpu)),
+            output: mib(manifest.limits.output_mb, cap.output),
         }
     }
 

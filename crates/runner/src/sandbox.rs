@@ -59,6 +59,9 @@ pub struct Limits {
     pub scratch: u64,
     /// Seconds of CPU per step (RLIMIT_CPU, moved by the server before each step).
     pub cpu: u64,
+    /// Bytes of a step's answer; a larger one is refused by the worker with the limit named,
+    /// and a frame claiming more is refused by the server.
+    pub output: u64,
 }
 
 impl Default for Limits {
@@ -70,6 +73,7 @@ impl Default for Limits {
             processes: 256,
             scratch: 256 << 20,
             cpu: 600,
+            output: 64 << 20,
         }
     }
 }

@@ -37,6 +37,13 @@ pub struct WorkerSpec {
     pub limits: Limits,
 }
 
+impl WorkerSpec {
+    /// The answers' body limit: the model's output limit, which fits a frame's u32 length.
+    pub fn max_output(&self) -> u32 {
+        u32::try_from(self.limits.output).unwrap_or(u32::MAX)
+    }
+}
+
 /// Why a worker failed a request or never started.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WorkerError {
@@ -71,7 +78,8 @@ pub struct Worker {
     stream: BufReader<UnixStream>,
     socket: PathBuf,
     stderr: Arc<Mutex<VecDeque<String>>>,
-    max_frame: u32,
+    /// The largest answer body accepted: the model's output limit.
+    max_output: u32,
     /// Watched while an answer is awaited; none when the process could not be found.
     cpu: Option<CpuLimit>,
     pub pid: u32,
@@ -136,6 +144,7 @@ impl Worker {
             .env("FEATHER_WORKER", "1")
             .env("FEATHER_SCRATCH", &scratch)
             .env("FEATHER_MAX_FRAME", spec.max_frame.to_string())
+            .env("FEATHER_MAX_OUTPUT", spec.max_output().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -197,7 +206,7 @@ impl Worker {
             stream,
             socket,
             stderr,
-            max_frame: spec.max_frame,
+            max_output: spec.max_output(),
             pid,
             steps,
             last_used: Instant::now(),
@@ -243,7 +252,7 @@ impl Worker {
         // quarter second of a step is free.
         let mut start = None;
         let outcome = {
-            let read = tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_frame));
+            let read = tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_output));
             tokio::pin!(read);
             loop {
                 tokio::select! {

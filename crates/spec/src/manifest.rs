@@ -60,6 +60,9 @@ pub struct Limits {
     /// Seconds of CPU a step may use, all its threads counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_seconds: Option<u32>,
+    /// MiB a step's answer (its outputs, files included) may take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_mb: Option<u32>,
 }
 
 impl Limits {
@@ -352,6 +355,7 @@ impl Limits {
         let processes = get("processes", 8, 1 << 16);
         let scratch_mb = get("scratch_mb", 1, 1 << 20);
         let cpu_seconds = get("cpu_seconds", 1, MAX_STEP_TIMEOUT);
+        let output_mb = get("output_mb", 1, 4095);
         o.finish(ctx);
         Some(Self {
             step_timeout,
@@ -361,6 +365,7 @@ impl Limits {
             processes,
             scratch_mb,
             cpu_seconds,
+            output_mb,
         })
     }
 }

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from . import messages
 from .app import LoadError, load_app
-from .protocol import max_body, write_frame
+from .protocol import max_body, max_output, write_frame
 from .serve import EXIT_PROTOCOL, serve
 
 EXIT_FAILED = 1
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Whole seconds: a coarse file clock never makes a file written later look older.
     since = float(int(time.time()))
     try:
-        limit = max_body()
+        limit, output = max_body(), max_output()
     except ValueError as err:
         print(f"feather worker: {err}", file=sys.stderr, flush=True)
         return EXIT_PROTOCOL
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with sock:
         try:
             write_frame(sock, messages.hello(app.name, app.step_names), (), limit)
-            return serve(sock, app, limit=limit, since=since)
+            return serve(sock, app, limit=limit, output=output, since=since)
         except OSError as err:
             print(f"feather worker: the connection failed: {err}", file=sys.stderr, flush=True)
             return EXIT_FAILED

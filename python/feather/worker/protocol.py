@@ -52,15 +52,25 @@ class Frame:
 
 def max_body() -> int:
     """The body limit: `FEATHER_MAX_FRAME` bytes when set, else 64 MiB."""
-    text = os.environ.get("FEATHER_MAX_FRAME", "").strip()
+    return _limit("FEATHER_MAX_FRAME", DEFAULT_MAX_BODY)
+
+
+def max_output() -> int:
+    """The body limit of answers, the model's output limit: `FEATHER_MAX_OUTPUT` bytes when
+    set, else the body limit."""
+    return _limit("FEATHER_MAX_OUTPUT", max_body())
+
+
+def _limit(variable: str, default: int) -> int:
+    text = os.environ.get(variable, "").strip()
     if not text:
-        return DEFAULT_MAX_BODY
+        return default
     try:
         limit = int(text)
     except ValueError:
-        raise ValueError(f"FEATHER_MAX_FRAME must be a number of bytes, not {text!r}") from None
+        raise ValueError(f"{variable} must be a number of bytes, not {text!r}") from None
     if not 0 < limit < 1 << 32:
-        raise ValueError(f"FEATHER_MAX_FRAME must be between 1 and 2^32 - 1, not {limit}")
+        raise ValueError(f"{variable} must be between 1 and 2^32 - 1, not {limit}")
     return limit
 
 

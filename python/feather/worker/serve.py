@@ -35,8 +35,9 @@ class StepRaised(Exception):
         self.traceback = traceback
 
 
-def serve(sock: socket.socket, app: App, *, limit: int, since: float) -> int:
-    """Answer requests until `shutdown` or the end of the connection; the exit status."""
+def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: float) -> int:
+    """Answer requests until `shutdown` or the end of the connection; the exit status.
+    Requests may be `limit` bytes, answers `output`."""
     while True:
         try:
             frame = read_frame(sock, limit)
@@ -53,7 +54,7 @@ def serve(sock: socket.socket, app: App, *, limit: int, since: float) -> int:
             return EXIT_PROTOCOL
         runs = iter(run for run, _ in items)
         for group in answers(app, items, since=since):
-            frames = [_encoded(next(runs), header, parts, limit) for header, parts in group]
+            frames = [_encoded(next(runs), header, parts, output) for header, parts in group]
             sock.sendall(frames[0] if len(frames) == 1 else b"".join(frames))
             _flush()
 

@@ -348,6 +348,11 @@ fn limit_hint(error: &str, l: &feather_runner::sandbox::Limits) -> String {
             " (its processes limit is {}: limits.processes)",
             l.processes
         )
+    } else if error.contains("the result cannot be sent") && error.contains("over the limit") {
+        format!(
+            " (its output limit is {} MiB: limits.output_mb)",
+            l.output >> 20
+        )
     } else if error.contains("[Errno 28]") {
         format!(
             " (its scratch folder holds at most {} MiB: limits.scratch_mb)",

@@ -109,6 +109,7 @@ async fn a_model_sees_neither_the_data_folder_nor_the_network_nor_the_server_s_e
         "FEATHER_WORKER",
         "FEATHER_SCRATCH",
         "FEATHER_MAX_FRAME",
+        "FEATHER_MAX_OUTPUT",
         "LC_CTYPE",
         "PWD",
     ]
@@ -175,6 +176,9 @@ def greedy(what):
             for pid in children:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
+    if what == "output":
+        data = b"x" * (2 << 20)
+        return ftr.File.Download(id="out", files=[ftr.file_ref(data=data, name="two.bin")])
     if what in ("scratch", "shm"):
         # Files under the size limit each, until the folder is full.
         folder = os.environ["TMPDIR"] if what == "scratch" else "/dev/shm"
@@ -199,7 +203,7 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
         json!([{"id": "what", "type": "Text.In"}]),
         &["greedy"],
     );
-    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64, "processes": 32, "scratch_mb": 8});
+    m["limits"] = json!({"memory_mb": 512, "file_size_mb": 4, "open_files": 64, "processes": 32, "scratch_mb": 8, "output_mb": 1});
     s.publish_app(&m, GREEDY_APP).await;
     let call = |what: &'static str| {
         s.post(
@@ -232,6 +236,14 @@ async fn a_worker_over_its_limits_fails_its_own_request_with_the_limit_named() {
     assert!(message.contains("file size limit is 4 MiB"), "{e}");
 
     // Each file is under the size limit; together they are over the scratch folder's.
+    let output = call("output").await;
+    let e = crate::context::assert_error(&output, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.contains("output limit is 1 MiB: limits.output_mb"),
+        "{e}"
+    );
+
     for what in ["scratch", "shm"] {
         let full = call(what).await;
         let e =
@@ -401,7 +413,7 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
             "big",
             StatusCode::INTERNAL_SERVER_ERROR,
             "step_failed",
-            "over the limit of 67108864",
+            "over the limit of 67108864 (its output limit is 64 MiB: limits.output_mb)",
         ),
         (
             "forge",
