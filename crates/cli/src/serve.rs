@@ -58,6 +58,9 @@ pub struct ServeArgs {
     /// model may ask for.
     #[arg(long, env = "FEATHER_CPU_SECONDS", default_value_t = Limits::default().cpu)]
     cpu_seconds: u64,
+    /// The bubblewrap binary [default: `bwrap` on PATH].
+    #[arg(long, env = "FEATHER_BWRAP")]
+    bwrap: Option<PathBuf>,
     /// MiB of a step's outputs, files included: the default, and the most a model may ask for
     /// (at most 4095).
     #[arg(long, env = "FEATHER_OUTPUT_MB", default_value_t = Limits::default().output >> 20, value_parser = clap::value_parser!(u64).range(1..4096))]
@@ -128,6 +131,7 @@ impl ServeArgs {
                 step_timeout: Duration::from_secs(a.step_timeout),
                 max_step_timeout: Duration::from_secs(a.max_step_timeout),
                 insecure_no_sandbox: a.insecure_no_sandbox,
+                bwrap: a.bwrap.clone(),
                 limits: Limits {
                     memory: a.memory_mb << 20,
                     open_files: a.open_files,

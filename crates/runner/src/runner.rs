@@ -31,6 +31,8 @@ pub struct RunnerConfig {
     pub max_frame: u32,
     /// Run workers without the sandbox (the operator's explicit choice).
     pub insecure_no_sandbox: bool,
+    /// The bubblewrap to use; none: `bwrap` on `PATH`.
+    pub bwrap: Option<PathBuf>,
     /// Each worker's resource limits: the values models get, and the most they may ask for.
     pub limits: Limits,
 }
@@ -46,6 +48,7 @@ impl RunnerConfig {
             start_timeout: Duration::from_secs(120),
             max_frame: 64 << 20,
             insecure_no_sandbox: false,
+            bwrap: None,
             limits: Limits::default(),
         }
     }
@@ -84,7 +87,7 @@ impl Runner {
             );
             Ok(Sandbox::Off)
         } else {
-            Sandbox::probe().inspect_err(|reason| {
+            Sandbox::probe(config.bwrap.as_deref()).inspect_err(|reason| {
                 tracing::error!(
                     "the sandbox is unavailable, so no model will run: {reason}; fix it, or start \
                      with --insecure-no-sandbox"

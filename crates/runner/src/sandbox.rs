@@ -91,11 +91,14 @@ const ETC: &[&str] = &[
 impl Sandbox {
     /// Finds bubblewrap and proves it works here by running `true` in the same kind of
     /// sandbox the workers get; the error says why it cannot be used.
-    pub fn probe() -> Result<Self, String> {
+    pub fn probe(bwrap: Option<&Path>) -> Result<Self, String> {
         prlimit()?;
-        let bwrap = find("bwrap").ok_or(
-            "bubblewrap (bwrap) is not installed; install the Debian package `bubblewrap`",
-        )?;
+        let bwrap = match bwrap {
+            Some(p) => p.to_path_buf(),
+            None => find("bwrap").ok_or(
+                "bubblewrap (bwrap) is not installed; install the Debian package `bubblewrap`",
+            )?,
+        };
         let scratch = std::env::temp_dir().join(format!("feather-probe-{}", std::process::id()));
         std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
         let sandbox = Self::Bubblewrap(bwrap);

@@ -100,6 +100,12 @@ async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
     if let Some(pool) = t.pool.get() {
         return Ok(pool.clone());
     }
+    // Said at once: no environment build would make a model runnable without a sandbox.
+    if let Err(reason) = &s.runner.sandbox {
+        return Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
+            reason.clone(),
+        )));
+    }
     match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
         EnvStatus::Ready => {
             let pool = build_pool(s, t).await?;
@@ -154,13 +160,17 @@ async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
             feather_runner::RunnerError::Env(env) => {
                 ApiError::env_not_ready("its environment failed to build", Some(env.to_string()))
             }
-            feather_runner::RunnerError::NoSandbox(_) => ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "sandbox_unavailable",
-                e.to_string(),
-            ),
+            feather_runner::RunnerError::NoSandbox(_) => sandbox_unavailable(e),
             other => ApiError::internal(other.to_string()),
         })
+}
+
+fn sandbox_unavailable(e: feather_runner::RunnerError) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "sandbox_unavailable",
+        e.to_string(),
+    )
 }
 
 /// The environment of a version: its status and build log.

@@ -105,15 +105,38 @@ impl Server {
         pool: PoolLimits,
         tweak: fn(AppState) -> AppState,
     ) -> Self {
+        Self::start_full(data, limits, pool, tweak, |c| c).await
+    }
+
+    /// A server whose runner is set up further (the sandbox, say).
+    pub async fn start_with_runner(runner: fn(RunnerConfig) -> RunnerConfig) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        Self::start_full(
+            data,
+            BundleLimits::default(),
+            PoolLimits::default(),
+            |s| s,
+            runner,
+        )
+        .await
+    }
+
+    async fn start_full(
+        data: TempDir,
+        limits: BundleLimits,
+        pool: PoolLimits,
+        tweak: fn(AppState) -> AppState,
+        runner: fn(RunnerConfig) -> RunnerConfig,
+    ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
             limits,
             public_url: None,
-            runner: RunnerConfig {
+            runner: runner(RunnerConfig {
                 pool,
                 ..runner_config(data.path())
-            },
+            }),
             rate: Default::default(),
             cors_origins: Vec::new(),
         };

@@ -455,3 +455,83 @@ async fn a_model_that_floods_forges_frames_or_spins_fails_alone() {
     let (status, out) = call("rogue", "what", "still here").await;
     assert_eq!(status, StatusCode::OK, "a fresh worker answers: {out}");
 }
+
+#[tokio::test]
+async fn without_a_working_sandbox_no_model_runs_unless_the_operator_says_so() {
+    let healthy = manifest(
+        "healthy",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["echo"],
+    );
+    // A bubblewrap that cannot work: the probe fails, and the server says so everywhere.
+    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
+        bwrap: Some("/bin/false".into()),
+        ..c
+    })
+    .await;
+    let res = s
+        .http
+        .get(format!("{}/healthz", s.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, health) = crate::context::read(res).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["sandbox"], "unavailable", "{health}");
+    assert!(
+        health["warning"]
+            .as_str()
+            .unwrap()
+            .contains("no model can run"),
+        "{health}"
+    );
+    let bundle = crate::context::Tar::new()
+        .file("app.py", HEALTHY_APP.as_bytes())
+        .gz();
+    assert_eq!(s.publish(&healthy, bundle).await.0, StatusCode::CREATED);
+    let got = s
+        .post(
+            "/models/alice/healthy/predict",
+            json!({"inputs": {"text": "x"}}),
+            None,
+        )
+        .await;
+    let e =
+        crate::context::assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "sandbox_unavailable");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("--insecure-no-sandbox"),
+        "{e}"
+    );
+
+    // The operator's explicit choice: models run bare, and /healthz says it is insecure.
+    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
+        insecure_no_sandbox: true,
+        ..c
+    })
+    .await;
+    let res = s
+        .http
+        .get(format!("{}/healthz", s.url))
+        .send()
+        .await
+        .unwrap();
+    let (_, health) = crate::context::read(res).await;
+    assert_eq!(health["sandbox"], "off", "{health}");
+    assert!(
+        health["warning"].as_str().unwrap().contains("INSECURE"),
+        "{health}"
+    );
+    s.publish_app(&healthy, HEALTHY_APP).await;
+    let (status, out) = s
+        .post(
+            "/models/alice/healthy/predict",
+            json!({"inputs": {"text": "bare"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["text"], "bare");
+}
