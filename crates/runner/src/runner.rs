@@ -253,6 +253,30 @@ impl Runner {
         }
     }
 
+    /// Stops the pools whose key starts with `prefix` (`owner/name@` for a model, `owner/name@3`
+    /// for a version): they were deleted. Idle workers stop now; busy ones when their step ends
+    /// and the pool is dropped.
+    pub async fn stop(&self, prefix: &str, exact: bool) {
+        let pools: Vec<Arc<WorkerPool>> = {
+            let mut all = self.pools.lock().expect("not poisoned");
+            let keys: Vec<String> = all
+                .keys()
+                .filter(|k| {
+                    if exact {
+                        *k == prefix
+                    } else {
+                        k.starts_with(prefix)
+                    }
+                })
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|k| all.remove(k)).collect()
+        };
+        for p in pools {
+            p.close().await;
+        }
+    }
+
     /// Stops every idle worker (at shutdown).
     pub async fn close(&self) {
         let pools: Vec<Arc<WorkerPool>> = self

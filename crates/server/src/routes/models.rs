@@ -160,6 +160,9 @@ pub async fn delete_version(
         .delete_version(user.name(), &owner, &name, version)
         .await?;
     s.cache.forget(&owner, &name);
+    s.runner
+        .stop(&format!("{owner}/{name}@{version}"), true)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -176,6 +179,7 @@ pub async fn delete_model(
     user.must_manage(&owner)?;
     s.store.delete_model(user.name(), &owner, &name).await?;
     s.cache.forget(&owner, &name);
+    s.runner.stop(&format!("{owner}/{name}@"), false).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

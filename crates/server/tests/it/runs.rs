@@ -515,3 +515,40 @@ async fn a_run_goes_on_after_its_worker_dies_and_after_a_restart() {
     assert_eq!(status, StatusCode::OK, "{done}");
     assert_eq!(done["steps"][1]["outputs"][0]["text"], "8 of 15");
 }
+
+#[tokio::test]
+async fn deleting_a_version_or_a_model_stops_its_workers() {
+    let s = Server::start().await;
+    s.publish_app(&steps_manifest(), APP).await;
+    let (status, _) = start_steps(&s, "1,2", "ok").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(!workers(s.data.path()).is_empty(), "no worker ran");
+    let (status, _) = s
+        .delete("/models/alice/steps/versions/1", Some(&s.token))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !workers(s.data.path()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted version's workers still run"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A model: every version's workers.
+    s.publish_app(&steps_manifest(), APP).await;
+    let (status, _) = start_steps(&s, "3", "ok").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(!workers(s.data.path()).is_empty(), "no worker ran");
+    let (status, _) = s.delete("/models/alice/steps", Some(&s.token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !workers(s.data.path()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the deleted model's workers still run"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
