@@ -32,6 +32,41 @@ pub async fn store_file(
     Ok(f)
 }
 
+const IMAGE_KINDS: &str = "PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, ICO or SVG";
+
+/// What an image's first bytes say it is, if they are an image at all.
+pub fn sniff_image(b: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, p: &[u8]| b.get(i..i + p.len()) == Some(p);
+    if at(0, b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if at(0, b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        Some("image/gif")
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        Some("image/webp")
+    } else if at(4, b"ftypavif") || at(4, b"ftypavis") {
+        Some("image/avif")
+    } else if at(0, b"BM") {
+        Some("image/bmp")
+    } else if at(0, b"II*\0") || at(0, b"MM\0*") {
+        Some("image/tiff")
+    } else if at(0, b"\0\0\x01\0") {
+        Some("image/x-icon")
+    } else if is_svg(b) {
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
+/// An SVG document: XML whose first element, within the first kilobyte, is `<svg`.
+fn is_svg(b: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&b[..b.len().min(1024)]);
+    let text = head.trim_start_matches('\u{feff}').trim_start();
+    text.starts_with('<') && text.contains("<svg")
+}
+
 /// The media type a file name suggests.
 pub fn guess_type(name: Option<&str>) -> String {
     let ext = name
@@ -196,9 +231,10 @@ pub async fn resolve_inputs(
     let mut incoming = Vec::new();
     for c in components.iter().filter(|c| c.is_input()) {
         let v = inputs.get(&c.id).cloned().unwrap_or(Value::Null);
-        let (types, max_size, many) = match &c.props {
-            Props::FileUpload(p) => (&p.types, p.max_size, true),
-            Props::ImageUpload(p) => (&p.types, p.max_size, false),
+        // (accepted types, size limit, several files, an image)
+        let (types, max_size, many, image) = match &c.props {
+            Props::FileUpload(p) => (&p.types, p.max_size, true, false),
+            Props::ImageUpload(p) => (&p.types, p.max_size, false, true),
             _ => {
                 out.wire[&c.id] = v.clone();
                 out.stored[&c.id] = v;
@@ -291,6 +327,19 @@ pub async fn resolve_inputs(
                     "is {} bytes, over the limit of {max_size}",
                     file.bytes.len()
                 )));
+            }
+            let mut file = file;
+            // An image input gets an image: its bytes decide its type, not its name, so a text
+            // file renamed .png is refused here rather than failing inside the model.
+            if image {
+                file.mime = sniff_image(&file.bytes)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "is not an image: its bytes are none of {}",
+                            IMAGE_KINDS
+                        ))
+                    })?
+                    .to_owned();
             }
             let known = FileRef {
                 source: FileSource::Id(String::new()),

@@ -110,3 +110,66 @@ async fn files_go_in_as_multipart_parts() {
         "a refused request stores no file"
     );
 }
+
+const IMAGE_APP: &str = r#"
+import feather as ftr
+
+
+@ftr.step
+def size(photo):
+    return ftr.Text.View(id="out", text=f"{photo.type} {len(photo.read())}")
+
+
+ftr.build("photo", init=[ftr.Image.Upload(id="photo", types=["image/png", "image/gif"])], steps=[size])
+"#;
+
+#[tokio::test]
+async fn an_image_input_takes_image_bytes_whatever_the_file_is_called() {
+    let s = Server::start().await;
+    let m = manifest(
+        "photo",
+        json!([{"id": "photo", "type": "Image.Upload", "types": ["image/png", "image/gif"]}]),
+        &["size"],
+    );
+    s.publish_app(&m, IMAGE_APP).await;
+    let part = |bytes: &[u8], name: &str, mime: &str| {
+        Form::new().part(
+            "photo",
+            Part::bytes(bytes.to_vec())
+                .file_name(name.to_owned())
+                .mime_str(mime)
+                .unwrap(),
+        )
+    };
+    let predict = |form: Form| async {
+        let res = s
+            .http
+            .post(s.api("/models/alice/photo/predict"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        read(res).await
+    };
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let (status, out) = predict(part(png, "pixel.png", "image/png")).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["text"], "image/png 16");
+
+    // Text renamed .png: refused before the model, at the input's path.
+    let got = predict(part(b"hello, not an image", "notes.png", "image/png")).await;
+    let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    assert_eq!(e["details"]["problems"][0]["path"], "/inputs/photo");
+    assert!(
+        e["message"].as_str().unwrap().contains("is not an image"),
+        "{e}"
+    );
+
+    // A GIF sent as PNG is taken for what it is; a JPEG called PNG is not one of the types.
+    let (status, out) = predict(part(b"GIF89a\x01\0\x01\0", "a.png", "image/png")).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["text"], "image/gif 10");
+    let got = predict(part(b"\xff\xd8\xff\xe0 jpeg", "b.png", "image/png")).await;
+    let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    assert!(e["message"].as_str().unwrap().contains("image/jpeg"), "{e}");
+}
