@@ -35,5 +35,6 @@ for ((i = 0; i < 600; i++)); do
   sleep 1
 done
 ready digits && ready review && ready iris || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
+TOKEN=$(target/debug/feather token create --user demo --data "$DATA/data" 2>/dev/null)
 cd web
-FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples node e2e/portal.mjs
+FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples TOKEN=$TOKEN node e2e/portal.mjs

@@ -2,13 +2,15 @@
 // End-to-end checks of the portal in a real browser against a running feather with the demo
 // models (`feather demo`): a digit classified, a two-step review walked through and its CSV
 // downloaded, a wrong file refused, a run reopened by its address after a reload, the iris form
-// used from the keyboard, and no sideways scrolling at 375 px.
+// used from the keyboard, signing in to make a model private and a token, and no sideways
+// scrolling at 375 px.
 //
 //   FEATHER_URL=http://127.0.0.1:5173 node e2e/portal.mjs
 //
 // FEATHER_URL is where the portal is served (`npm run dev`, or feather itself once it embeds
 // the build). CHROMIUM names the browser (default /usr/bin/chromium); SAMPLES the folder of
-// digit images that examples/digits/make_samples.py writes. Screenshots go to test-results/.
+// digit images that examples/digits/make_samples.py writes; TOKEN a token of the user `demo`.
+// Screenshots go to test-results/.
 
 import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
@@ -121,6 +123,39 @@ const checks = [
       await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
       assert.equal(await page.locator(".label-predicted-name").textContent(), "setosa");
       await shot(page, "iris-keyboard");
+    },
+  ],
+  [
+    "signed in: a model made private and back, and a token made and shown once",
+    async (page) => {
+      const token = process.env.TOKEN;
+      assert.ok(token, "set TOKEN to a token of the user demo");
+      await page.goto(`${BASE}/me`);
+      await page.getByRole("textbox", { name: "Token", exact: true }).fill(token);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "My models" }).waitFor();
+      const iris = page.locator(".my-model", { hasText: "demo/iris" });
+      await iris.getByRole("button", { name: "Make private" }).click();
+      await iris.getByRole("button", { name: "Make public" }).waitFor();
+      const anonymous = await fetch(`${BASE}/api/v1/models/demo/iris`);
+      assert.equal(anonymous.status, 404, "a private model is visible without a token");
+      await iris.getByRole("button", { name: "Make public" }).click();
+      await iris.getByRole("button", { name: "Make private" }).waitFor();
+      assert.equal((await fetch(`${BASE}/api/v1/models/demo/iris`)).status, 200);
+
+      await page.getByLabel(/^Label/).fill("e2e laptop");
+      await page.getByRole("button", { name: "Create token" }).click();
+      const secret = page.locator(".new-token-secret code");
+      await secret.waitFor();
+      const made = (await secret.textContent()) ?? "";
+      assert.match(made, /^ftr_[0-9a-f]{48}$/);
+      const me = await fetch(`${BASE}/api/v1/me`, { headers: { authorization: `Bearer ${made}` } });
+      assert.equal(me.status, 200);
+      assert.equal((await me.json()).user, "demo");
+      await page.getByRole("button", { name: "Done, hide it" }).click();
+      assert.equal(await page.locator(".new-token-secret").count(), 0, "the secret is still shown");
+      await page.locator(".token-item", { hasText: "e2e laptop" }).waitFor();
+      await shot(page, "me-page");
     },
   ],
   [

@@ -73,8 +73,25 @@ export function post<T>(path: string, body: unknown): Promise<T> {
   });
 }
 
-export function del(path: string): Promise<void> {
-  return send<void>("DELETE", path);
+/** For routes that answer with a body, such as revoking a token; plain deletions answer 204. */
+export function del<T = void>(path: string): Promise<T> {
+  return send<T>("DELETE", path);
+}
+
+/** Without a body the path says it all, as granting a model to a user does. */
+export function put<T = void>(path: string, body?: unknown): Promise<T> {
+  return send<T>(
+    "PUT",
+    path,
+    body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } },
+  );
+}
+
+export function patch<T>(path: string, body: unknown): Promise<T> {
+  return send<T>("PATCH", path, {
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export function postForm<T>(path: string, form: FormData): Promise<T> {

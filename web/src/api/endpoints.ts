@@ -1,13 +1,18 @@
 // Each API route the portal uses, typed. Paths follow crates/server/src/lib.rs.
 
-import { API, del, get, post, postForm, seg } from "./client";
+import { API, del, get, patch, post, postForm, put, seg } from "./client";
 import type {
+  CreatedToken,
   Environment,
+  Grant,
   Json,
+  Me,
   Model,
   ModelPage,
+  NewToken,
   RunView,
   StoredFile,
+  TokenInfo,
   Version,
   VersionDetail,
 } from "./types";
@@ -75,5 +80,26 @@ export const modelOpenApiUrl = (owner: string, name: string) => `${API}/models/$
 /** The platform's whole OpenAPI document. */
 export const platformOpenApiUrl = "/api/openapi.json";
 
-/** Who the session's token belongs to; a server without this route answers 404. */
-export const whoAmI = (token: string) => get<{ user: string }>("me", { token });
+/**
+ * Who the session's token belongs to and what it may do; a server without accounts answers 404.
+ * Signing in passes the token it is checking, before it becomes the session's.
+ */
+export const getMe = (token?: string) => get<Me>("me", token ? { token } : {});
+
+export const listTokens = () => get<{ tokens: TokenInfo[] }>("tokens").then((r) => r.tokens);
+
+export const createToken = (t: NewToken) => post<CreatedToken>("tokens", t);
+
+export const revokeToken = (id: number) => del<TokenInfo>(`tokens/${seg(id)}`);
+
+export const setVisibility = (owner: string, name: string, visibility: "public" | "private") =>
+  patch<Model>(`models/${seg(owner, name)}`, { visibility });
+
+export const listGrants = (owner: string, name: string) =>
+  get<{ grants: Grant[] }>(`models/${seg(owner, name)}/grants`).then((r) => r.grants);
+
+export const grantModel = (owner: string, name: string, user: string) =>
+  put(`models/${seg(owner, name, "grants", user)}`);
+
+export const ungrantModel = (owner: string, name: string, user: string) =>
+  del(`models/${seg(owner, name, "grants", user)}`);

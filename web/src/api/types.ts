@@ -29,6 +29,49 @@ export interface ModelPage {
   total: number;
 }
 
+export type Scope = "publish" | "run" | "admin";
+
+/** The signed-in user and what the session's own token may do. */
+export interface Me {
+  user: string;
+  role: "admin" | "developer";
+  scopes: Scope[];
+  /** The id of the token this request was made with. */
+  token: number;
+  expires_at: string | null;
+}
+
+/** A token as listed: never the secret itself, only its first characters. */
+export interface TokenInfo {
+  id: number;
+  user: string;
+  label: string | null;
+  /** Such as `ftr_3fa2c1`. */
+  prefix: string;
+  scopes: Scope[];
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A token just made: the server keeps only its hash, so `token` is seen this once. */
+export interface CreatedToken extends TokenInfo {
+  token: string;
+}
+
+export interface NewToken {
+  scopes: Scope[];
+  expires_in_days?: number;
+  label?: string;
+}
+
+/** A user a private model is shared with. */
+export interface Grant {
+  user: string;
+  granted_by: string;
+  created_at: string;
+}
+
 export interface Version {
   version: number;
   /** `sha256:<hex>` of the bundle. */

@@ -1,12 +1,14 @@
-// The signed-in user's models, with their versions, environments and deletion; or the sign-in
-// form when nobody is signed in.
+// The signed-in user's models, with their versions, environments, sharing and deletion, and
+// their tokens; or the sign-in form when nobody is signed in.
 
 import { useState } from "preact/hooks";
+import { TokensPanel } from "../account/TokensPanel";
 import { ApiError } from "../api/client";
-import { searchModels, whoAmI } from "../api/endpoints";
+import { getMe, searchModels } from "../api/endpoints";
 import type { Model } from "../api/types";
 import { useAsync } from "../hooks/useAsync";
 import { useTitle } from "../hooks/useTitle";
+import { SharingPanel } from "../model/SharingPanel";
 import { VersionsPanel } from "../model/VersionsPanel";
 import { modelHref } from "../router";
 import { type Session, signIn, signOut, useSession } from "../session";
@@ -16,7 +18,7 @@ import { Busy } from "../ui/Spinner";
 /** The user a token belongs to: asked of the server, else the name the person typed. */
 async function resolveUser(token: string, typed: string): Promise<string> {
   try {
-    return (await whoAmI(token)).user;
+    return (await getMe(token)).user;
   } catch (e) {
     // A server without GET /api/v1/me answers 404: then the typed name is all there is.
     if (e instanceof ApiError && e.status === 404 && typed) return typed;
@@ -88,15 +90,30 @@ function SignIn() {
   );
 }
 
-function MyModel({ m, onDeleted }: { m: Model; onDeleted: () => void }) {
+interface MyModelProps {
+  m: Model;
+  onDeleted: () => void;
+  onVisibility: (v: NonNullable<Model["visibility"]>) => void;
+}
+
+function MyModel({ m, onDeleted, onVisibility }: MyModelProps) {
   return (
     <li class="card my-model">
       <h2 class="model-card-title">
         <a href={modelHref(m.owner, m.name)}>{m.title || m.name}</a>{" "}
         <span class="muted model-ref">
           {m.owner}/{m.name}
-        </span>
+        </span>{" "}
+        {m.visibility === "private" && (
+          <span class="badge badge--warn" title="Seen only by its owner, the users it is shared with, and admins">
+            private
+          </span>
+        )}
       </h2>
+      {/* A server from before accounts says nothing of visibility, and has no sharing to manage. */}
+      {m.visibility && (
+        <SharingPanel owner={m.owner} name={m.name} visibility={m.visibility} onChanged={onVisibility} />
+      )}
       <VersionsPanel owner={m.owner} name={m.name} canDelete onModelDeleted={onDeleted} />
     </li>
   );
@@ -106,7 +123,11 @@ function MyModels({ user }: { user: string }) {
   const models = useAsync(() => searchModels({ owner: user, per_page: 100 }), [user]);
   if (models.error) return <ErrorBox error={models.error} />;
   if (!models.data) return <Busy text="Loading your models…" />;
-  const list = models.data.models;
+  const page = models.data;
+  const list = page.models;
+  // The server answered with the model's new state: no need to load the whole list again.
+  const changed = (name: string, visibility: Model["visibility"]) =>
+    models.set({ ...page, models: list.map((x) => (x.name === name ? { ...x, visibility } : x)) });
   return list.length === 0 ? (
     <p class="muted">
       No models yet. Publish one with <code>feather publish</code>.
@@ -114,7 +135,7 @@ function MyModels({ user }: { user: string }) {
   ) : (
     <ul class="stack my-models">
       {list.map((m) => (
-        <MyModel key={m.name} m={m} onDeleted={models.reload} />
+        <MyModel key={m.name} m={m} onDeleted={models.reload} onVisibility={(v) => changed(m.name, v)} />
       ))}
     </ul>
   );
@@ -136,7 +157,14 @@ export function MePage() {
           </p>
         )}
       </header>
-      {session ? <MyModels user={session.user} /> : <SignIn />}
+      {session ? (
+        <>
+          <MyModels user={session.user} />
+          <TokensPanel key={session.token} />
+        </>
+      ) : (
+        <SignIn />
+      )}
     </div>
   );
 }

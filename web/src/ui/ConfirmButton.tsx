@@ -8,10 +8,12 @@ interface Props {
   /** What the second press will do, in a sentence. */
   question: string;
   confirmLabel: string;
+  /** Shown while it runs; not every destructive action deletes something. */
+  busyLabel?: string;
   onConfirm: () => Promise<void>;
 }
 
-export function ConfirmButton({ label, question, confirmLabel, onConfirm }: Props) {
+export function ConfirmButton({ label, question, confirmLabel, busyLabel = "Deleting…", onConfirm }: Props) {
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const cancel = useRef<HTMLButtonElement>(null);
@@ -42,7 +44,7 @@ export function ConfirmButton({ label, question, confirmLabel, onConfirm }: Prop
           }
         }}
       >
-        {busy ? "Deleting…" : confirmLabel}
+        {busy ? busyLabel : confirmLabel}
       </button>
       <button ref={cancel} type="button" class="button button--small" disabled={busy} onClick={() => setAsking(false)}>
         Cancel
