@@ -468,13 +468,7 @@ async fn without_a_working_sandbox_no_model_runs_unless_the_operator_says_so() {
         ..c
     })
     .await;
-    let res = s
-        .http
-        .get(format!("{}/healthz", s.url))
-        .send()
-        .await
-        .unwrap();
-    let (status, health) = crate::context::read(res).await;
+    let (status, health) = s.get_root("/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(health["sandbox"], "unavailable", "{health}");
     assert!(
@@ -511,13 +505,7 @@ async fn without_a_working_sandbox_no_model_runs_unless_the_operator_says_so() {
         ..c
     })
     .await;
-    let res = s
-        .http
-        .get(format!("{}/healthz", s.url))
-        .send()
-        .await
-        .unwrap();
-    let (_, health) = crate::context::read(res).await;
+    let (_, health) = s.get_root("/healthz").await;
     assert_eq!(health["sandbox"], "off", "{health}");
     assert!(
         health["warning"].as_str().unwrap().contains("INSECURE"),
