@@ -14,6 +14,8 @@ from ._checks import Ctx, Obj, boolean, join, list_of, nonempty, string, uint, u
 from .components.base import read_component
 from .components.fileref import is_relative_path
 from .errors import ManifestError, Problem
+from .requirements import MAX_LEN as MAX_REQUIREMENT_LEN
+from .requirements import check_requirement
 
 SCHEMA = "feather.manifest/v1"
 """The `schema` value of a version 1 manifest."""
@@ -149,9 +151,11 @@ def _read_runtime(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
         ctx.add(join(path, "entry"), "must be a relative path to a .py file inside the bundle")
 
     def requirement(ctx: Ctx, value: Any, p: str) -> str | None:
-        line = nonempty(512)(ctx, value, p)
-        if line is not None and ("\n" in line or "\r" in line or line.lstrip().startswith("-")):
-            ctx.add(p, "must be one requirement, without pip options")
+        line = nonempty(MAX_REQUIREMENT_LEN)(ctx, value, p)
+        reason = None if line is None else check_requirement(line)
+        if reason is not None:
+            ctx.add(p, reason)
+            return None
         return line  # type: ignore[no-any-return]
 
     requirements = o.opt(ctx, "requirements", list_of(0, 200, requirement))

@@ -152,6 +152,22 @@ def test_build_rejects_a_bad_manifest(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_build_refuses_requirements_that_are_paths_urls_or_options(tmp_path: Path) -> None:
+    app = _app_file(tmp_path)
+    requirements = [
+        "scikit-learn==1.9.1",
+        "evil @ https://example.org/evil-1.0-py3-none-any.whl",
+        str(tmp_path / "a-local-package"),
+        "--index-url=https://example.org/simple",
+    ]
+    with pytest.raises(ftr.ManifestError) as err:
+        ftr.build("m", [], [_run], requirements=requirements, entry=app, out=tmp_path / "o")
+    problems = {p.path: p.reason for p in err.value.problems}
+    assert set(problems) == {f"/runtime/requirements/{i}" for i in (1, 2, 3)}
+    assert "not a path or a URL" in problems["/runtime/requirements/1"]
+    assert not (tmp_path / "o").exists()
+
+
 def test_entry_must_be_in_the_bundle(tmp_path: Path) -> None:
     app = _app_file(tmp_path)
     (tmp_path / "other.py").write_text("")

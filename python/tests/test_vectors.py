@@ -10,6 +10,7 @@ import pytest
 
 import feather as ftr
 from feather.components import COMPONENT_TYPES, Component
+from feather.requirements import check_requirement
 
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 VALID = VECTORS / "manifests" / "valid"
@@ -80,3 +81,17 @@ def test_values(path: Path) -> None:
     for case in vector["invalid"]:
         problems = component.validate_value(case["value"])
         assert {p.path for p in problems} == set(case["problems"]), case["value"]
+
+
+REQUIREMENTS = _load(VECTORS / "requirements.json")
+
+
+@pytest.mark.parametrize("line", REQUIREMENTS["valid"])
+def test_valid_requirement(line: str) -> None:
+    assert check_requirement(line) is None
+
+
+@pytest.mark.parametrize("line", REQUIREMENTS["invalid"])
+def test_invalid_requirement(line: str) -> None:
+    reason = check_requirement(line)
+    assert reason is not None and len(reason) > 20, line

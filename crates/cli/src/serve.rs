@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use feather_runner::RunnerConfig;
+use feather_runner::env::BuildPolicy;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
@@ -98,6 +99,24 @@ pub struct ServeArgs {
     /// The longest step timeout, in seconds, a model may ask for in its manifest's limits.
     #[arg(long, env = "FEATHER_MAX_STEP_TIMEOUT", default_value_t = 900)]
     max_step_timeout: u64,
+    /// The package index every model's requirements come from (PEP 503 simple API); a
+    /// manifest cannot name another.
+    #[arg(long, env = "FEATHER_PACKAGE_INDEX", default_value_t = BuildPolicy::default().index)]
+    package_index: String,
+    /// Install source distributions too. Their build backends are code the package's author
+    /// wrote, so builds then run in the sandbox (bubblewrap, a user of their own, the network
+    /// for the index only as far as the host allows). Without it, environments get wheels only.
+    #[arg(long, env = "FEATHER_ALLOW_SOURCE_BUILDS")]
+    allow_source_builds: bool,
+    /// Seconds an environment build may take in all.
+    #[arg(long, env = "FEATHER_BUILD_TIMEOUT", default_value_t = BuildPolicy::default().timeout.as_secs())]
+    build_timeout: u64,
+    /// MiB an environment build may write.
+    #[arg(long, env = "FEATHER_BUILD_DISK_MB", default_value_t = BuildPolicy::default().disk >> 20)]
+    build_disk_mb: u64,
+    /// uv's cache for wheel installs [default: uv's own for the server's user].
+    #[arg(long, env = "FEATHER_UV_CACHE")]
+    uv_cache: Option<PathBuf>,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -140,6 +159,13 @@ impl ServeArgs {
                     scratch: a.scratch_mb << 20,
                     cpu: a.cpu_seconds,
                     output: a.output_mb << 20,
+                },
+                build: BuildPolicy {
+                    index: a.package_index.clone(),
+                    allow_source_builds: a.allow_source_builds,
+                    timeout: Duration::from_secs(a.build_timeout),
+                    disk: a.build_disk_mb << 20,
+                    cache: a.uv_cache.clone(),
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use feather_spec::{Manifest, Runtime};
 
-use crate::env::{EnvBuilder, EnvError, EnvSpec, EnvStatus};
+use crate::env::{BuildPolicy, EnvBuilder, EnvError, EnvSpec, EnvStatus};
 use crate::pool::{PoolLimits, StepBatch, WorkerPool};
 use crate::sandbox::{Limits, Sandbox};
 use crate::worker::WorkerSpec;
@@ -35,6 +35,8 @@ pub struct RunnerConfig {
     pub bwrap: Option<PathBuf>,
     /// Each worker's resource limits: the values models get, and the most they may ask for.
     pub limits: Limits,
+    /// How environments are built.
+    pub build: BuildPolicy,
 }
 
 impl RunnerConfig {
@@ -50,6 +52,7 @@ impl RunnerConfig {
             insecure_no_sandbox: false,
             bwrap: None,
             limits: Limits::default(),
+            build: BuildPolicy::default(),
         }
     }
 }
@@ -79,7 +82,6 @@ pub enum RunnerError {
 
 impl Runner {
     pub fn new(config: RunnerConfig) -> Self {
-        let envs = EnvBuilder::new(&config.root.join("envs"), &config.uv);
         let sandbox = if config.insecure_no_sandbox {
             tracing::warn!(
                 "INSECURE: workers run without a sandbox (--insecure-no-sandbox): a model can read \
@@ -94,6 +96,12 @@ impl Runner {
                 )
             })
         };
+        let envs = EnvBuilder::new(
+            &config.root.join("envs"),
+            &config.uv,
+            config.build.clone(),
+            sandbox.clone().ok(),
+        );
         Self {
             config,
             envs,

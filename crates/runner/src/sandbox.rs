@@ -78,6 +78,36 @@ impl Default for Limits {
     }
 }
 
+/// What a source build sees besides the system's libraries.
+#[derive(Debug)]
+pub struct BuildMounts<'a> {
+    /// The environment being built: writable.
+    pub env: &'a Path,
+    /// The build's own folder (home, temporary files, uv's cache): writable, its size watched.
+    pub scratch: &'a Path,
+    /// Read-only: uv itself, the SDK's wheel.
+    pub read_only: Vec<PathBuf>,
+    /// The build's own user, when the server runs as root.
+    pub uid: Option<u32>,
+    /// The largest file it may write.
+    pub file_size: u64,
+}
+
+/// The first of the user ids source builds of a root server run as, apart from workers'.
+pub const BUILD_UIDS: u32 = 300_000;
+
+/// What name resolution and TLS need, for builds that reach the package index.
+const NETWORK_ETC: &[&str] = &[
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/pki",
+];
+
 /// System folders every Python needs, bound read-only when they exist.
 const SYSTEM: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/sbin"];
 /// Single files of `/etc` that programs read; nothing else of `/etc` is visible.
@@ -153,19 +183,7 @@ impl Sandbox {
             args.extend(self.args(m, limits));
         }
         if let Some(uid) = m.uid {
-            let setpriv = find("setpriv")
-                .ok_or("setpriv is not installed; install the Debian package `util-linux`")?;
-            args.push(setpriv.into());
-            args.extend(
-                [
-                    format!("--reuid={uid}"),
-                    format!("--regid={uid}"),
-                    "--clear-groups".into(),
-                    "--bounding-set=-all".into(),
-                    "--".into(),
-                ]
-                .map(OsString::from),
-            );
+            args.extend(setpriv(uid)?);
         }
         args.push(program.into());
         Ok((prlimit()?, args))
@@ -176,26 +194,6 @@ impl Sandbox {
         let Self::Bubblewrap(_) = self else {
             return Vec::new();
         };
-        let mut a: Vec<OsString> = Vec::new();
-        // A root server drops the worker to a user of its own inside (`setpriv`), which a user
-        // namespace would not allow: root maps only itself into one.
-        if m.uid.is_none() {
-            a.push("--unshare-user".into());
-        }
-        a.extend(
-            [
-                "--unshare-pid",
-                "--unshare-net",
-                "--unshare-ipc",
-                "--unshare-uts",
-                "--unshare-cgroup-try",
-                "--die-with-parent",
-                "--new-session",
-                "--hostname",
-                "feather",
-            ]
-            .map(OsString::from),
-        );
         let base = base_python(m.env);
         let mut own: Vec<(&str, &Path)> = vec![("--ro-bind", m.env)];
         if let Some(base) = &base {
@@ -205,31 +203,7 @@ impl Sandbox {
         if m.socket != m.scratch {
             own.push(("--bind", m.socket));
         }
-        // The folders leading to them, made traversable: bubblewrap would make them 0700,
-        // closed to a worker that runs as a user of its own.
-        let mut parents: Vec<&Path> = own
-            .iter()
-            .flat_map(|(_, p)| p.ancestors().skip(1))
-            .filter(|d| d.parent().is_some() && !SYSTEM.iter().any(|s| d.starts_with(s)))
-            .collect();
-        parents.sort();
-        parents.dedup();
-        parents.sort_by_key(|d| d.components().count());
-        for d in parents {
-            a.extend(["--perms".into(), "0755".into(), "--dir".into(), d.into()]);
-        }
-        let mut bind = |how: &str, from: &Path, to: &Path| {
-            a.extend([how.into(), from.into(), to.into()]);
-        };
-        for dir in SYSTEM.iter().chain(ETC) {
-            bind("--ro-bind-try", Path::new(dir), Path::new(dir));
-        }
-        for (how, p) in own {
-            if how != "--dir" {
-                bind(how, p, p);
-            }
-        }
-        a.extend(["--proc", "/proc", "--dev", "/dev"].map(OsString::from));
+        let mut a = jail(&own, m.uid.is_some(), false, &[]);
         // Scratch is a tmpfs of its own size, writable by the worker's user (the only one in
         // its namespace); /dev/shm, which joblib and multiprocessing want, shares that size.
         for dir in [m.scratch, Path::new("/dev/shm")] {
@@ -254,6 +228,44 @@ impl Sandbox {
         a
     }
 
+    /// The whole command line of a source build: `prlimit`, bubblewrap with the network (the
+    /// package index needs it) but nothing of the host writable except the environment being
+    /// built and the build's scratch folder, then `setpriv` to the build's own user when the
+    /// server is root, then `program`. None without bubblewrap: source builds never run
+    /// outside it.
+    pub fn build_command(
+        &self,
+        b: &BuildMounts,
+        program: &Path,
+    ) -> Option<(PathBuf, Vec<OsString>)> {
+        let Self::Bubblewrap(bwrap) = self else {
+            return None;
+        };
+        let mut args: Vec<OsString> = vec![
+            format!("--nofile={}", 4096).into(),
+            format!("--fsize={}", b.file_size).into(),
+        ];
+        if b.uid.is_some() {
+            args.push(format!("--nproc={}", 1024).into());
+        }
+        args.push("--".into());
+        args.push(bwrap.into());
+        let base = base_python(b.env);
+        let mut own: Vec<(&str, &Path)> = vec![("--bind", b.env), ("--bind", b.scratch)];
+        if let Some(base) = &base {
+            own.push(("--ro-bind", base));
+        }
+        own.extend(b.read_only.iter().map(|p| ("--ro-bind", p.as_path())));
+        args.extend(jail(&own, b.uid.is_some(), true, NETWORK_ETC));
+        args.extend([OsString::from("--chdir"), b.scratch.into()]);
+        args.extend(["--remount-ro", "/"].map(OsString::from));
+        if let Some(uid) = b.uid {
+            args.extend(setpriv(uid).ok()?);
+        }
+        args.push(program.into());
+        Some((prlimit().ok()?, args))
+    }
+
     /// What a signal that ended a worker means, when a limit sent it.
     pub fn limit_of(signal: i32) -> Option<&'static str> {
         match signal {
@@ -271,6 +283,82 @@ impl Sandbox {
             _ => None,
         }
     }
+}
+
+/// Namespaces and mounts shared by workers and builds: new pid, ipc and uts namespaces (and a
+/// user namespace unless a root server drops to a user of its own, which one would not allow:
+/// root maps only itself into it), the network unless `network`, the system's folders and a few
+/// `/etc` files read-only, and `own` with the folders leading to them.
+fn jail(own: &[(&str, &Path)], own_user: bool, network: bool, etc: &[&str]) -> Vec<OsString> {
+    let mut a: Vec<OsString> = Vec::new();
+    if !own_user {
+        a.push("--unshare-user".into());
+    }
+    a.extend(
+        [
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
+        .map(OsString::from),
+    );
+    if !network {
+        a.push("--unshare-net".into());
+    }
+    a.extend(
+        [
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "feather",
+        ]
+        .map(OsString::from),
+    );
+    // The folders leading to them, made traversable: bubblewrap would make them 0700, closed
+    // to a process that runs as a user of its own.
+    let mut parents: Vec<&Path> = own
+        .iter()
+        .flat_map(|(_, p)| p.ancestors().skip(1))
+        .filter(|d| d.parent().is_some() && !SYSTEM.iter().any(|s| d.starts_with(s)))
+        .collect();
+    parents.sort();
+    parents.dedup();
+    parents.sort_by_key(|d| d.components().count());
+    for d in parents {
+        a.extend(["--perms".into(), "0755".into(), "--dir".into(), d.into()]);
+    }
+    let mut bind = |how: &str, from: &Path, to: &Path| {
+        a.extend([how.into(), from.into(), to.into()]);
+    };
+    for dir in SYSTEM.iter().chain(ETC).chain(etc) {
+        bind("--ro-bind-try", Path::new(dir), Path::new(dir));
+    }
+    for (how, p) in own {
+        if *how != "--dir" {
+            bind(how, p, p);
+        }
+    }
+    a.extend(["--proc", "/proc", "--dev", "/dev"].map(OsString::from));
+    a
+}
+
+/// `setpriv` to `uid` with no groups and no capabilities.
+fn setpriv(uid: u32) -> Result<Vec<OsString>, String> {
+    let setpriv = find("setpriv")
+        .ok_or("setpriv is not installed; install the Debian package `util-linux`")?;
+    let mut a = vec![setpriv.into_os_string()];
+    a.extend(
+        [
+            format!("--reuid={uid}"),
+            format!("--regid={uid}"),
+            "--clear-groups".into(),
+            "--bounding-set=-all".into(),
+            "--".into(),
+        ]
+        .map(OsString::from),
+    );
+    Ok(a)
 }
 
 /// The interpreter a venv was made from (`home` in `pyvenv.cfg`), whose standard library the

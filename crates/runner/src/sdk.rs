@@ -1,35 +1,30 @@
-//! The Python SDK's source, packed at build time, unpacked once per data folder.
+//! The Python SDK as a wheel, packed at build time, written out once per data folder.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
 
-static ARCHIVE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk.tar"));
+static WHEEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk.whl"));
+static VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/sdk-version"));
 
-/// A short hash of the SDK's source: environments built with another SDK are other environments.
-pub static SDK_HASH: LazyLock<String> =
-    LazyLock::new(|| hex::encode(&Sha256::digest(ARCHIVE)[..8]));
+/// A short hash of the SDK's wheel: environments built with another SDK are other environments.
+pub static SDK_HASH: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha256::digest(WHEEL)[..8]));
 
-/// Unpacks the SDK under `root` (once per SDK hash) and returns its folder, which
-/// `uv pip install` accepts.
-pub fn unpack(root: &Path) -> std::io::Result<PathBuf> {
+/// Writes the SDK's wheel under `root` (once per SDK hash) and returns its path, which
+/// `uv pip install` takes as it takes any wheel: nothing is built.
+pub fn wheel(root: &Path) -> std::io::Result<PathBuf> {
+    // The file name says what the wheel is, as installers require.
     let dir = root.join(format!("sdk-{}", *SDK_HASH));
-    if dir.join("pyproject.toml").is_file() {
-        return Ok(dir);
+    let path = dir.join(format!("feather_sdk-{VERSION}-py3-none-any.whl"));
+    if path.is_file() {
+        return Ok(path);
     }
-    std::fs::create_dir_all(root)?;
-    let partial = tempfile_in(root)?;
-    tar::Archive::new(ARCHIVE).unpack(&partial)?;
-    match std::fs::rename(&partial, &dir) {
-        Ok(()) => Ok(dir),
-        // Another thread unpacked it first.
-        Err(_) if dir.join("pyproject.toml").is_file() => {
-            std::fs::remove_dir_all(&partial)?;
-            Ok(dir)
-        }
-        Err(e) => Err(e),
-    }
+    std::fs::create_dir_all(&dir)?;
+    let partial = dir.join(format!(".partial-{}", std::process::id()));
+    std::fs::write(&partial, WHEEL)?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
 }
 
 /// A fresh folder under `root` for writing something whole before renaming it into place.

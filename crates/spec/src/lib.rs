@@ -9,6 +9,7 @@
 //! - [`manifest`]: the document and its parsing.
 //! - [`components`]: the catalogue.
 //! - [`file_ref`]: how a component or a value points at a file.
+//! - [`requirement`]: what a requirement line of a model's environment may say.
 //! - [`schema`]: the JSON Schema of the manifest.
 //! - `read`: the problem-collecting JSON reader behind all parsing.
 
@@ -17,6 +18,7 @@ pub mod file_ref;
 pub mod manifest;
 pub mod problem;
 mod read;
+pub mod requirement;
 pub mod schema;
 
 pub use components::{Component, Props};

@@ -292,11 +292,14 @@ impl Runtime {
             ctx,
             "requirements",
             list(0, 200, |ctx: &mut Ctx, v: &Value, p: &str| {
-                let r = nonempty(512)(ctx, v, p)?;
-                if r.contains(['\n', '\r']) || r.trim_start().starts_with('-') {
-                    ctx.add(p, "must be one requirement, without pip options");
+                let r = nonempty(crate::requirement::MAX_LEN)(ctx, v, p)?;
+                match crate::requirement::check(&r) {
+                    Ok(()) => Some(r),
+                    Err(reason) => {
+                        ctx.add(p, reason);
+                        None
+                    }
                 }
-                Some(r)
             }),
         );
         o.finish(ctx);

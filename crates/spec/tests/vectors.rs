@@ -146,3 +146,18 @@ fn inputs_are_exactly_the_components_with_a_value_schema() {
     }
     assert!(m.init.iter().any(|c| c.is_input()) && m.init.iter().any(|c| !c.is_input()));
 }
+
+#[test]
+fn requirement_lines_are_judged_as_the_sdk_judges_them() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/requirements.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for ok in v["valid"].as_array().unwrap() {
+        let line = ok.as_str().unwrap();
+        assert_eq!(feather_spec::requirement::check(line), Ok(()), "{line:?}");
+    }
+    for bad in v["invalid"].as_array().unwrap() {
+        let line = bad.as_str().unwrap();
+        let reason = feather_spec::requirement::check(line).expect_err(line);
+        assert!(reason.len() > 20, "{line:?}: {reason}");
+    }
+}

@@ -109,8 +109,15 @@ impl Server {
     }
 
     /// A server whose runner is set up further (the sandbox, say).
-    pub async fn start_with_runner(runner: fn(RunnerConfig) -> RunnerConfig) -> Self {
-        let data = tempfile::tempdir().unwrap();
+    pub async fn start_with_runner(runner: impl FnOnce(RunnerConfig) -> RunnerConfig) -> Self {
+        Self::start_on(tempfile::tempdir().unwrap(), runner).await
+    }
+
+    /// A server on a data folder prepared beforehand, its runner set up further.
+    pub async fn start_on(
+        data: TempDir,
+        runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
+    ) -> Self {
         Self::start_full(
             data,
             BundleLimits::default(),
@@ -126,7 +133,7 @@ impl Server {
         limits: BundleLimits,
         pool: PoolLimits,
         tweak: fn(AppState) -> AppState,
-        runner: fn(RunnerConfig) -> RunnerConfig,
+        runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
     ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod batch;
+mod builds;
 mod context;
 mod errors;
 mod hostile;
