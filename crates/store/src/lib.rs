@@ -45,6 +45,7 @@ pub struct Store {
     pub registry: Registry,
     pub blobs: Blobs,
     pub limits: BundleLimits,
+    data: PathBuf,
     tmp: PathBuf,
 }
 
@@ -77,8 +78,14 @@ impl Store {
             registry: Registry { pool },
             blobs: Blobs::local(&data.join("blobs"))?,
             limits,
+            data: data.to_path_buf(),
             tmp,
         })
+    }
+
+    /// The data folder.
+    pub fn data(&self) -> &Path {
+        &self.data
     }
 
     /// Empties the folder of uploads in progress: at start no upload can be in progress.

@@ -119,7 +119,8 @@ export interface Environment {
   key: string;
   status: "pending" | "building" | "ready" | "failed";
   reason?: string;
-  log: string | null;
+  /** The build's output: only for the model's owner and admins. */
+  log?: string | null;
 }
 
 /** A file: exactly one of `data`, `id` or `path`, and what is known of it. */

@@ -3,7 +3,7 @@
 
 import { useState } from "preact/hooks";
 import { deleteVersion, getVersion } from "../api/endpoints";
-import type { Version, VersionDetail } from "../api/types";
+import type { Environment, Version, VersionDetail } from "../api/types";
 import { formatBytes } from "../catalogue/files";
 import { useAsync } from "../hooks/useAsync";
 import { modelHref } from "../router";
@@ -22,6 +22,13 @@ interface Props {
   onDeleted: () => void;
   /** Opens the details at once (the Versions tab of one version). */
   open?: boolean;
+}
+
+/** What stands in for a build log this person may not read, or that is not written yet. */
+export function buildLogAbsent(status: Environment["status"]): string {
+  return status === "pending" || status === "building"
+    ? "No build output yet."
+    : "The build log is shown to the model's owner and to admins.";
 }
 
 function Details({ owner, name, v }: { owner: string; name: string; v: Version }) {
@@ -43,7 +50,7 @@ function Details({ owner, name, v }: { owner: string; name: string; v: Version }
           </summary>
           {env.reason && <p class="error-message">{env.reason}</p>}
           <pre class="log" tabIndex={0}>
-            {env.log ?? "No build output yet."}
+            {env.log ?? buildLogAbsent(env.status)}
           </pre>
         </details>
       )}

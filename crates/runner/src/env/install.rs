@@ -139,7 +139,12 @@ pub async fn run(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Stop::Spawn(format!("{}: {e}", program.display())))?;
+        .map_err(|e| {
+            log.lock()
+                .expect("not poisoned")
+                .line(&format!("cannot start {}: {e}", program.display()));
+            Stop::Spawn(e.to_string())
+        })?;
     let pid = child.id();
     let mut readers = Vec::new();
     for pipe in [

@@ -187,8 +187,27 @@ pub async fn environment(
     Ok(views::Environment {
         key: spec.key(),
         state: s.runner.envs.status(&spec),
-        log: s.runner.envs.log(&spec),
+        log: may_read_logs(viewer, owner)
+            .then(|| s.runner.envs.log(&spec))
+            .flatten()
+            .map(|log| shown_paths(&log, s.store.data())),
     })
+}
+
+/// Build logs name folders and programs of this machine: they are for the model's owner and
+/// admins, not for everyone who may run the model.
+fn may_read_logs(viewer: &Viewer, owner: &str) -> bool {
+    viewer.admin || viewer.user.as_deref() == Some(owner)
+}
+
+/// A log with the data folder's paths relative to it and the server's home as `~`.
+fn shown_paths(log: &str, data: &std::path::Path) -> String {
+    let mut out = log.replace(&format!("{}/", data.display()), "");
+    out = out.replace(&data.display().to_string(), ".");
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        out = out.replace(&format!("{}/", home.to_string_lossy()), "~/");
+    }
+    out
 }
 
 fn worker_error(e: WorkerError, t: &Target, user: Option<&User>) -> ApiError {

@@ -69,6 +69,8 @@ pub struct Environment {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub state: feather_runner::env::EnvStatus,
-    /// The build's output, once there is one.
+    /// The build's output, once there is one: only for the model's owner and admins, with
+    /// paths relative to the data folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
 }

@@ -320,6 +320,46 @@ async fn environments_install_wheels_only_from_the_operator_s_index_and_read_no_
         "a build backend ran on the host"
     );
     assert!(!trap.hit(), "uv read a configuration file");
+
+    // Everyone sees the status; the log, which names this machine's folders, only the owner
+    // (and admins), with paths relative to the data folder.
+    let path = "/models/alice/evil/versions/1/environment";
+    let admin = s
+        .token_for("root", feather_store::Role::Admin, "admin,run")
+        .await;
+    for (who, token) in [("anonymous", None), ("bob", Some(s.other.as_str()))] {
+        let (status, env) = s.get_as(path, token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(env["status"], "failed", "{who}: {env}");
+        assert!(env.get("log").is_none(), "{who} sees the build log: {env}");
+        assert_no_host_paths(&env.to_string(), &d);
+    }
+    for token in [&s.token, &admin] {
+        let log = s.get_as(path, Some(token)).await.1["log"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(log.contains("runner/envs/py3.11-"), "{log}");
+        assert_no_host_paths(&log, &d);
+    }
+    let got = s
+        .post(
+            "/models/alice/evil/predict",
+            json!({"inputs": {"text": "x"}}),
+            None,
+        )
+        .await;
+    let e = assert_error(&got, StatusCode::CONFLICT, "environment_not_ready");
+    assert_no_host_paths(&e.to_string(), &d);
+}
+
+#[track_caller]
+fn assert_no_host_paths(text: &str, data: &str) {
+    assert!(!text.contains(data), "the data folder is shown: {text}");
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        let home = format!("{}/", home.to_string_lossy());
+        assert!(!text.contains(&home), "the home folder is shown: {text}");
+    }
 }
 
 #[tokio::test]
