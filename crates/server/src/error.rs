@@ -63,6 +63,17 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// Another request is answering the step this run waits for.
+    pub fn step_in_progress(run: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "step_in_progress",
+            format!(
+                "run {run}'s step is already being answered by another request; read the run to see its outcome"
+            ),
+        )
+    }
+
     /// Internal details are logged, never shown.
     pub fn internal(detail: impl Into<String>) -> Self {
         tracing::error!(error = %detail.into(), "internal error");

@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use crate::accounts::unix_now;
 use crate::error::{Result, StoreError};
 use crate::registry::Registry;
 
@@ -97,7 +98,7 @@ impl Registry {
             "INSERT INTO runs (id, owner, name, version, status, next_step, awaiting, created_by, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET status = excluded.status, next_step = excluded.next_step,
-                awaiting = excluded.awaiting, updated_at = excluded.updated_at",
+                awaiting = excluded.awaiting, updated_at = excluded.updated_at, claim_expires = NULL",
         )
         .bind(&run.id)
         .bind(&run.owner)
@@ -129,6 +130,39 @@ impl Registry {
         Ok(())
     }
 
+    /// Claims the step a run waits for, so that exactly one caller runs it: a compare-and-set
+    /// from awaiting that step to `running`, in the database, so it holds across replicas. A
+    /// claim past its expiry (its holder died) may be taken over. False: someone else holds it,
+    /// or the run no longer waits for that step.
+    pub async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<bool> {
+        let now = unix_now();
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'running', claim_expires = $3
+             WHERE id = $1 AND next_step = $2
+               AND (status = 'awaiting_input' OR (status = 'running' AND claim_expires < $4))",
+        )
+        .bind(id)
+        .bind(step)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a claim back: the answers were refused before the step ran.
+    pub async fn release_step(&self, id: &str, step: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = 'awaiting_input', claim_expires = NULL
+             WHERE id = $1 AND next_step = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn run(&self, id: &str) -> Result<RunRecord> {
         let row = sqlx::query("SELECT * FROM runs WHERE id = $1")
             .bind(id)
@@ -157,7 +191,17 @@ impl Registry {
             owner: row.try_get("owner")?,
             name: row.try_get("name")?,
             version: row.try_get("version")?,
-            status: row.try_get("status")?,
+            status: match row.try_get::<String, _>("status")?.as_str() {
+                // Its holder died: the step waits for an answer again.
+                "running"
+                    if row
+                        .try_get::<Option<i64>, _>("claim_expires")?
+                        .is_some_and(|t| t < unix_now()) =>
+                {
+                    "awaiting_input".to_owned()
+                }
+                other => other.to_owned(),
+            },
             next_step: row.try_get("next_step")?,
             awaiting: json(row.try_get("awaiting")?),
             created_by: row.try_get("created_by")?,

@@ -22,6 +22,8 @@ describe("describeError", () => {
     const env = new ApiError(409, "environment_not_ready", "this version cannot run yet: building", { reason: "uv failed" });
     expect(describeError(env)).toMatchObject({ title: "This version is not ready to run yet", message: expect.stringContaining("uv failed") });
     expect(describeError(new ApiError(0, "network", "the server could not be reached")).title).toBe("No connection");
+    const racing = new ApiError(409, "step_in_progress", "run r_1's step is already being answered by another request");
+    expect(describeError(racing)).toMatchObject({ title: "This step is already being answered", message: expect.stringContaining("reload") });
     expect(describeError(new Error("boom"))).toEqual({ title: "Something went wrong", message: "boom" });
   });
 });

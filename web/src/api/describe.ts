@@ -34,6 +34,8 @@ export function describeError(e: unknown): Described {
       );
     case "invalid_inputs":
       return d("Some answers need a change");
+    case "step_in_progress":
+      return d("This step is already being answered", "Another request is running it; reload the run to see its outcome.");
     case "too_large":
       return d("Too large", e.message);
     case "unauthorized":

@@ -303,7 +303,7 @@ export interface NextStep {
   components: Component[];
 }
 
-export type RunStatus = "awaiting_input" | "completed" | "failed";
+export type RunStatus = "awaiting_input" | "running" | "completed" | "failed";
 
 export interface RunView {
   id: string;

@@ -18,6 +18,7 @@ import { Markdown } from "../widgets/views/Markdown";
 
 const STATUS: Record<string, string> = {
   awaiting_input: "Waiting for your answers",
+  running: "Running a step (answered from elsewhere); reload to see its outcome",
   completed: "Completed",
   failed: "Failed",
 };

@@ -486,6 +486,61 @@ pub async fn start_run(
     advance(s, &t, &mut run, &t.manifest.init.clone(), req, None, user).await
 }
 
+/// A claimed step of a run. Dropped before [`Claim::done`] (the caller went away mid-step),
+/// it is given back, so the run waits for an answer again instead of until the claim lapses.
+struct Claim {
+    registry: feather_store::Registry,
+    run: String,
+    step: i64,
+    held: bool,
+}
+
+impl Claim {
+    async fn take(s: &AppState, t: &Target, run: &RunRecord) -> ApiResult<Self> {
+        // Held a little past the longest the step may take, worker start included; a claim
+        // whose holder died lapses then.
+        let hold = s.runner.step_timeout(&t.manifest) + s.runner.config.start_timeout;
+        let expires = feather_store::accounts::unix_now() + hold.as_secs() as i64 + 60;
+        if !s
+            .store
+            .registry
+            .claim_step(&run.id, run.next_step, expires)
+            .await?
+        {
+            return Err(ApiError::step_in_progress(&run.id));
+        }
+        Ok(Self {
+            registry: s.store.registry.clone(),
+            run: run.id.clone(),
+            step: run.next_step,
+            held: true,
+        })
+    }
+
+    async fn release(mut self) -> ApiResult<()> {
+        self.held = false;
+        Ok(self.registry.release_step(&self.run, self.step).await?)
+    }
+
+    /// The step's outcome is saved: nothing to give back.
+    fn done(mut self) {
+        self.held = false;
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.held {
+            let (registry, run, step) = (self.registry.clone(), self.run.clone(), self.step);
+            tokio::spawn(async move {
+                if let Err(e) = registry.release_step(&run, step).await {
+                    tracing::warn!(%run, error = %e, "could not give back a step's claim");
+                }
+            });
+        }
+    }
+}
+
 /// Answers the step a run waits for, and runs it.
 pub async fn answer_run(
     s: &AppState,
@@ -496,6 +551,9 @@ pub async fn answer_run(
     let mut run = s.store.registry.run(id).await?;
     check_visible(s, &run.owner, &run.name, &viewer(user)).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
+    if run.status == "running" {
+        return Err(ApiError::step_in_progress(id));
+    }
     if run.status != "awaiting_input" {
         return Err(ApiError::conflict(format!(
             "run {id} is {} and takes no more answers",
@@ -522,9 +580,24 @@ async fn advance(
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let index = run.next_step as usize;
+    // A new run is this caller's alone; a later step is claimed in the database first, once
+    // the answers are known to be good, so that exactly one caller runs it.
+    let claim = if index > 0 {
+        let inputs = files::attach(components, &req.inputs, &req.uploads)?;
+        check_inputs(components, &inputs)?;
+        ready_pool(s, t).await?;
+        Some(Claim::take(s, t, run).await?)
+    } else {
+        None
+    };
     // Bad answers change nothing: the person can correct them and send them again.
     let executed = match execute(s, t, index, components, req, state, user).await {
-        Err(e) if e.status.is_client_error() => return Err(e),
+        Err(e) if e.status.is_client_error() => {
+            if let Some(c) = claim {
+                c.release().await?;
+            }
+            return Err(e);
+        }
         other => other,
     };
     let now = now();
@@ -565,6 +638,9 @@ async fn advance(
         }
     };
     s.store.registry.save_step(run, &record).await?;
+    if let Some(c) = claim {
+        c.done();
+    }
     match executed {
         Ok(_) => Ok(view(t, &s.store.registry.run(&run.id).await?)),
         Err(e) => Err(e.with_run(&run.id)),

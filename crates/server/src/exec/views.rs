@@ -12,7 +12,8 @@ pub struct RunView {
     /// `owner/name`.
     pub model: String,
     pub version: i64,
-    /// `awaiting_input`, `completed` or `failed`.
+    /// `awaiting_input`, `running` (another request is answering its step), `completed` or
+    /// `failed`.
     pub status: String,
     pub steps: Vec<StepView>,
     /// The step waiting for answers, when the status is `awaiting_input`.

@@ -161,7 +161,7 @@ pub async fn start(
 
 /// Answers the step the run waits for, and runs it.
 #[utoipa::path(post, path = "/api/v1/runs/{id}/steps", tag = "runs", request_body(content((StepInputs = "application/json"), (StepForm = "multipart/form-data"))),
-    responses((status = 200, body = RunView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "the run takes no more answers"),
+    responses((status = 200, body = RunView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "the run takes no more answers, or another request is answering its step (`step_in_progress`)"),
               (status = 422, body = ErrorBody), (status = 500, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn answer(
     State(s): State<AppState>,

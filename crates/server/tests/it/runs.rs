@@ -552,3 +552,122 @@ async fn deleting_a_version_or_a_model_stops_its_workers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+const RACE_APP: &str = r#"
+import time
+
+import feather as ftr
+
+COUNT = "__COUNT__"
+
+
+@ftr.step
+def ask(text):
+    return ftr.Text.In(id="answer", title="Your answer")
+
+
+@ftr.step
+def slow(answer, state):
+    with open(COUNT, "a") as f:
+        f.write(answer + "\n")
+    time.sleep(1.5)
+    return ftr.Text.View(id="done", text=answer)
+
+
+ftr.build("race", init=[ftr.Text.In(id="text")], steps=[ask, slow])
+"#;
+
+#[tokio::test]
+async fn racing_answers_to_one_step_run_it_once_and_the_others_are_told_it_is_being_answered() {
+    // Without the sandbox, so that the step can count its calls in a file of the test's.
+    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
+        insecure_no_sandbox: true,
+        ..c
+    })
+    .await;
+    // Writable by the worker, which a root server runs as a user of its own.
+    let folder = tempfile::tempdir().unwrap();
+    let count = folder.path().join("calls.txt");
+    std::fs::write(&count, "").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let all = |m| std::fs::Permissions::from_mode(m);
+        std::fs::set_permissions(folder.path(), all(0o755)).unwrap();
+        std::fs::set_permissions(&count, all(0o666)).unwrap();
+    }
+    let app = RACE_APP.replace("__COUNT__", count.to_str().unwrap());
+    let m = manifest(
+        "race",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["ask", "slow"],
+    );
+    s.publish_app(&m, &app).await;
+    let (status, run) = s
+        .post(
+            "/models/alice/race/runs",
+            json!({"inputs": {"text": "go"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let id = run["id"].as_str().unwrap().to_owned();
+
+    let answers: Vec<_> = (0..10)
+        .map(|i| {
+            let (http, url) = (s.http.clone(), s.api(&format!("/runs/{id}/steps")));
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .json(&json!({"inputs": {"answer": format!("a{i}")}}))
+                    .send()
+                    .await
+                    .unwrap();
+                crate::context::read(r).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, during) = s.get(&format!("/runs/{id}")).await;
+    assert_eq!(during["status"], "running", "{during}");
+    let mut ok = 0;
+    for a in answers {
+        let got = a.await.unwrap();
+        if got.0 == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_error(&got, StatusCode::CONFLICT, "step_in_progress");
+        }
+    }
+    assert_eq!(ok, 1, "exactly one answer runs the step");
+    let calls = std::fs::read_to_string(&count).unwrap();
+    assert_eq!(calls.lines().count(), 1, "the step ran {calls:?}");
+    let (_, after) = s.get(&format!("/runs/{id}")).await;
+    assert_eq!(after["status"], "completed", "{after}");
+    assert_eq!(after["steps"].as_array().unwrap().len(), 2, "{after}");
+
+    // Bad answers claim nothing: the run still takes a good one afterwards.
+    let (_, run) = s
+        .post(
+            "/models/alice/race/runs",
+            json!({"inputs": {"text": "go"}}),
+            None,
+        )
+        .await;
+    let id = run["id"].as_str().unwrap();
+    let bad = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"nope": 1}}),
+            None,
+        )
+        .await;
+    assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    let (status, done) = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"answer": "b"}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+}

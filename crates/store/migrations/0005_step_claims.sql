@@ -1,0 +1,4 @@
+-- A run whose next step is being run is `running`, claimed until `claim_expires` (Unix
+-- seconds): one caller runs each step, whichever replica it reached. A claim whose holder died
+-- lapses at that time and the step can be answered again.
+ALTER TABLE runs ADD COLUMN claim_expires INTEGER;
