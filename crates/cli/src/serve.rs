@@ -10,6 +10,7 @@ use feather_runner::env::BuildPolicy;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
+use feather_server::listen::HttpLimits;
 use feather_server::rate::RateConfig;
 use feather_store::BundleLimits;
 
@@ -117,6 +118,23 @@ pub struct ServeArgs {
     /// uv's cache for wheel installs [default: uv's own for the server's user].
     #[arg(long, env = "FEATHER_UV_CACHE")]
     uv_cache: Option<PathBuf>,
+    /// Seconds a client may take to send a request's head (request line and headers) from its
+    /// first byte; past it the connection is closed.
+    #[arg(long, env = "FEATHER_HEADER_TIMEOUT", default_value_t = HttpLimits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds a request body may keep the server waiting in all, plus one for every
+    /// --body-min-rate bytes it delivered; past it the request gets 408.
+    #[arg(long, env = "FEATHER_BODY_TIMEOUT", default_value_t = HttpLimits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+    /// Bytes a second a request body must average never to be cut off.
+    #[arg(long, env = "FEATHER_BODY_MIN_RATE", default_value_t = HttpLimits::default().body_min_rate)]
+    body_min_rate: u64,
+    /// Seconds a connection with nothing in flight stays open.
+    #[arg(long, env = "FEATHER_KEEP_ALIVE_TIMEOUT", default_value_t = HttpLimits::default().keep_alive.as_secs())]
+    keep_alive_timeout: u64,
+    /// Connections open at once (within the open-files limit); more get 503 and are closed.
+    #[arg(long, env = "FEATHER_MAX_CONNECTIONS", default_value_t = HttpLimits::default().max_connections)]
+    max_connections: usize,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -140,6 +158,14 @@ impl ServeArgs {
                 token_per_minute: a.rate_token,
             },
             cors_origins: a.cors_origins.clone(),
+            http: HttpLimits {
+                header_timeout: Duration::from_secs(a.header_timeout.max(1)),
+                body_timeout: Duration::from_secs(a.body_timeout.max(1)),
+                body_min_rate: a.body_min_rate,
+                keep_alive: Duration::from_secs(a.keep_alive_timeout.max(1)),
+                max_connections: a.max_connections.max(1),
+                ..HttpLimits::default()
+            },
             runner: RunnerConfig {
                 pool: PoolLimits {
                     min: a.min_workers,

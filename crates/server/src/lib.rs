@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod exec;
 mod extract;
+pub mod listen;
 mod model_doc;
 pub mod openapi;
 #[cfg(feature = "portal")]
@@ -44,6 +45,8 @@ pub struct ServerConfig {
     pub rate: rate::RateConfig,
     /// Origins whose pages may call the API from a browser (CORS); none: this server's only.
     pub cors_origins: Vec<String>,
+    /// How long clients may take, and how many may be connected at once.
+    pub http: listen::HttpLimits,
 }
 
 /// The largest JSON body of a step's inputs, files inline included.
@@ -226,16 +229,42 @@ pub async fn run(
     });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     ready(&state, listener.local_addr()?);
-    axum::serve(
+    listen::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        http_limits(config.http),
+        shutdown(),
     )
-    .with_graceful_shutdown(shutdown())
     .await?;
     trim.abort();
     runner.close().await;
     store.close().await;
     Ok(())
+}
+
+/// The connection cap, within what the process's file descriptors allow: their soft limit is
+/// raised to the hard one, and a quarter of them is kept for workers, files and the database.
+fn http_limits(mut limits: listen::HttpLimits) -> listen::HttpLimits {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut nofile = getrlimit(Resource::Nofile);
+    if nofile.current < nofile.maximum {
+        nofile.current = nofile.maximum;
+        if setrlimit(Resource::Nofile, nofile).is_err() {
+            nofile = getrlimit(Resource::Nofile);
+        }
+    }
+    if let Some(fds) = nofile.current {
+        let room = (fds as usize).saturating_sub(64) * 3 / 4;
+        if limits.max_connections > room {
+            tracing::warn!(
+                asked = limits.max_connections,
+                allowed = room,
+                "--max-connections is more than the open-files limit allows; using less"
+            );
+            limits.max_connections = room.max(1);
+        }
+    }
+    limits
 }
 
 async fn shutdown() {

@@ -135,6 +135,24 @@ impl Server {
         tweak: fn(AppState) -> AppState,
         runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
     ) -> Self {
+        Self::start_http(data, limits, pool, tweak, runner, Default::default()).await
+    }
+
+    /// A server whose connections are held to these limits.
+    pub async fn start_with_http(http: feather_server::listen::HttpLimits) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let (limits, pool) = (BundleLimits::default(), PoolLimits::default());
+        Self::start_http(data, limits, pool, |s| s, |c| c, http).await
+    }
+
+    async fn start_http(
+        data: TempDir,
+        limits: BundleLimits,
+        pool: PoolLimits,
+        tweak: fn(AppState) -> AppState,
+        runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
+        http: feather_server::listen::HttpLimits,
+    ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -146,6 +164,7 @@ impl Server {
             }),
             rate: Default::default(),
             cors_origins: Vec::new(),
+            http,
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let registry = store.registry.clone();
@@ -155,9 +174,12 @@ impl Server {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
         let app = feather_server::router(tweak(AppState::new(store, runner, None)));
+        let http = config.http;
         let task = tokio::spawn(async move {
             let _lock = lock;
-            axum::serve(listener, app).await.unwrap();
+            feather_server::listen::serve(listener, app, http, std::future::pending())
+                .await
+                .unwrap();
         });
         Self {
             url,

@@ -12,3 +12,4 @@ mod portal;
 mod publish;
 mod rate;
 mod runs;
+mod slow;
