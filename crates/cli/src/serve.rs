@@ -10,6 +10,7 @@ use feather_runner::env::BuildPolicy;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
+use feather_server::exec::files::FilePolicy;
 use feather_server::listen::HttpLimits;
 use feather_server::rate::RateConfig;
 use feather_store::BundleLimits;
@@ -135,6 +136,19 @@ pub struct ServeArgs {
     /// Connections open at once (within the open-files limit); more get 503 and are closed.
     #[arg(long, env = "FEATHER_MAX_CONNECTIONS", default_value_t = HttpLimits::default().max_connections)]
     max_connections: usize,
+    /// MiB one uploaded file (POST /api/v1/files) may have.
+    #[arg(long, env = "FEATHER_MAX_FILE_MB", default_value_t = FilePolicy::default().max_file >> 20)]
+    max_file_mb: u64,
+    /// MiB of uploads waiting for a run that one user (all their tokens), or one address
+    /// without a token, may hold.
+    #[arg(long, env = "FEATHER_UPLOAD_QUOTA_MB", default_value_t = FilePolicy::default().quota >> 20)]
+    upload_quota_mb: u64,
+    /// Seconds an upload, and a one-call prediction's files, are kept unless a run uses them.
+    #[arg(long, env = "FEATHER_UPLOAD_TTL", default_value_t = FilePolicy::default().ttl.as_secs())]
+    upload_ttl: u64,
+    /// Days a run is kept after its last change, with its files and state (0: for good).
+    #[arg(long, env = "FEATHER_RUN_RETENTION_DAYS", default_value_t = 30)]
+    run_retention_days: u64,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -158,6 +172,14 @@ impl ServeArgs {
                 token_per_minute: a.rate_token,
             },
             cors_origins: a.cors_origins.clone(),
+            files: FilePolicy {
+                max_file: a.max_file_mb << 20,
+                quota: a.upload_quota_mb << 20,
+                ttl: Duration::from_secs(a.upload_ttl.max(1)),
+                run_retention: (a.run_retention_days > 0)
+                    .then(|| Duration::from_secs(a.run_retention_days * 86_400)),
+                ..FilePolicy::default()
+            },
             http: HttpLimits {
                 header_timeout: Duration::from_secs(a.header_timeout.max(1)),
                 body_timeout: Duration::from_secs(a.body_timeout.max(1)),

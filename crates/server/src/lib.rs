@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// How long clients may take, and how many may be connected at once.
     pub http: listen::HttpLimits,
+    /// How much may be uploaded, and how long files and runs are kept.
+    pub files: exec::files::FilePolicy,
 }
 
 /// The largest JSON body of a step's inputs, files inline included.
@@ -111,13 +113,9 @@ pub fn router(state: AppState) -> Router {
             get(runs::environment),
         )
         .route("/runs/{id}", get(runs::show))
-        // Capped by the upload limit while it streams in.
-        .route(
-            "/files",
-            post(runs::upload).layer(DefaultBodyLimit::disable()),
-        )
         .route("/files/{id}", get(runs::file));
-    // Running models: rate-limited. Inputs may carry files as data: URLs.
+    // Running models and uploading their files: rate-limited. Inputs may carry files as
+    // data: URLs.
     let running = Router::new()
         .route(
             "/models/{owner}/{name}/runs",
@@ -130,6 +128,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/runs/{id}/steps",
             post(runs::answer).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
+        )
+        // Capped by the file limit and the uploader's quota while it streams in.
+        .route(
+            "/files",
+            post(runs::upload).layer(DefaultBodyLimit::disable()),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -216,6 +219,7 @@ pub async fn run(
         config.public_url.map(Arc::from),
     )
     .with_rates(config.rate)
+    .with_files(config.files)
     .with_cors(&config.cors_origins)?;
     // Idle workers stop after their pool's idle time: scale to zero.
     let trimmer = runner.clone();
@@ -227,6 +231,7 @@ pub async fn run(
             rates.forget_idle();
         }
     });
+    let collector = tokio::spawn(collect(store.clone(), config.files));
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     ready(&state, listener.local_addr()?);
     listen::serve(
@@ -237,9 +242,20 @@ pub async fn run(
     )
     .await?;
     trim.abort();
+    collector.abort();
     runner.close().await;
     store.close().await;
     Ok(())
+}
+
+/// Removes expired uploads and runs past their retention, now and then, in the background.
+pub async fn collect(store: Store, policy: exec::files::FilePolicy) {
+    loop {
+        if let Err(e) = store.collect_expired(policy.run_retention).await {
+            tracing::warn!(error = %e, "collecting expired files and runs failed");
+        }
+        tokio::time::sleep(policy.collect_every).await;
+    }
 }
 
 /// The connection cap, within what the process's file descriptors allow: their soft limit is

@@ -1,10 +1,12 @@
-//! Rate limits on running models: per token, and per client address for anonymous callers.
+//! Rate limits on running models and uploading files: per user (all of a user's tokens
+//! together), and per client address for anonymous callers.
 //! Past a limit the answer is 429 with `Retry-After`; nothing reaches a worker.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use axum::extract::FromRequestParts;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
@@ -12,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use sha2::{Digest, Sha256};
 
+use crate::auth::User;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,8 +41,8 @@ impl Default for RateConfig {
 #[derive(Debug, Default)]
 pub struct RateLimits {
     anonymous: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Keyed by the token's hash: the token itself is not kept.
-    tokens: Option<DefaultKeyedRateLimiter<[u8; 32]>>,
+    /// Keyed by user: a user's tokens share one budget, so making more tokens buys no more.
+    users: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 impl RateLimits {
@@ -48,7 +50,7 @@ impl RateLimits {
         let quota = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_minute(n).allow_burst(n));
         Self {
             anonymous: quota(c.anonymous_per_minute).map(RateLimiter::keyed),
-            tokens: quota(c.token_per_minute).map(RateLimiter::keyed),
+            users: quota(c.token_per_minute).map(RateLimiter::keyed),
         }
     }
 }
@@ -61,26 +63,34 @@ impl RateLimits {
             l.retain_recent();
             l.shrink_to_fit();
         }
-        if let Some(l) = &self.tokens {
+        if let Some(l) = &self.users {
             l.retain_recent();
             l.shrink_to_fit();
         }
     }
 }
 
-/// The middleware of the run routes.
-pub async fn limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// The middleware of the run routes. A token is checked here (an unknown, revoked or expired
+/// one gets 401 before anything else), and the caller it names is kept for the handler.
+pub async fn limit(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let limits: &Arc<RateLimits> = &s.rates;
-    let token = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "));
-    let verdict = match token {
-        Some(t) => limits.tokens.as_ref().map(|l| {
-            let key: [u8; 32] = Sha256::digest(t.trim().as_bytes()).into();
-            l.check_key(&key)
-        }),
+    let user = if req.headers().contains_key(AUTHORIZATION) {
+        let (mut parts, body) = req.into_parts();
+        let user = match User::from_request_parts(&mut parts, &s).await {
+            Ok(u) => u,
+            Err(e) => return e.into_response(),
+        };
+        req = Request::from_parts(parts, body);
+        req.extensions_mut().insert(user.clone());
+        Some(user)
+    } else {
+        None
+    };
+    let verdict = match &user {
+        Some(u) => limits
+            .users
+            .as_ref()
+            .map(|l| l.check_key(&u.name().to_owned())),
         None => limits.anonymous.as_ref().map(|l| {
             let ip = req
                 .extensions()
@@ -98,8 +108,8 @@ pub async fn limit(State(s): State<AppState>, req: Request, next: Next) -> Respo
                 "rate_limited",
                 format!(
                     "too many requests {}; try again in {secs} s",
-                    if token.is_some() {
-                        "with this token"
+                    if user.is_some() {
+                        "by this token's user"
                     } else {
                         "from this address without a token"
                     }

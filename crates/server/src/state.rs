@@ -15,7 +15,14 @@ impl AppState {
             public_url,
             rates: Default::default(),
             cors: Vec::new(),
+            files: Default::default(),
         }
+    }
+
+    /// Keeps files and runs as the operator says.
+    pub fn with_files(mut self, p: crate::exec::files::FilePolicy) -> Self {
+        self.files = p;
+        self
     }
 
     /// Limits the rate of runs (the default state has none).
@@ -52,4 +59,6 @@ pub struct AppState {
     pub rates: Arc<crate::rate::RateLimits>,
     /// Origins allowed to call the API from a browser.
     pub cors: Vec<HeaderValue>,
+    /// How long files and runs are kept, and how much may be uploaded.
+    pub files: crate::exec::files::FilePolicy,
 }

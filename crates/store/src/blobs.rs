@@ -16,6 +16,8 @@ use crate::error::Result;
 
 const PREFIX: &str = "sha256";
 
+static STAGING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A `sha256:<hex>` digest.
 pub fn digest_of(hex: &str) -> String {
     format!("sha256:{hex}")
@@ -53,8 +55,29 @@ impl Blobs {
         }
     }
 
-    /// Copies a local file into the store under `digest`, streaming it in parts.
+    /// Copies a local file into the store under `digest`, streaming it in parts. In a local
+    /// folder on the same file system the file is linked into place instead: no copy, and no
+    /// bytes held in memory.
     pub async fn put_file(&self, digest: &str, file: &Path) -> Result<()> {
+        if let Some(root) = &self.local_root {
+            let dest = root.join(Self::path(digest).as_ref());
+            let parent = dest.parent().expect("blob paths have folders");
+            std::fs::create_dir_all(parent)?;
+            // A staging name as object_store's own (`name#N`), which the sweep removes if a
+            // crash leaves it.
+            let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let staging = dest.with_file_name(format!(
+                "{}#{}{n}",
+                dest.file_name()
+                    .and_then(|f| f.to_str())
+                    .unwrap_or_default(),
+                std::process::id()
+            ));
+            if std::fs::hard_link(file, &staging).is_ok() {
+                std::fs::rename(&staging, &dest)?;
+                return Ok(());
+            }
+        }
         let upload = self.store.put_multipart(&Self::path(digest)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
         let mut f = tokio::fs::File::open(file).await?;

@@ -6,7 +6,8 @@
 //! and blobs that no version uses are collected. It does not know HTTP; the server maps
 //! [`StoreError`] to statuses.
 //!
-//! - [`registry`]: records and their SQL; [`runs`]: runs, their steps, and files.
+//! - [`registry`]: records and their SQL; [`runs`]: runs and their steps; [`files`]: files
+//!   and how long each is kept.
 //! - [`accounts`]: users, roles and scoped tokens; [`sharing`]: visibility, grants, aliases;
 //!   [`audit`]: the log of changes, written in the transaction of each change.
 //! - [`blobs`]: content-addressed blobs.
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod blobs;
 pub mod bundle;
 pub mod error;
+pub mod files;
 pub mod publish;
 pub mod registry;
 pub mod runs;
@@ -34,9 +36,10 @@ pub use audit::{Action, AuditEntry, AuditPage, AuditQuery};
 pub use blobs::Blobs;
 pub use bundle::BundleLimits;
 pub use error::{Result, StoreError};
+pub use files::{Expired, Keep, StoredFile};
 pub use publish::{Published, Upload};
 pub use registry::{Model, ModelPage, ModelQuery, Registry, Version, VersionDetail};
-pub use runs::{RunRecord, StepRecord, StoredFile, new_id};
+pub use runs::{RunRecord, StepRecord, new_id};
 pub use sharing::{Grant, Viewer, Visibility};
 
 /// The registry and the blobs of one data folder.

@@ -58,8 +58,25 @@ pub struct Collected {
 }
 
 impl Store {
-    /// Writes an upload's bytes to a temporary file, hashing them, and stops at the size limit.
-    pub async fn receive<S, E>(&self, mut body: S) -> Result<Upload>
+    /// Writes a bundle upload's bytes to a temporary file, hashing them, and stops at the size
+    /// limit.
+    pub async fn receive<S, E>(&self, body: S) -> Result<Upload>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let upload = self
+            .receive_limited(body, self.limits.max_upload, "the bundle upload")
+            .await?;
+        if upload.size == 0 {
+            return Err(StoreError::BadRequest("the bundle is empty".into()));
+        }
+        Ok(upload)
+    }
+
+    /// Writes an upload's bytes to a temporary file as they arrive, hashing them; past `limit`
+    /// bytes it stops with [`StoreError::TooLarge`] naming `what`. Memory stays at a chunk.
+    pub async fn receive_limited<S, E>(&self, mut body: S, limit: u64, what: &str) -> Result<Upload>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -72,19 +89,16 @@ impl Store {
             let chunk = chunk
                 .map_err(|e| StoreError::BadRequest(format!("the upload was cut short: {e}")))?;
             size += chunk.len() as u64;
-            if size > self.limits.max_upload {
+            if size > limit {
                 return Err(StoreError::TooLarge {
-                    what: "the bundle upload".into(),
-                    limit: self.limits.max_upload,
+                    what: what.into(),
+                    limit,
                 });
             }
             hasher.update(&chunk);
             out.write_all(&chunk).await?;
         }
         out.flush().await?;
-        if size == 0 {
-            return Err(StoreError::BadRequest("the bundle is empty".into()));
-        }
         Ok(Upload {
             file,
             digest: digest_of(&hex::encode(hasher.finalize())),

@@ -1,26 +1,11 @@
 //! Runs and files: the records of each use of a model, kept server-side.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
-use utoipa::ToSchema;
 
 use crate::accounts::unix_now;
 use crate::error::{Result, StoreError};
 use crate::registry::Registry;
-
-/// A stored file: an upload or a step's output.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StoredFile {
-    pub id: String,
-    #[serde(skip)]
-    pub digest: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "type")]
-    pub media_type: String,
-    pub size: i64,
-}
 
 /// One step of a run as stored.
 #[derive(Debug, Clone)]
@@ -63,34 +48,6 @@ fn json(s: Option<String>) -> Option<Value> {
 }
 
 impl Registry {
-    pub async fn insert_file(&self, f: &StoredFile, now: &str) -> Result<()> {
-        sqlx::query("INSERT INTO files (id, digest, name, media_type, size, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&f.id)
-            .bind(&f.digest)
-            .bind(&f.name)
-            .bind(&f.media_type)
-            .bind(f.size)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn file(&self, id: &str) -> Result<StoredFile> {
-        let row = sqlx::query("SELECT * FROM files WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("file {id}")))?;
-        Ok(StoredFile {
-            id: row.try_get("id")?,
-            digest: row.try_get("digest")?,
-            name: row.try_get("name")?,
-            media_type: row.try_get("media_type")?,
-            size: row.try_get("size")?,
-        })
-    }
-
     /// Creates a run with its first step, or records a later step, in one transaction.
     pub async fn save_step(&self, run: &RunRecord, step: &StepRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;

@@ -5,11 +5,58 @@ use base64::Engine;
 use bytes::Bytes;
 use feather_spec::components::type_matches;
 use feather_spec::{Component, FileRef, Props, file_ref::FileSource};
-use feather_store::{StoredFile, new_id, now};
+use feather_store::accounts::unix_now;
+use feather_store::{Keep, StoredFile, new_id, now};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+/// How files uploaded or made by runs are kept: the operator's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilePolicy {
+    /// Bytes one upload may have (`--max-file-mb`).
+    pub max_file: u64,
+    /// Bytes of uploads waiting for a run that one user, or one address without a token, may
+    /// hold (`--upload-quota-mb`).
+    pub quota: u64,
+    /// How long an upload (and a one-call prediction's files) is kept unless a run uses it
+    /// (`--upload-ttl`).
+    pub ttl: std::time::Duration,
+    /// How long a run is kept after its last change, with its files and state
+    /// (`--run-retention-days`); none: for good.
+    pub run_retention: Option<std::time::Duration>,
+    /// How often expired files and runs are collected.
+    pub collect_every: std::time::Duration,
+}
+
+impl Default for FilePolicy {
+    fn default() -> Self {
+        Self {
+            max_file: 64 << 20,
+            quota: 1 << 30,
+            ttl: std::time::Duration::from_secs(3600),
+            run_retention: Some(std::time::Duration::from_secs(30 * 86_400)),
+            collect_every: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// Who keeps the files a step stores: its run, or (for one-call predictions) the upload TTL.
+#[derive(Debug, Clone, Copy)]
+pub enum Keeper<'a> {
+    Run(&'a str),
+    Prediction,
+}
+
+impl Keeper<'_> {
+    fn keep(&self, s: &AppState) -> Keep<'_> {
+        match self {
+            Self::Run(r) => Keep::Run(r),
+            Self::Prediction => Keep::Until(unix_now() + s.files.ttl.as_secs() as i64),
+        }
+    }
+}
 
 /// Stores bytes as a file and returns its record.
 pub async fn store_file(
@@ -17,6 +64,7 @@ pub async fn store_file(
     data: Bytes,
     name: Option<String>,
     media_type: Option<String>,
+    keeper: Keeper<'_>,
 ) -> ApiResult<StoredFile> {
     let size = data.len() as i64;
     let digest = s.store.blobs.put_bytes(data).await?;
@@ -27,9 +75,65 @@ pub async fn store_file(
         name,
         media_type,
         size,
+        expires_at: None,
     };
-    s.store.registry.insert_file(&f, &now()).await?;
+    s.store
+        .registry
+        .insert_file(&f, keeper.keep(s), None, &now())
+        .await?;
     Ok(f)
+}
+
+/// Receives an upload as it streams in (memory stays at a chunk) and keeps it for the upload
+/// TTL under `uploader`, whose quota it counts against until a run uses it.
+pub async fn receive_upload<S, E>(
+    s: &AppState,
+    body: S,
+    name: Option<String>,
+    media_type: Option<String>,
+    uploader: &str,
+) -> ApiResult<StoredFile>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let policy = s.files;
+    let held = s.store.registry.pending_upload_bytes(uploader).await?;
+    let room = policy.quota.saturating_sub(held);
+    let limit = policy.max_file.min(room);
+    let upload = match s.store.receive_limited(body, limit, "the file").await {
+        Err(feather_store::StoreError::TooLarge { .. }) if limit < policy.max_file => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "quota_exceeded",
+                format!(
+                    "uploads waiting for a run may hold {} MiB per user (or per address without a token); {} MiB are held now and are deleted {} s after their upload unless a run uses them",
+                    policy.quota >> 20,
+                    held >> 20,
+                    policy.ttl.as_secs()
+                ),
+            ));
+        }
+        other => other?,
+    };
+    s.store
+        .blobs
+        .put_file(&upload.digest, upload.path())
+        .await?;
+    let expires = unix_now() + policy.ttl.as_secs() as i64;
+    let f = StoredFile {
+        id: new_id("f_"),
+        digest: upload.digest.clone(),
+        media_type: media_type.unwrap_or_else(|| guess_type(name.as_deref())),
+        name,
+        size: upload.size as i64,
+        expires_at: None,
+    };
+    s.store
+        .registry
+        .insert_file(&f, Keep::Until(expires), Some(uploader), &now())
+        .await?;
+    Ok(s.store.registry.file(&f.id).await?)
 }
 
 const IMAGE_KINDS: &str = "PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, ICO or SVG";
@@ -222,6 +326,7 @@ pub async fn resolve_inputs(
     components: &[Component],
     inputs: &Map<String, Value>,
     uploads: &[Upload],
+    keeper: Keeper<'_>,
 ) -> ApiResult<WireInputs> {
     let mut out = WireInputs {
         wire: json!({}),
@@ -359,8 +464,16 @@ pub async fn resolve_inputs(
     }
     for f in incoming {
         let stored = match f.existing {
-            Some(stored) => stored,
-            None => store_file(s, f.bytes.clone(), f.name.clone(), Some(f.mime.clone())).await?,
+            Some(stored) => {
+                if let Keeper::Run(run) = keeper {
+                    s.store.registry.attach_file(&stored.id, run).await?;
+                }
+                stored
+            }
+            None => {
+                let (name, mime) = (f.name.clone(), Some(f.mime.clone()));
+                store_file(s, f.bytes.clone(), name, mime, keeper).await?
+            }
         };
         let mut w = json!({"part": out.parts.len(), "type": stored.media_type});
         if let Some(n) = &stored.name {
@@ -382,7 +495,12 @@ pub async fn resolve_inputs(
 }
 
 /// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference.
-pub async fn store_output_files(s: &AppState, v: &mut Value, parts: &[Bytes]) -> ApiResult<()> {
+pub async fn store_output_files(
+    s: &AppState,
+    v: &mut Value,
+    parts: &[Bytes],
+    keeper: Keeper<'_>,
+) -> ApiResult<()> {
     let mut pending = Vec::new();
     collect_parts(v, &mut Vec::new(), &mut pending);
     for OutputPart {
@@ -395,7 +513,7 @@ pub async fn store_output_files(s: &AppState, v: &mut Value, parts: &[Bytes]) ->
         let data = parts.get(n).cloned().ok_or_else(|| {
             ApiError::step_failed("the step's output names a part that was not sent", None)
         })?;
-        let f = store_file(s, data, name, mime).await?;
+        let f = store_file(s, data, name, mime, keeper).await?;
         if let Some(slot) = pointer_mut(v, &path) {
             *slot = file_json(&f);
         }

@@ -273,6 +273,7 @@ struct Executed {
     state: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn execute(
     s: &AppState,
     t: &Target,
@@ -281,11 +282,12 @@ async fn execute(
     req: &StepRequest,
     state: Option<&str>,
     user: Option<&User>,
+    keeper: files::Keeper<'_>,
 ) -> ApiResult<Executed> {
     let inputs = files::attach(components, &req.inputs, &req.uploads)?;
     let inputs = check_inputs(components, &inputs)?;
     let pool = ready_pool(s, t).await?;
-    let mut resolved = files::resolve_inputs(s, components, &inputs, &req.uploads).await?;
+    let mut resolved = files::resolve_inputs(s, components, &inputs, &req.uploads, keeper).await?;
     let state = match state {
         Some(d) => {
             resolved.parts.push(s.store.blobs.get_bytes(d).await?);
@@ -318,7 +320,7 @@ async fn execute(
         Message::Result {
             mut outputs, state, ..
         } => {
-            files::store_output_files(s, &mut outputs, &reply.parts).await?;
+            files::store_output_files(s, &mut outputs, &reply.parts, keeper).await?;
             let outputs = outputs.as_array().cloned().unwrap_or_default();
             for (i, o) in outputs.iter().enumerate() {
                 Component::parse(o).map_err(|e| {
@@ -591,7 +593,8 @@ async fn advance(
         None
     };
     // Bad answers change nothing: the person can correct them and send them again.
-    let executed = match execute(s, t, index, components, req, state, user).await {
+    let keeper = files::Keeper::Run(&run.id);
+    let executed = match execute(s, t, index, components, req, state, user, keeper).await {
         Err(e) if e.status.is_client_error() => {
             if let Some(c) = claim {
                 c.release().await?;
@@ -672,7 +675,8 @@ pub async fn predict(
             t.manifest.steps.len()
         )));
     }
-    let executed = execute(s, &t, 0, t.init(), req, None, user).await?;
+    let keeper = files::Keeper::Prediction;
+    let executed = execute(s, &t, 0, t.init(), req, None, user, keeper).await?;
     Ok(Prediction {
         model: format!("{owner}/{name}"),
         version: t.detail.version.version,

@@ -13,7 +13,7 @@ use crate::exec::{
     self,
     views::{Environment, Prediction, RunView},
 };
-use crate::extract::{Path, Query};
+use crate::extract::{ClientAddr, Path, Query};
 use crate::state::AppState;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{FromRequest, Multipart, Request};
@@ -228,14 +228,23 @@ pub async fn environment(
 }
 
 /// Uploads a file to use in runs: send it as the multipart part `file`, then pass
-/// `{"id": ...}` as the input's value.
+/// `{"id": ...}` as the input's value. It is kept for the upload TTL unless a run uses it, and
+/// counts against the uploader's quota until then.
 #[utoipa::path(post, path = "/api/v1/files", tag = "runs",
     request_body(content = FileForm, content_type = "multipart/form-data"),
-    responses((status = 201, body = feather_store::StoredFile), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+    responses((status = 201, body = feather_store::StoredFile), (status = 400, body = ErrorBody),
+              (status = 413, body = ErrorBody, description = "over the size cap (`too_large`) or the uploader's quota (`quota_exceeded`)"),
+              (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn upload(
     State(s): State<AppState>,
+    caller: MaybeUser,
+    ClientAddr(addr): ClientAddr,
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<feather_store::StoredFile>)> {
+    let uploader = match caller.runner()? {
+        Some(u) => format!("user:{}", u.name()),
+        None => format!("addr:{addr}"),
+    };
     let mut form = form.map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -246,8 +255,7 @@ pub async fn upload(
             ),
         )
     })?;
-    let limit = s.store.limits.max_upload;
-    let Some(mut field) = form
+    let Some(field) = form
         .next_field()
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?
@@ -267,22 +275,16 @@ pub async fn upload(
         .content_type()
         .filter(|t| *t != "application/octet-stream")
         .map(str::to_owned);
-    let mut data = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
+    let f = exec::files::receive_upload(&s, field, name, mime, &uploader).await?;
+    if form
+        .next_field()
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?
+        .is_some()
     {
-        data.extend_from_slice(&chunk);
-        if data.len() as u64 > limit {
-            return Err(feather_store::StoreError::TooLarge {
-                what: "the file".into(),
-                limit,
-            }
-            .into());
-        }
+        s.store.registry.forget_file(&f.id).await?;
+        return Err(ApiError::bad_request("send one part, `file`, per upload"));
     }
-    let f = exec::files::store_file(&s, data.into(), name, mime).await?;
     Ok((StatusCode::CREATED, Json(f)))
 }
 
@@ -299,7 +301,8 @@ pub struct FileForm {
     responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let f = s.store.registry.file(&id).await?;
-    let bytes = s.store.blobs.get_bytes(&f.digest).await?;
+    // Streamed: a large file is never held in memory whole.
+    let (size, stream) = s.store.blobs.get(&f.digest).await?;
     let disposition = match &f.name {
         Some(n) => format!("inline; filename=\"{}\"", n.replace(['"', '\\'], "_")),
         None => "inline".into(),
@@ -314,8 +317,9 @@ pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResul
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
             (header::CONTENT_SECURITY_POLICY, super::FILE_CSP.into()),
+            (header::CONTENT_LENGTH, size.to_string()),
         ],
-        axum::body::Body::from(bytes),
+        axum::body::Body::from_stream(stream),
     )
         .into_response())
 }

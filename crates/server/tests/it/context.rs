@@ -36,6 +36,15 @@ async fn token_for(
     registry.create_token("local:test", &new).await.unwrap().0
 }
 
+/// A background task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub struct Server {
     pub url: String,
     pub data: TempDir,
@@ -165,6 +174,7 @@ impl Server {
             rate: Default::default(),
             cors_origins: Vec::new(),
             http,
+            files: Default::default(),
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let registry = store.registry.clone();
@@ -173,10 +183,13 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
-        let app = feather_server::router(tweak(AppState::new(store, runner, None)));
+        let state = tweak(AppState::new(store, runner, None));
+        let collector = feather_server::collect(state.store.clone(), state.files);
+        let app = feather_server::router(state);
         let http = config.http;
         let task = tokio::spawn(async move {
             let _lock = lock;
+            let _collector = AbortOnDrop(tokio::spawn(collector));
             feather_server::listen::serve(listener, app, http, std::future::pending())
                 .await
                 .unwrap();

@@ -13,3 +13,4 @@ mod publish;
 mod rate;
 mod runs;
 mod slow;
+mod uploads;

@@ -1,0 +1,235 @@
+//! Uploads: streamed to disk whatever their size, capped, rate-limited, held to a quota per
+//! user or address, and collected when no run uses them; runs past their retention go too.
+
+use std::time::Duration;
+
+use feather_server::exec::files::FilePolicy;
+use feather_server::rate::RateConfig;
+use feather_store::Role;
+use futures::StreamExt;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::context::{Server, assert_error};
+use crate::runs::{FILES_APP, manifest};
+
+const MIB: u64 = 1 << 20;
+
+/// The process's peak resident memory so far, in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// A part of `len` bytes made as it is sent, never held whole.
+fn streamed(len: u64) -> Part {
+    let chunk = bytes::Bytes::from(vec![7u8; 64 << 10]);
+    let n = len / chunk.len() as u64;
+    let stream = futures::stream::iter((0..n).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+    Part::stream_with_length(reqwest::Body::wrap_stream(stream), n * (64 << 10))
+        .file_name("big.bin")
+}
+
+impl Server {
+    async fn upload(&self, part: Part, token: Option<&str>) -> (StatusCode, Value) {
+        let mut r = self
+            .http
+            .post(self.api("/files"))
+            .multipart(Form::new().part("file", part));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        crate::context::read(r.send().await.unwrap()).await
+    }
+}
+
+fn mib(n: u64) -> Part {
+    Part::bytes(vec![1u8; (n * MIB) as usize]).file_name("m.bin")
+}
+
+#[tokio::test]
+async fn a_200_mib_upload_streams_to_disk_and_back_without_the_memory() {
+    let s = Server::start_with_state(|s| {
+        s.with_files(FilePolicy {
+            max_file: 256 * MIB,
+            quota: 512 * MIB,
+            ..FilePolicy::default()
+        })
+    })
+    .await;
+    let before = peak_rss();
+    let (status, f) = s.upload(streamed(200 * MIB), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    assert_eq!(f["size"], 200 * MIB);
+    assert!(f["expires_at"].is_string(), "{f}");
+    let res = s
+        .http
+        .get(s.api(&format!("/files/{}", f["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut got = 0u64;
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        got += chunk.unwrap().len() as u64;
+    }
+    assert_eq!(got, 200 * MIB);
+    let grew = peak_rss().saturating_sub(before);
+    assert!(
+        grew < 24 * MIB,
+        "a 200 MiB upload and download grew the peak memory by {} MiB",
+        grew / MIB
+    );
+}
+
+#[tokio::test]
+async fn uploads_have_a_size_cap_and_a_quota_per_user_or_address() {
+    let s = Server::start_with_state(|s| {
+        s.with_files(FilePolicy {
+            max_file: 2 * MIB,
+            quota: 3 * MIB,
+            ..FilePolicy::default()
+        })
+    })
+    .await;
+    let big = s
+        .upload(
+            Part::bytes(vec![0u8; (2 * MIB + 1) as usize]).file_name("b"),
+            None,
+        )
+        .await;
+    assert_error(&big, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    for _ in 0..3 {
+        let (status, f) = s.upload(mib(1), None).await;
+        assert_eq!(status, StatusCode::CREATED, "{f}");
+    }
+    let over = s.upload(mib(1), None).await;
+    let e = assert_error(&over, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
+    assert!(e["message"].as_str().unwrap().contains("3 MiB"), "{e}");
+    // A user has a quota of their own, shared by all their tokens.
+    let second = s.token_for("alice", Role::Developer, "run").await;
+    for _ in 0..3 {
+        let (status, f) = s.upload(mib(1), Some(&s.token)).await;
+        assert_eq!(status, StatusCode::CREATED, "{f}");
+    }
+    let over = s.upload(mib(1), Some(&second)).await;
+    assert_error(&over, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
+    let (status, _) = s.upload(mib(1), Some(&s.other)).await;
+    assert_eq!(status, StatusCode::CREATED, "bob has a quota of his own");
+    // Nothing of the refused uploads is left in the upload folder.
+    assert_eq!(s.files("tmp"), Vec::<std::path::PathBuf>::new());
+}
+
+#[tokio::test]
+async fn uploads_count_against_the_rate_limits_of_runs() {
+    let s = Server::start_with_state(|s| {
+        s.with_rates(RateConfig {
+            anonymous_per_minute: 3,
+            token_per_minute: 3,
+        })
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(s.upload(mib(0), None).await.0, StatusCode::CREATED);
+    }
+    let got = s.upload(mib(0), None).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+fn files_model() -> Value {
+    manifest(
+        "files",
+        json!([{"id": "files", "type": "File.Upload", "types": [".csv", "text/plain"], "max_files": 2, "max_size": 100}]),
+        &["count"],
+    )
+}
+
+#[tokio::test]
+async fn unused_uploads_expire_and_runs_past_their_retention_go_with_their_files() {
+    let s = Server::start_with_state(|s| {
+        s.with_files(FilePolicy {
+            ttl: Duration::from_secs(1),
+            run_retention: Some(Duration::from_secs(3)),
+            collect_every: Duration::from_millis(300),
+            ..FilePolicy::default()
+        })
+    })
+    .await;
+    s.publish_app(&files_model(), FILES_APP).await;
+    let blobs_at_start = s.files("blobs").len();
+    let csv = || {
+        Part::bytes(b"x,y\n".to_vec())
+            .file_name("u.csv")
+            .mime_str("text/csv")
+            .unwrap()
+    };
+    let (_, unused) = s.upload(csv(), None).await;
+    let (_, used) = s.upload(csv(), None).await;
+    let (status, run) = s
+        .post(
+            "/models/alice/files/runs",
+            json!({"inputs": {"files": [{"id": used["id"]}]}}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    let report = run["steps"][0]["outputs"][0]["files"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, prediction) = s
+        .post(
+            "/models/alice/files/predict",
+            json!({"inputs": {"files": [{"data": "data:text/csv;base64,YSxiCg==", "name": "p.csv"}]}}),
+            None,
+        )
+        .await;
+    let predicted = prediction["outputs"][0]["files"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    let file = |id: String| {
+        let s = &s;
+        async move { s.get(&format!("/files/{id}")).await.0 }
+    };
+    assert_eq!(
+        file(unused["id"].as_str().unwrap().into()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        file(predicted).await,
+        StatusCode::NOT_FOUND,
+        "a prediction's files follow the upload TTL"
+    );
+    assert_eq!(
+        file(used["id"].as_str().unwrap().into()).await,
+        StatusCode::OK,
+        "a run's upload stays with it"
+    );
+    assert_eq!(file(report.clone()).await, StatusCode::OK);
+
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let id = run["id"].as_str().unwrap();
+    assert_eq!(s.get(&format!("/runs/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        file(used["id"].as_str().unwrap().into()).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(file(report).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.files("blobs").len(),
+        blobs_at_start,
+        "only the bundle is left: {:?}",
+        s.files("blobs")
+    );
+}

@@ -1,0 +1,244 @@
+//! Files: uploads, step inputs and outputs. Their bytes are blobs; these rows say who keeps
+//! them and for how long. A file of a run lives as long as its run; uploads and the files of
+//! one-call predictions expire unless a run takes them first, and pending uploads count
+//! against their uploader's quota. [`Store::collect_expired`] removes what expired and runs
+//! past their retention, and then the blobs nothing names any more.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::Store;
+use crate::accounts::unix_now;
+use crate::error::{Result, StoreError};
+use crate::registry::Registry;
+
+/// A stored file: an upload or a step's output.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoredFile {
+    pub id: String,
+    #[serde(skip)]
+    pub digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub media_type: String,
+    pub size: i64,
+    /// When it is deleted (RFC 3339) unless a run uses it first; none: it lives as long as
+    /// its run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// Who keeps a file, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep<'a> {
+    /// Part of this run: kept as long as the run.
+    Run(&'a str),
+    /// Until this Unix time, unless a run takes it first.
+    Until(i64),
+}
+
+/// What a collection removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Expired {
+    pub files: usize,
+    pub runs: usize,
+    pub blobs: usize,
+}
+
+/// How many rows one pass of the collector deletes at most, so it never holds the database
+/// for long.
+const BATCH: i64 = 500;
+
+fn rfc3339(unix: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+impl Registry {
+    /// Records a stored file; `uploader` is counted against its quota while the file waits for
+    /// a run.
+    pub async fn insert_file(
+        &self,
+        f: &StoredFile,
+        keep: Keep<'_>,
+        uploader: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        let (run, expires) = match keep {
+            Keep::Run(r) => (Some(r), None),
+            Keep::Until(t) => (None, Some(t)),
+        };
+        sqlx::query(
+            "INSERT INTO files (id, digest, name, media_type, size, created_at, run_id, uploader, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&f.id)
+        .bind(&f.digest)
+        .bind(&f.name)
+        .bind(&f.media_type)
+        .bind(f.size)
+        .bind(now)
+        .bind(run)
+        .bind(uploader)
+        .bind(expires)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A file by id; one past its expiry is gone, collected or not.
+    pub async fn file(&self, id: &str) -> Result<StoredFile> {
+        let row = sqlx::query(
+            "SELECT * FROM files WHERE id = $1 AND (expires_at IS NULL OR expires_at >= $2)",
+        )
+        .bind(id)
+        .bind(unix_now())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("file {id}")))?;
+        Ok(StoredFile {
+            id: row.try_get("id")?,
+            digest: row.try_get("digest")?,
+            name: row.try_get("name")?,
+            media_type: row.try_get("media_type")?,
+            size: row.try_get("size")?,
+            expires_at: row
+                .try_get::<Option<i64>, _>("expires_at")?
+                .and_then(rfc3339),
+        })
+    }
+
+    /// A file a run uses becomes the run's: it no longer expires on its own, nor counts
+    /// against its uploader's quota. Files another run already took stay that run's.
+    pub async fn attach_file(&self, id: &str, run: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE files SET run_id = $2, expires_at = NULL WHERE id = $1 AND run_id IS NULL AND expires_at IS NOT NULL",
+        )
+        .bind(id)
+        .bind(run)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a file at once (an upload refused after it was stored); its blob goes with the
+    /// next collection.
+    pub async fn forget_file(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE files SET expires_at = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Bytes of an uploader's files that wait for a run and have not expired.
+    pub async fn pending_upload_bytes(&self, uploader: &str) -> Result<u64> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT SUM(size) FROM files WHERE uploader = $1 AND run_id IS NULL AND expires_at >= $2",
+        )
+        .bind(uploader)
+        .bind(unix_now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Deletes a batch of expired files; their digests.
+    async fn delete_expired_files(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM files WHERE id IN (
+                 SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at < $1 LIMIT $2)
+             RETURNING digest",
+        )
+        .bind(unix_now())
+        .bind(BATCH)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes a batch of runs last changed before `cutoff` (RFC 3339), with their steps and
+    /// files, in one transaction; how many runs, and the digests they named.
+    async fn delete_old_runs(&self, cutoff: &str) -> Result<(usize, Vec<String>)> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE updated_at < $1 LIMIT $2")
+                .bind(cutoff)
+                .bind(BATCH)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut digests = Vec::new();
+        for id in &ids {
+            let states: Vec<Option<String>> =
+                sqlx::query_scalar("SELECT state_digest FROM run_steps WHERE run_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            digests.extend(states.into_iter().flatten());
+            let files: Vec<String> =
+                sqlx::query_scalar("DELETE FROM files WHERE run_id = $1 RETURNING digest")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            digests.extend(files);
+            sqlx::query("DELETE FROM runs WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((ids.len(), digests))
+    }
+}
+
+impl Store {
+    /// Removes files past their expiry and, with `retention`, runs last changed longer ago
+    /// than that (their steps, state and files), then the blobs that nothing names any more.
+    pub async fn collect_expired(&self, retention: Option<Duration>) -> Result<Expired> {
+        let mut out = Expired::default();
+        let mut digests = Vec::new();
+        loop {
+            let batch = self.registry.delete_expired_files().await?;
+            out.files += batch.len();
+            let done = (batch.len() as i64) < BATCH;
+            digests.extend(batch);
+            if done {
+                break;
+            }
+        }
+        if let Some(keep) = retention
+            && let Some(cutoff) = rfc3339(unix_now() - keep.as_secs() as i64)
+        {
+            loop {
+                let (runs, batch) = self.registry.delete_old_runs(&cutoff).await?;
+                out.runs += runs;
+                digests.extend(batch);
+                if (runs as i64) < BATCH {
+                    break;
+                }
+            }
+        }
+        digests.sort();
+        digests.dedup();
+        for d in digests {
+            if !self.registry.digest_in_use(&d).await? {
+                self.blobs.delete(&d).await?;
+                out.blobs += 1;
+            }
+        }
+        if out != Expired::default() {
+            tracing::info!(
+                files = out.files,
+                runs = out.runs,
+                blobs = out.blobs,
+                "collected expired files and runs"
+            );
+        }
+        Ok(out)
+    }
+}
