@@ -149,6 +149,10 @@ pub struct ServeArgs {
     /// Days a run is kept after its last change, with its files and state (0: for good).
     #[arg(long, env = "FEATHER_RUN_RETENTION_DAYS", default_value_t = 30)]
     run_retention_days: u64,
+    /// GB the runner's cache (unpacked bundles and environments) may hold; past it, what was
+    /// used longest ago and no live worker uses is removed (0: no cap).
+    #[arg(long, env = "FEATHER_RUNNER_CACHE_GB", default_value_t = 20)]
+    runner_cache_gb: u64,
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
@@ -208,6 +212,7 @@ impl ServeArgs {
                     cpu: a.cpu_seconds,
                     output: a.output_mb << 20,
                 },
+                cache_cap: (a.runner_cache_gb > 0).then_some(a.runner_cache_gb << 30),
                 build: BuildPolicy {
                     index: a.package_index.clone(),
                     allow_source_builds: a.allow_source_builds,

@@ -2,9 +2,11 @@
 //!
 //! It owns execution: the worker protocol ([`protocol`]), Python environments built with uv
 //! ([`env`]), the SDK carried inside the binary ([`sdk`]), worker processes ([`worker`]) and
-//! their pools ([`pool`]). It does not know HTTP or the registry: the server hands it a version's
+//! their pools ([`pool`]), and the cache of unpacked bundles and environments on disk, held to a
+//! size (`cache`). It does not know HTTP or the registry: the server hands it a version's
 //! unpacked bundle, manifest and inputs, and gets outputs and state back.
 
+mod cache;
 pub mod cpu;
 pub mod env;
 pub mod output;

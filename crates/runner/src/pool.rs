@@ -7,6 +7,7 @@
 //! to fill: an idle worker takes the first request at once.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,11 @@ pub struct WorkerPool {
     /// By step index.
     steps: Vec<StepBatch>,
     inner: Mutex<Inner>,
+    /// Closed pools take no more requests: their version was deleted, or their environment or
+    /// bundle was evicted from the runner's cache.
+    closed: AtomicBool,
+    /// When a request last came, in milliseconds of the Unix epoch.
+    last_call: AtomicU64,
 }
 
 impl std::fmt::Debug for WorkerPool {
@@ -97,6 +103,8 @@ impl WorkerPool {
             },
             steps,
             inner: Mutex::new(Inner::default()),
+            closed: AtomicBool::new(false),
+            last_call: AtomicU64::new(epoch_ms()),
         }
     }
 
@@ -126,6 +134,7 @@ impl WorkerPool {
             Message::Run { index, .. } => *index,
             _ => 0,
         };
+        self.last_call.store(epoch_ms(), Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         {
             // Queued and counted under one lock, so a driver that finds the queue empty and
@@ -333,13 +342,40 @@ impl WorkerPool {
         self.lock().idle.len()
     }
 
-    /// Stops every idle worker.
+    /// Workers alive now: idle, running or starting.
+    pub fn live_workers(&self) -> usize {
+        let inner = self.lock();
+        inner.idle.len() + inner.busy
+    }
+
+    /// What its workers run.
+    pub fn spec(&self) -> &WorkerSpec {
+        &self.spec
+    }
+
+    /// When a request last came.
+    pub fn last_used(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_millis(self.last_call.load(Ordering::Relaxed))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Stops every idle worker and takes no more requests.
     pub async fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         let all: Vec<Worker> = std::mem::take(&mut self.lock().idle);
         for w in all {
             w.shutdown().await;
         }
     }
+}
+
+fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// An idle worker that is still alive; dead ones (killed while idle) are dropped.

@@ -37,6 +37,8 @@ pub struct RunnerConfig {
     pub limits: Limits,
     /// How environments are built.
     pub build: BuildPolicy,
+    /// Bytes the unpacked bundles and environments may hold; none: no cap.
+    pub cache_cap: Option<u64>,
 }
 
 impl RunnerConfig {
@@ -53,6 +55,7 @@ impl RunnerConfig {
             bwrap: None,
             limits: Limits::default(),
             build: BuildPolicy::default(),
+            cache_cap: None,
         }
     }
 }
@@ -64,7 +67,9 @@ pub struct Runner {
     pub envs: EnvBuilder,
     /// How workers are contained, or why they cannot be: then no model runs.
     pub sandbox: Result<Sandbox, String>,
-    pools: Mutex<HashMap<String, Arc<WorkerPool>>>,
+    pub(crate) pools: Mutex<HashMap<String, Arc<WorkerPool>>>,
+    /// Sizes of cached folders, measured once.
+    pub(crate) sizes: Mutex<HashMap<PathBuf, u64>>,
 }
 
 /// What a version needs before it can run.
@@ -107,6 +112,7 @@ impl Runner {
             envs,
             sandbox,
             pools: Mutex::new(HashMap::new()),
+            sizes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -208,6 +214,12 @@ impl Runner {
         }
         let sandbox = self.sandbox.clone().map_err(RunnerError::NoSandbox)?;
         let python = self.envs.ensure(&Self::env_spec(manifest)).await?;
+        for dir in [python.parent().and_then(Path::parent), Some(bundle)]
+            .into_iter()
+            .flatten()
+        {
+            crate::cache::touch(dir);
+        }
         let Runtime::Python { entry, .. } = &manifest.runtime;
         let spec = WorkerSpec {
             python,
@@ -244,8 +256,10 @@ impl Runner {
             .clone())
     }
 
-    /// Stops idle workers past their idle time and brings every pool back to its minimum.
+    /// Stops idle workers past their idle time, brings every pool back to its minimum, and
+    /// holds the cache to its cap.
     pub async fn trim(&self) {
+        self.keep_within_cap().await;
         let pools: Vec<Arc<WorkerPool>> = self
             .pools
             .lock()
@@ -324,7 +338,7 @@ fn read_only(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555))
 }
 
-fn make_writable_and_remove(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn make_writable_and_remove(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     walk(dir, &mut |p, is_dir| {

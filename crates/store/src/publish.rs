@@ -177,14 +177,15 @@ impl Store {
         })
     }
 
-    /// Deletes a version and, when no other version uses it, its bundle.
+    /// Deletes a version and, when no other version uses it, its bundle. Returns the bundle's
+    /// digest when it went, so that copies of it elsewhere (unpacked) can go too.
     pub async fn delete_version(
         &self,
         actor: &str,
         owner: &str,
         name: &str,
         number: i64,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let digest = self
             .registry
             .delete_version(actor, owner, name, number)
@@ -192,19 +193,21 @@ impl Store {
         self.drop_unused(&[digest]).await
     }
 
-    /// Deletes a model, its versions, and the bundles no other model uses.
-    pub async fn delete_model(&self, actor: &str, owner: &str, name: &str) -> Result<()> {
+    /// Deletes a model, its versions, and the bundles no other model uses; returns those.
+    pub async fn delete_model(&self, actor: &str, owner: &str, name: &str) -> Result<Vec<String>> {
         let digests = self.registry.delete_model(actor, owner, name).await?;
         self.drop_unused(&digests).await
     }
 
-    async fn drop_unused(&self, digests: &[String]) -> Result<()> {
+    async fn drop_unused(&self, digests: &[String]) -> Result<Vec<String>> {
+        let mut dropped = Vec::new();
         for d in digests {
             if !self.registry.digest_in_use(d).await? {
                 self.blobs.delete(d).await?;
+                dropped.push(d.clone());
             }
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// Removes blobs that no version uses and that are at least `grace_secs` old (a younger one

@@ -2,7 +2,7 @@
 //! aliases move, so what they name is kept for a moment only.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use feather_runner::pool::WorkerPool;
@@ -20,7 +20,8 @@ pub struct Target {
     pub manifest: Manifest,
     /// Set when the environment was found ready and the bundle unpacked, so that later
     /// requests go straight to the workers.
-    pub pool: OnceLock<Arc<WorkerPool>>,
+    /// Until the runner closes it (its environment or bundle was evicted from the cache).
+    pub pool: Mutex<Option<Arc<WorkerPool>>>,
 }
 
 impl Target {

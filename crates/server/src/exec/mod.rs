@@ -8,8 +8,8 @@ pub mod cache;
 pub mod files;
 pub mod views;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use feather_runner::Runner;
 use feather_runner::env::EnvStatus;
@@ -66,7 +66,7 @@ async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiRe
     let t = Arc::new(Target {
         detail,
         manifest,
-        pool: OnceLock::new(),
+        pool: Default::default(),
     });
     s.cache.put(t.clone());
     Ok(t)
@@ -97,7 +97,9 @@ pub fn prepare_in_background(s: &AppState, owner: String, name: String, version:
 /// is started if nothing started it yet (after a restart, say). A request never waits for a
 /// build.
 async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
-    if let Some(pool) = t.pool.get() {
+    if let Some(pool) = t.pool.lock().expect("not poisoned").as_ref()
+        && !pool.is_closed()
+    {
         return Ok(pool.clone());
     }
     // Said at once: no environment build would make a model runnable without a sandbox.
@@ -109,7 +111,8 @@ async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
     match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
         EnvStatus::Ready => {
             let pool = build_pool(s, t).await?;
-            Ok(t.pool.get_or_init(|| pool).clone())
+            *t.pool.lock().expect("not poisoned") = Some(pool.clone());
+            Ok(pool)
         }
         EnvStatus::Pending => {
             prepare_in_background(

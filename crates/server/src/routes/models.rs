@@ -156,13 +156,17 @@ pub async fn delete_version(
     let version: i64 = version
         .parse()
         .map_err(|_| ApiError::bad_request("delete a version by its number, not an alias"))?;
-    s.store
+    let dropped = s
+        .store
         .delete_version(user.name(), &owner, &name, version)
         .await?;
     s.cache.forget(&owner, &name);
     s.runner
         .stop(&format!("{owner}/{name}@{version}"), true)
         .await;
+    for digest in dropped {
+        s.runner.forget_bundle(&digest).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,9 +181,12 @@ pub async fn delete_model(
 ) -> ApiResult<StatusCode> {
     check_visible(&s, &owner, &name, &user.viewer()).await?;
     user.must_manage(&owner)?;
-    s.store.delete_model(user.name(), &owner, &name).await?;
+    let dropped = s.store.delete_model(user.name(), &owner, &name).await?;
     s.cache.forget(&owner, &name);
     s.runner.stop(&format!("{owner}/{name}@"), false).await;
+    for digest in dropped {
+        s.runner.forget_bundle(&digest).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -55,6 +55,8 @@ pub struct Server {
     pub other: String,
     /// The server's registry, to set up users and tokens.
     pub registry: feather_store::Registry,
+    /// The server's runner, to drive its housekeeping.
+    pub runner: Arc<Runner>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -183,7 +185,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let runner = Arc::new(Runner::new(config.runner.clone()));
-        let state = tweak(AppState::new(store, runner, None));
+        let state = tweak(AppState::new(store, runner.clone(), None));
         let collector = feather_server::collect(state.store.clone(), state.files);
         let app = feather_server::router(state);
         let http = config.http;
@@ -201,6 +203,7 @@ impl Server {
             token,
             other,
             registry,
+            runner,
             task,
         }
     }

@@ -4,6 +4,7 @@ mod accounts;
 mod batch;
 mod builds;
 mod context;
+mod disk;
 mod errors;
 mod hostile;
 mod manage;
