@@ -233,6 +233,46 @@ def test_an_exception_is_answered_and_the_worker_keeps_serving(start: Start) -> 
     assert worker.wait()[0] == 0
 
 
+ZOMBIES = """
+    import os
+    import time
+
+    import feather as ftr
+
+    def spawn(n):
+        for _ in range(int(n)):
+            if os.fork() == 0:
+                os._exit(0)
+        time.sleep(0.3)
+        return ftr.Text.View("spawned")
+
+    ftr.build("zombies", [ftr.Number.In(id="n")], [spawn])
+"""
+
+
+def _zombie_children(pid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if status.get("PPid", "").strip() == str(pid) and status["State"].strip().startswith("Z"):
+            count += 1
+    return count
+
+
+def test_children_a_step_leaves_behind_are_reaped_before_it_answers(start: Start) -> None:
+    worker = start(ZOMBIES)
+    worker.hello()
+    answer = worker.run("spawn", {"n": 20})
+    assert answer.header["type"] == "result", answer.header
+    assert _zombie_children(worker.proc.pid) == 0
+
+
 @pytest.mark.parametrize(
     ("source", "error"),
     [

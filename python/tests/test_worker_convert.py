@@ -301,9 +301,14 @@ def test_an_app_registers_exactly_one_model() -> None:
     assert _the_model({"a": reg}).step_names == ["step"]
 
 
-def test_one_line_errors() -> None:
-    assert one_line(ValueError("bad\nworse")) == "ValueError: bad"
+def test_one_line_errors_keep_the_whole_reason() -> None:
+    assert one_line(ValueError("bad\nworse")) == "ValueError: bad worse"
     assert one_line(KeyError()) == "KeyError"
+    with pytest.raises(ftr.ManifestError) as err:
+        ftr.Text.View(text="x" * 10_000_001)
+    assert one_line(err.value) == (
+        "ManifestError: invalid Text.View: /text: must be at most 10000000 characters"
+    )
 
 
 def test_a_result_that_cannot_be_sent_is_answered_with_an_error() -> None:

@@ -78,7 +78,19 @@ impl DataArg {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the program with one line (the error and its causes), never a backtrace: they
+/// are the operator's to act on, not the program's to debug.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FEATHER_LOG").unwrap_or_else(|_| {

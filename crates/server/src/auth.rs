@@ -64,6 +64,20 @@ impl User {
         }
     }
 
+    /// Refuses a token that may only run models: listing and revoking a user's tokens needs
+    /// `publish` or `admin`, so a token handed to a program cannot take its owner's others.
+    pub fn must_manage_tokens(&self) -> Result<(), ApiError> {
+        if self.0.has(Scope::Publish) || self.0.has(Scope::Admin) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(
+                "a token that may only run models may revoke itself, but not list or revoke its user's other tokens"
+                    .into(),
+            )
+            .into())
+        }
+    }
+
     pub fn viewer(&self) -> Viewer {
         Viewer {
             user: Some(self.name().to_owned()),

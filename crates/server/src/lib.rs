@@ -181,19 +181,40 @@ pub fn router(state: AppState) -> Router {
 /// a previous run left, and collects blobs that no version uses.
 pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), ServeError> {
     std::fs::create_dir_all(&config.data)?;
-    let lock = std::fs::OpenOptions::new()
+    let path = config.data.join("serve.lock");
+    let mut lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
-        .open(config.data.join("serve.lock"))?;
+        .open(&path)?;
     if lock.try_lock().is_err() {
-        return Err(ServeError::Busy(config.data.clone()));
+        // The holder wrote who it is: say so, so the operator knows which server to stop.
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        let holder = holder.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(ServeError::Busy {
+            data: config.data.clone(),
+            holder: if holder.is_empty() {
+                "another process".into()
+            } else {
+                holder
+            },
+        });
     }
+    note_holder(&mut lock, &format!("pid {}", std::process::id()))?;
     let store = Store::open(&config.data, config.limits).await?;
     store.clear_tmp()?;
     // Nothing else serves this folder (the lock says so), so no publish is in progress.
     store.collect_garbage(0).await?;
     Ok((store, lock))
+}
+
+/// Writes who holds the data folder into its lock file, for a second server to name.
+fn note_holder(lock: &mut std::fs::File, who: &str) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    lock.set_len(0)?;
+    lock.seek(std::io::SeekFrom::Start(0))?;
+    lock.write_all(who.as_bytes())
 }
 
 /// Serves until ctrl-c or SIGTERM; `ready` receives the bound address.
@@ -208,7 +229,7 @@ pub async fn serve(
 /// Serves a store already opened with [`open`] (which holds the data folder's lock).
 pub async fn run(
     store: Store,
-    _lock: std::fs::File,
+    mut lock: std::fs::File,
     config: ServerConfig,
     ready: impl FnOnce(&AppState, SocketAddr),
 ) -> Result<(), ServeError> {
@@ -233,7 +254,12 @@ pub async fn run(
     });
     let collector = tokio::spawn(collect(store.clone(), config.files));
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    ready(&state, listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    note_holder(
+        &mut lock,
+        &format!("pid {}, serving on http://{addr}", std::process::id()),
+    )?;
+    ready(&state, addr);
     listen::serve(
         listener,
         router(state),
@@ -294,8 +320,8 @@ async fn shutdown() {
 /// Why a server could not start, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("another feather server is using the data folder {0}")]
-    Busy(PathBuf),
+    #[error("another feather server ({holder}) is using the data folder {}; stop it, or serve another folder with --data", data.display())]
+    Busy { data: PathBuf, holder: String },
     #[error(transparent)]
     Store(#[from] feather_store::StoreError),
     #[error(transparent)]

@@ -11,6 +11,7 @@
 //! - [`file_ref`]: how a component or a value points at a file.
 //! - [`requirement`]: what a requirement line of a model's environment may say.
 //! - [`schema`]: the JSON Schema of the manifest.
+//! - [`strict`]: JSON that gives no key twice.
 //! - `read`: the problem-collecting JSON reader behind all parsing.
 
 pub mod components;
@@ -20,6 +21,7 @@ pub mod problem;
 mod read;
 pub mod requirement;
 pub mod schema;
+pub mod strict;
 
 pub use components::{Component, Props};
 pub use file_ref::FileRef;

@@ -92,6 +92,9 @@ fn join(scopes: &BTreeSet<Scope>) -> String {
         .join(" ")
 }
 
+/// The most tokens one user may have that are neither revoked nor expired.
+pub const MAX_ACTIVE_TOKENS: i64 = 100;
+
 /// Who a valid token speaks for, and what it may do.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -256,6 +259,16 @@ impl Registry {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {name}")))?;
+        if before == Role::Admin.as_str() && role != Role::Admin {
+            let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
+                .fetch_one(&mut *tx)
+                .await?;
+            if admins <= 1 {
+                return Err(StoreError::Conflict(format!(
+                    "{name} is the last admin; make another user an admin first, so that someone can still manage users"
+                )));
+            }
+        }
         let row = sqlx::query("UPDATE users SET role = $2 WHERE name = $1 RETURNING *")
             .bind(name)
             .bind(role.as_str())
@@ -306,9 +319,13 @@ impl Registry {
         rand::rng().fill_bytes(&mut secret);
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let mut tx = self.pool.begin().await?;
+        // Counted in the statement that inserts, so racing requests cannot pass the cap.
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tokens (user_id, hash, prefix, created_at, scopes, expires_at, label)
-             SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE name = $1 RETURNING id",
+             SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE name = $1
+               AND (SELECT COUNT(*) FROM tokens t WHERE t.user_id = users.id AND t.revoked_at IS NULL
+                    AND (t.expires_at IS NULL OR t.expires_at > $8)) < $9
+             RETURNING id",
         )
         .bind(&new.user)
         .bind(hash(&token))
@@ -317,8 +334,16 @@ impl Registry {
         .bind(join(&new.scopes))
         .bind(new.expires_at)
         .bind(&new.label)
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(unix_now())
+        .bind(MAX_ACTIVE_TOKENS)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "{} has {MAX_ACTIVE_TOKENS} active tokens, the most a user may have; revoke some first",
+                new.user
+            ))
+        })?;
         Record {
             actor,
             action: Action::CreateToken,

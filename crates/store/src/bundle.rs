@@ -136,6 +136,7 @@ pub fn inspect(file: &Path, limits: &BundleLimits) -> Result<BundleInfo> {
         unpacked: 0,
     };
     let mut count = 0u64;
+    let mut seen = BTreeSet::new();
     for entry in archive.entries().map_err(map_io)? {
         let mut entry = entry.map_err(map_io)?;
         count += 1;
@@ -147,7 +148,23 @@ pub fn inspect(file: &Path, limits: &BundleLimits) -> Result<BundleInfo> {
         }
         let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalise(&raw_path)?;
-        match entry.header().entry_type() {
+        let kind = entry.header().entry_type();
+        let meta = matches!(
+            kind,
+            tar::EntryType::XHeader
+                | tar::EntryType::XGlobalHeader
+                | tar::EntryType::GNULongName
+                | tar::EntryType::GNULongLink
+        );
+        // Two entries for one path unpack as whichever comes last: what was checked and what
+        // runs could differ.
+        if !meta && !seen.insert(path.clone().unwrap_or_default()) {
+            return Err(unsafe_entry(
+                &raw_path,
+                "the bundle has two entries for this path",
+            ));
+        }
+        match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let n = io::copy(&mut entry, &mut io::sink()).map_err(map_io)?;
                 info.unpacked += n;

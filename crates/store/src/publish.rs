@@ -46,7 +46,8 @@ pub struct Published {
     pub model: String,
     pub version: i64,
     pub digest: String,
-    /// Whether the bundle was already stored (by this or another model).
+    /// Whether an earlier version of the publisher's own already had this bundle (it is stored
+    /// once).
     pub deduplicated: bool,
 }
 
@@ -127,10 +128,15 @@ impl Store {
                 format!("{entry:?} is not a file in the bundle"),
             )])));
         }
-        let deduplicated = self.blobs.exists(&upload.digest).await?;
-        if !deduplicated {
+        if !self.blobs.exists(&upload.digest).await? {
             self.blobs.put_file(&upload.digest, upload.path()).await?;
         }
+        // Said only of the publisher's own versions: whether anyone else's model holds these
+        // bytes is not the publisher's to learn.
+        let deduplicated = self
+            .registry
+            .owner_has_digest(owner, &upload.digest)
+            .await?;
         let canonical = manifest.to_value().to_string();
         let now = now();
         let mut tx = self.registry.pool.begin().await?;

@@ -406,6 +406,19 @@ impl Registry {
         Ok(digests)
     }
 
+    /// Whether one of `owner`'s versions has this bundle.
+    pub async fn owner_has_digest(&self, owner: &str, digest: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM versions v JOIN models m ON m.id = v.model_id
+             WHERE m.owner = $1 AND v.digest = $2",
+        )
+        .bind(owner)
+        .bind(digest)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Whether any version, file or run state still uses the blob.
     pub async fn digest_in_use(&self, digest: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(

@@ -55,10 +55,11 @@ def error(request: int, error: str, traceback: str) -> dict[str, Any]:
 
 
 def one_line(exc: BaseException) -> str:
-    """`Type: message`, cut to the message's first line (the traceback holds the rest)."""
+    """`Type: message`, its lines joined into one: a reason that spans lines (a
+    `ManifestError`'s problems, say) is kept whole, with the limit it names."""
     name = type(exc).__name__
-    lines = str(exc).strip().splitlines()
-    return f"{name}: {lines[0]}" if lines else name
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return f"{name}: {' '.join(lines)}" if lines else name
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ call; any other step is called once per request.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import socket
 import sys
@@ -55,8 +56,22 @@ def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: floa
         runs = iter(run for run, _ in items)
         for group in answers(app, items, since=since):
             frames = [_encoded(next(runs), header, parts, output) for header, parts in group]
+            reap_children()
             sock.sendall(frames[0] if len(frames) == 1 else b"".join(frames))
             _flush()
+
+
+def reap_children() -> None:
+    """Waits for the children a step left behind that have exited. Unreaped, they stay as
+    zombies, and each counts against the worker's process limit until the worker is replaced.
+    Children still running are left alone."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _encoded(run: Run, header: dict[str, Any], parts: Sequence[Part], limit: int) -> bytes:

@@ -116,18 +116,20 @@ fn blobs_left_between_writes_are_collected_at_the_next_start() {
 #[test]
 fn a_second_server_on_the_same_data_folder_is_refused() {
     let data = tempfile::tempdir().unwrap();
-    let _first = Served::start(data.path());
-    let out = feather(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--data",
-        data.path().to_str().unwrap(),
-    ]);
+    let first = Served::start(data.path());
+    let out = std::process::Command::new(crate::BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .env("FEATHER_LOG", "warn")
+        // However the operator's shell is set up, the refusal is one clear line.
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("another feather server"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("another feather server"), "{err}");
+    assert!(err.contains(data.path().to_str().unwrap()), "{err}");
+    assert!(err.contains(&format!("pid {}", first.child.id())), "{err}");
+    assert!(err.contains(&first.url), "{err}");
 }

@@ -118,6 +118,7 @@ pub async fn list_tokens(
 ) -> ApiResult<axum::Json<TokenList>> {
     let user = p.user.unwrap_or_else(|| caller.name().to_owned());
     caller.must_be_or_admin(&user)?;
+    caller.must_manage_tokens()?;
     Ok(axum::Json(TokenList {
         tokens: s.store.registry.tokens(Some(&user)).await?,
     }))
@@ -135,6 +136,10 @@ pub async fn revoke_token(
     // Someone else's token is "not found": its id is not theirs to probe.
     if caller.must_be_or_admin(&token.user).is_err() {
         return Err(StoreError::NotFound(format!("token {id}")).into());
+    }
+    // Any token may revoke itself; only one that may manage them revokes others.
+    if id != caller.0.token {
+        caller.must_manage_tokens()?;
     }
     Ok(axum::Json(
         s.store.registry.revoke_token(caller.name(), id).await?,

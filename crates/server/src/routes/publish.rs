@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
-use feather_spec::Manifest;
+use feather_spec::strict::StrictError;
+use feather_spec::{Manifest, Problem, Problems};
 use feather_store::{Published, Scope, StoreError, Upload, Visibility};
 use serde::Serialize;
 use serde_json::Value;
@@ -77,6 +78,18 @@ pub async fn publish(
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?
     {
+        let name = field.name().unwrap_or_default();
+        let given = match name {
+            "manifest" => manifest.is_some(),
+            "bundle" => upload.is_some(),
+            "visibility" => visibility.is_some(),
+            _ => false,
+        };
+        if given {
+            return Err(ApiError::bad_request(format!(
+                "the part `{name}` is given twice; send each part once"
+            )));
+        }
         match field.name() {
             // Checked as soon as it arrives, so a bad manifest is refused before a large bundle
             // is received.
@@ -162,6 +175,17 @@ async fn read_manifest(mut field: Field<'_>) -> ApiResult<Value> {
             .into());
         }
     }
-    serde_json::from_slice(&buf)
-        .map_err(|e| ApiError::bad_request(format!("the manifest is not valid JSON: {e}")))
+    feather_spec::strict::from_slice(&buf).map_err(|e| match e {
+        StrictError::Syntax(e) => {
+            ApiError::bad_request(format!("the manifest is not valid JSON: {e}"))
+        }
+        // What the manifest says must not depend on which of two values a reader keeps.
+        StrictError::Duplicate { pointer, key } => {
+            StoreError::InvalidManifest(Problems(vec![Problem::new(
+                pointer,
+                format!("the key {key:?} is given twice"),
+            )]))
+            .into()
+        }
+    })
 }

@@ -17,6 +17,7 @@ use crate::extract::{ClientAddr, Path, Query};
 use crate::state::AppState;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{FromRequest, Multipart, Request};
+use feather_spec::strict::StrictError;
 
 /// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
 #[derive(Debug, ToSchema)]
@@ -41,6 +42,9 @@ pub struct StepForm {
 
 /// A step's request body: JSON `{"inputs": {...}}`, or the multipart form.
 pub struct StepBody(exec::StepRequest);
+
+/// The most parts one multipart request may have: files and the `inputs` part.
+const MAX_PARTS: usize = 256;
 
 const SHAPE: &str =
     "the body must be JSON of the form {\"inputs\": {\"<component id>\": <value>, ...}}";
@@ -68,18 +72,49 @@ impl<S: Send + Sync> FromRequest<S> for StepBody {
                 .map_err(|e| ApiError::bad_request(e.body_text()))?;
             return read_form(form).await.map(Self);
         }
-        let Json(v) = Json::<Value>::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(format!("{SHAPE}: {}", e.body_text()))
-            }
-        })?;
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                let t = t.split(';').next().unwrap_or_default().trim();
+                t == "application/json" || t.ends_with("+json")
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("{SHAPE}, sent as application/json (or multipart/form-data)"),
+            ));
+        }
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
         Ok(Self(exec::StepRequest {
-            inputs: inputs_of(v)?,
+            inputs: inputs_of(strict_json(&body, "")?)?,
             uploads: Vec::new(),
         }))
     }
+}
+
+/// JSON with no key given twice; a repeated key is an invalid input at its path (`prefix`
+/// says where this document sits in the request).
+fn strict_json(bytes: &[u8], prefix: &str) -> ApiResult<Value> {
+    feather_spec::strict::from_slice(bytes).map_err(|e| match e {
+        StrictError::Syntax(e) => ApiError::bad_request(format!("{SHAPE}: {e}")),
+        StrictError::Duplicate { pointer, key } => {
+            ApiError::invalid_inputs(vec![feather_spec::Problem::new(
+                format!("{prefix}{pointer}"),
+                format!("the key {key:?} is given twice"),
+            )])
+        }
+    })
 }
 
 /// The `inputs` of a body shaped `{"inputs": {...}}` (absent: no inputs).
@@ -108,12 +143,32 @@ async fn read_form(mut form: Multipart) -> ApiResult<exec::StepRequest> {
         inputs: Value::Object(Default::default()),
         uploads: Vec::new(),
     };
+    let mut parts = 0;
+    let mut inputs_given = false;
     while let Some(field) = form.next_field().await.map_err(fail)? {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::bad_request(format!(
+                "a request may have at most {MAX_PARTS} parts"
+            )));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         if name == "inputs" && field.file_name().is_none() {
-            let text = field.text().await.map_err(fail)?;
-            let v: Value = serde_json::from_str(&text).map_err(|e| {
-                ApiError::bad_request(format!("the part `inputs` must be a JSON object: {e}"))
+            if std::mem::replace(&mut inputs_given, true) {
+                return Err(ApiError::bad_request(
+                    "the part `inputs` is given twice; send it once",
+                ));
+            }
+            let text = field.bytes().await.map_err(fail)?;
+            let v = strict_json(&text, "/inputs").map_err(|e| {
+                if e.code == "bad_request" {
+                    ApiError::bad_request(format!(
+                        "the part `inputs` must be a JSON object: {}",
+                        e.message
+                    ))
+                } else {
+                    e
+                }
             })?;
             if !v.is_object() {
                 return Err(ApiError::bad_request(

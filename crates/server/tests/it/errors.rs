@@ -196,6 +196,14 @@ async fn unsafe_bundles_are_refused_naming_the_entry() {
                 .gz(),
             "pipe",
         ),
+        (
+            "two entries for one path",
+            Tar::new()
+                .file("app.py", b"print('checked')\n")
+                .file("./app.py", b"print('run')\n")
+                .gz(),
+            "./app.py",
+        ),
     ];
     for (case, bundle, entry) in cases {
         let e = assert_error(

@@ -1,5 +1,6 @@
 //! Behaviour of the HTTP API against a real server with a temporary data folder.
 
+mod abuse;
 mod accounts;
 mod batch;
 mod builds;
@@ -12,6 +13,7 @@ mod multipart;
 mod portal;
 mod publish;
 mod rate;
+mod repeats;
 mod runs;
 mod slow;
 mod uploads;
