@@ -69,12 +69,15 @@ pub struct DataArg {
 }
 
 impl DataArg {
+    /// The folder, absolute: workers and builds run in folders of their own, where a relative
+    /// path would name something else.
     pub fn resolve(&self) -> PathBuf {
-        self.data.clone().unwrap_or_else(|| {
+        let dir = self.data.clone().unwrap_or_else(|| {
             dirs::data_dir()
                 .unwrap_or_else(|| PathBuf::from("."))
                 .join("feather")
-        })
+        });
+        std::path::absolute(&dir).unwrap_or(dir)
     }
 }
 

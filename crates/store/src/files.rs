@@ -95,7 +95,7 @@ impl Registry {
     /// A file by id; one past its expiry is gone, collected or not.
     pub async fn file(&self, id: &str) -> Result<StoredFile> {
         let row = sqlx::query(
-            "SELECT * FROM files WHERE id = $1 AND (expires_at IS NULL OR expires_at >= $2)",
+            "SELECT * FROM files WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(id)
         .bind(unix_now())
@@ -140,7 +140,7 @@ impl Registry {
     /// Bytes of an uploader's files that wait for a run and have not expired.
     pub async fn pending_upload_bytes(&self, uploader: &str) -> Result<u64> {
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(size) FROM files WHERE uploader = $1 AND run_id IS NULL AND expires_at >= $2",
+            "SELECT SUM(size) FROM files WHERE uploader = $1 AND run_id IS NULL AND expires_at > $2",
         )
         .bind(uploader)
         .bind(unix_now())
@@ -153,7 +153,7 @@ impl Registry {
     async fn delete_expired_files(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "DELETE FROM files WHERE id IN (
-                 SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at < $1 LIMIT $2)
+                 SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
              RETURNING digest",
         )
         .bind(unix_now())

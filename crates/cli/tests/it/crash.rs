@@ -133,3 +133,67 @@ fn a_second_server_on_the_same_data_folder_is_refused() {
     assert!(err.contains(&format!("pid {}", first.child.id())), "{err}");
     assert!(err.contains(&first.url), "{err}");
 }
+
+#[test]
+fn a_server_given_relative_paths_builds_environments_and_runs_models() {
+    let work = tempfile::tempdir().unwrap();
+    let uv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/uv");
+    std::fs::create_dir_all(work.path().join("tools")).unwrap();
+    std::os::unix::fs::symlink(
+        std::fs::canonicalize(uv).unwrap(),
+        work.path().join("tools/uv"),
+    )
+    .unwrap();
+    // Relative to the folder the server starts in; builds and workers run in folders of their own.
+    let mut child = std::process::Command::new(crate::BIN)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--data",
+            "data",
+            "--uv",
+            "tools/uv",
+        ])
+        .current_dir(work.path())
+        .env("FEATHER_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let server = crate::Served {
+        child,
+        url: line.trim().trim_start_matches("listening on ").to_owned(),
+    };
+    let token = crate::token(&work.path().join("data"), "alice");
+    let app = b"import feather as ftr\n\n@ftr.step\ndef run():\n    return ftr.Text.View(text='ran')\n\nftr.build('rel', init=[], steps=[run])\n";
+    let dir = crate::build_dir(work.path(), "rel", app);
+    let out = feather(&[
+        "publish",
+        dir.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--token",
+        &token,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let (_, env) = server.get("/api/v1/models/alice/rel/versions/1/environment");
+        match env["status"].as_str() {
+            Some("ready") => break,
+            Some("failed") => panic!("{env}"),
+            _ => assert!(std::time::Instant::now() < deadline, "{env}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

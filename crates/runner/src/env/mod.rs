@@ -131,9 +131,16 @@ static NEXT_BUILD: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::
 
 impl EnvBuilder {
     pub fn new(root: &Path, uv: &Path, policy: BuildPolicy, sandbox: Option<Sandbox>) -> Self {
+        // uv runs in a folder of each build: a relative path given here must not change
+        // meaning there. A bare name is looked up on PATH.
+        let uv = if uv.components().count() > 1 {
+            std::path::absolute(uv).unwrap_or_else(|_| uv.to_path_buf())
+        } else {
+            uv.to_path_buf()
+        };
         Self {
-            root: root.to_path_buf(),
-            uv: uv.to_path_buf(),
+            root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
+            uv,
             policy,
             sandbox: sandbox.filter(|s| matches!(s, Sandbox::Bubblewrap(_))),
             building: Mutex::new(HashMap::new()),

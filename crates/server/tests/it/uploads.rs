@@ -156,8 +156,8 @@ fn files_model() -> Value {
 async fn unused_uploads_expire_and_runs_past_their_retention_go_with_their_files() {
     let s = Server::start_with_state(|s| {
         s.with_files(FilePolicy {
-            ttl: Duration::from_secs(1),
-            run_retention: Some(Duration::from_secs(3)),
+            ttl: Duration::from_secs(2),
+            run_retention: Some(Duration::from_secs(5)),
             collect_every: Duration::from_millis(300),
             ..FilePolicy::default()
         })
@@ -197,7 +197,8 @@ async fn unused_uploads_expire_and_runs_past_their_retention_go_with_their_files
         .unwrap()
         .to_owned();
 
-    tokio::time::sleep(Duration::from_millis(1800)).await;
+    // Times are whole seconds: past 2 s, however the seconds fall.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     let file = |id: String| {
         let s = &s;
         async move { s.get(&format!("/files/{id}")).await.0 }
