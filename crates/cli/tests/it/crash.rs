@@ -145,31 +145,8 @@ fn a_server_given_relative_paths_builds_environments_and_runs_models() {
     )
     .unwrap();
     // Relative to the folder the server starts in; builds and workers run in folders of their own.
-    let mut child = std::process::Command::new(crate::BIN)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--data",
-            "data",
-            "--uv",
-            "tools/uv",
-        ])
-        .current_dir(work.path())
-        .env("FEATHER_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let server = crate::Served {
-        child,
-        url: line.trim().trim_start_matches("listening on ").to_owned(),
-    };
+    let args = ["--data", "data", "--uv", "tools/uv"].map(std::ffi::OsStr::new);
+    let server = crate::Served::start_in(work.path(), &args);
     let token = crate::token(&work.path().join("data"), "alice");
     let app = b"import feather as ftr\n\n@ftr.step\ndef run():\n    return ftr.Text.View(text='ran')\n\nftr.build('rel', init=[], steps=[run])\n";
     let dir = crate::build_dir(work.path(), "rel", app);

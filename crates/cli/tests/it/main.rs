@@ -17,9 +17,18 @@ pub struct Served {
 
 impl Served {
     pub fn start(data: &Path) -> Self {
+        Self::start_in(
+            Path::new("."),
+            &[std::ffi::OsStr::new("--data"), data.as_os_str()],
+        )
+    }
+
+    /// `feather serve` started in `cwd` with these further arguments.
+    pub fn start_in(cwd: &Path, args: &[&std::ffi::OsStr]) -> Self {
         let mut child = Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-            .arg(data)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(cwd)
             .env("FEATHER_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
