@@ -58,6 +58,10 @@ def test_message_headers_match_the_golden_frames() -> None:
     assert encode(messages.fatal(header["error"], header["traceback"])) == frame
     header, _, frame = _golden(VECTORS / "error.json")
     assert encode(messages.error(7, header["error"], header["traceback"])) == frame
+    header, _, frame = _golden(VECTORS / "error_at_a_limit.json")
+    error = messages.error(7, header["error"], header["traceback"], header["limit"])
+    assert encode(error) == frame
+    assert header["limit"] in messages.LIMITS
     header, parts, frame = _golden(VECTORS / "result.json")
     result = messages.result(7, header["outputs"], header["state"]["part"])
     assert encode(result, parts) == frame

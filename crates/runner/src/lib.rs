@@ -1,6 +1,6 @@
 //! Running feather models.
 //!
-//! It owns execution: the worker protocol ([`protocol`]), Python environments built with uv
+//! It owns execution: one call for any way of running a step ([`engine`]), the worker protocol ([`protocol`]), Python environments built with uv
 //! ([`env`]), the SDK carried inside the binary ([`sdk`]), worker processes ([`worker`]) and
 //! their pools ([`pool`]), and the cache of unpacked bundles and environments on disk, held to a
 //! size (`cache`). It does not know HTTP or the registry: the server hands it a version's
@@ -8,6 +8,7 @@
 
 mod cache;
 pub mod cpu;
+pub mod engine;
 pub mod env;
 pub mod output;
 pub mod pool;

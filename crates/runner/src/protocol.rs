@@ -50,9 +50,32 @@ pub enum Message {
         id: u64,
         error: String,
         traceback: String,
+        /// The resource limit the failure met, when the worker knows it met one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<LimitKind>,
     },
     /// Exit now.
     Shutdown,
+}
+
+/// A worker's resource limit, as a failure names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// Address space (`limits.memory_mb`).
+    Memory,
+    /// The largest file it may write (`limits.file_size_mb`).
+    FileSize,
+    /// Processes and threads (`limits.processes`).
+    Processes,
+    /// Open files (`limits.open_files`).
+    OpenFiles,
+    /// Bytes its scratch folder may hold (`limits.scratch_mb`).
+    Scratch,
+    /// Bytes of a step's answer (`limits.output_mb`).
+    Output,
+    /// CPU seconds of a step (`limits.cpu_seconds`): measured by the server, not the worker.
+    Cpu,
 }
 
 /// One request of a batch: a `run` and how many of the frame's parts are its own (they follow

@@ -256,6 +256,18 @@ impl Runner {
             .clone())
     }
 
+    /// The engine that runs a version's steps, made when its environment is ready and its
+    /// bundle unpacked.
+    pub async fn engine(
+        &self,
+        key: &str,
+        manifest: &Manifest,
+        bundle: &Path,
+    ) -> Result<Arc<dyn crate::engine::Engine>, RunnerError> {
+        let pool = self.pool(key, manifest, bundle).await?;
+        Ok(Arc::new(crate::engine::PythonEngine { pool }))
+    }
+
     /// Stops idle workers past their idle time, brings every pool back to its minimum, and
     /// holds the cache to its cap.
     pub async fn trim(&self) {

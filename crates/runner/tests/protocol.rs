@@ -71,6 +71,16 @@ fn samples() -> Vec<(&'static str, Frame)> {
                 id: 7,
                 error: "ZeroDivisionError: division by zero".into(),
                 traceback: "Traceback ...".into(),
+                limit: None,
+            }),
+        ),
+        (
+            "error_at_a_limit",
+            Frame::new(Message::Error {
+                id: 7,
+                error: "MemoryError".into(),
+                traceback: "Traceback ...".into(),
+                limit: Some(feather_runner::protocol::LimitKind::Memory),
             }),
         ),
         ("shutdown", Frame::new(Message::Shutdown)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,14 +45,41 @@ def result(request: int, outputs: list[dict[str, Any]], state: int | None) -> di
     }
 
 
-def error(request: int, error: str, traceback: str) -> dict[str, Any]:
-    """A request failed: the step raised, or its inputs or outputs could not be converted."""
-    return {
+def error(request: int, error: str, traceback: str, limit: str | None = None) -> dict[str, Any]:
+    """A request failed: the step raised, or its inputs or outputs could not be converted.
+    `limit` names the resource limit the failure met, when it met one (see `limit_of`)."""
+    header = {
         "type": "error",
         "id": request,
         "error": _clip(error, MAX_ERROR),
         "traceback": _clip(traceback),
     }
+    if limit is not None:
+        header["limit"] = limit
+    return header
+
+
+LIMITS = ("memory", "file_size", "processes", "open_files", "scratch", "output")
+"""The limits an `error` may name, as `limits.<name>_mb` / `limits.<name>` say in a manifest."""
+
+_ERRNO_LIMITS = {
+    errno.EFBIG: "file_size",
+    errno.EAGAIN: "processes",
+    errno.EMFILE: "open_files",
+    errno.ENOSPC: "scratch",
+}
+
+
+def limit_of(exc: BaseException) -> str | None:
+    """Which of the worker's resource limits an exception is how a step met: the worker knows
+    what its own errors mean, so the server never guesses from a message."""
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_LIMITS:
+        return _ERRNO_LIMITS[exc.errno]
+    if isinstance(exc, RuntimeError) and "can't start new thread" in str(exc):
+        return "processes"
+    return None
 
 
 def one_line(exc: BaseException) -> str:

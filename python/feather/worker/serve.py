@@ -18,7 +18,7 @@ from typing import Any
 
 from . import messages
 from .app import App, RequestError, StepFunction
-from .messages import Run, one_line
+from .messages import Run, limit_of, one_line
 from .outputs import encode_return
 from .protocol import FrameTooLarge, Part, ProtocolError, encode, read_frame
 from .values import Scratch, step_arguments
@@ -28,12 +28,14 @@ EXIT_PROTOCOL = 2
 
 
 class StepRaised(Exception):
-    """The step's own code raised: the answer carries its traceback, not the worker's."""
+    """The step's own code raised: the answer carries its traceback, not the worker's, and the
+    limit it met, if it met one."""
 
-    def __init__(self, error: str, traceback: str) -> None:
-        super().__init__(error)
-        self.error = error
-        self.traceback = traceback
+    def __init__(self, exc: BaseException) -> None:
+        self.error = one_line(exc)
+        super().__init__(self.error)
+        self.traceback = _step_traceback(exc)
+        self.limit = limit_of(exc)
 
 
 def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: float) -> int:
@@ -80,7 +82,8 @@ def _encoded(run: Run, header: dict[str, Any], parts: Sequence[Part], limit: int
     except (FrameTooLarge, ValueError) as err:
         # Say why instead of leaving the server waiting.
         reason = f"RequestError: the result cannot be sent: {err}"
-        return encode(messages.error(run.id, reason, ""), (), limit)
+        met = "output" if isinstance(err, FrameTooLarge) else None
+        return encode(messages.error(run.id, reason, "", met), (), limit)
 
 
 Answer = tuple[dict[str, Any], list[bytes]]
@@ -132,15 +135,15 @@ def answer(app: App, run: Run, parts: Sequence[Part], *, since: float) -> Answer
             try:
                 value = function(**kwargs)
             except (Exception, SystemExit) as exc:
-                raise StepRaised(one_line(exc), _step_traceback(exc)) from None
+                raise StepRaised(exc) from None
             # Inside the scratch folder's lifetime: an output may show an uploaded file.
             encoded = encode_return(value, since=since)
     except StepRaised as raised:
-        return messages.error(run.id, raised.error, raised.traceback), []
+        return messages.error(run.id, raised.error, raised.traceback, raised.limit), []
     except RequestError as err:
         return _request_error(run, err)
     except Exception as err:
-        return messages.error(run.id, one_line(err), traceback.format_exc()), []
+        return messages.error(run.id, one_line(err), traceback.format_exc(), limit_of(err)), []
     return messages.result(run.id, encoded.outputs, encoded.state), encoded.parts
 
 
@@ -161,7 +164,8 @@ def answer_together(app: App, items: list[tuple[Run, list[Part]]], *, since: flo
             except RequestError as err:
                 out[i] = _request_error(run, err)
             except Exception as err:
-                out[i] = messages.error(run.id, one_line(err), traceback.format_exc()), []
+                tb = traceback.format_exc()
+                out[i] = messages.error(run.id, one_line(err), tb, limit_of(err)), []
         if calls and function is not None:
             for i, answer in _call_together(
                 function, calls, [items[i][0] for i, _ in calls], since
@@ -181,7 +185,7 @@ def _call_together(
         try:
             values = function(**kwargs)
         except (Exception, SystemExit) as exc:
-            raise StepRaised(one_line(exc), _step_traceback(exc)) from None
+            raise StepRaised(exc) from None
         if not isinstance(values, (list, tuple)) or len(values) != len(calls):
             got = (
                 f"{len(values)} results"
@@ -194,7 +198,7 @@ def _call_together(
             )
     except StepRaised as raised:
         for (i, _), run in zip(calls, runs, strict=True):
-            yield i, (messages.error(run.id, raised.error, raised.traceback), [])
+            yield i, (messages.error(run.id, raised.error, raised.traceback, raised.limit), [])
         return
     except RequestError as err:
         for (i, _), run in zip(calls, runs, strict=True):
@@ -207,7 +211,8 @@ def _call_together(
             yield i, _request_error(run, err)
             continue
         except Exception as err:
-            yield i, (messages.error(run.id, one_line(err), traceback.format_exc()), [])
+            error = messages.error(run.id, one_line(err), traceback.format_exc(), limit_of(err))
+            yield i, (error, [])
             continue
         yield i, (messages.result(run.id, encoded.outputs, encoded.state), encoded.parts)
 

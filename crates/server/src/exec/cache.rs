@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use feather_runner::pool::WorkerPool;
+use feather_runner::engine::Engine;
 use feather_spec::{Component, Manifest};
 use feather_store::VersionDetail;
 
@@ -20,8 +20,9 @@ pub struct Target {
     pub manifest: Manifest,
     /// Set when the environment was found ready and the bundle unpacked, so that later
     /// requests go straight to the workers.
-    /// Until the runner closes it (its environment or bundle was evicted from the cache).
-    pub pool: Mutex<Option<Arc<WorkerPool>>>,
+    /// What runs its steps, until the runner closes it (the version was deleted, or its
+    /// environment or bundle evicted from the cache).
+    pub engine: Mutex<Option<Arc<dyn Engine>>>,
 }
 
 impl Target {

@@ -6,16 +6,14 @@
 
 pub mod cache;
 pub mod files;
+mod outcome;
 pub mod views;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use feather_runner::Runner;
+use feather_runner::engine::{Engine, StepCall};
 use feather_runner::env::EnvStatus;
-use feather_runner::pool::WorkerPool;
-use feather_runner::protocol::{Frame, Message};
-use feather_runner::worker::WorkerError;
 use feather_spec::{Component, Manifest, Problem};
 use feather_store::{RunRecord, StepRecord, StoreError, Viewer, Visibility, new_id, now};
 use serde_json::{Map, Value, json};
@@ -25,8 +23,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use cache::Target;
 use views::{NextStep, Prediction, RunView, StepView};
-
-static REQUEST: AtomicU64 = AtomicU64::new(1);
 
 /// Splits `name@ref` (ref: a version number or an alias; `latest` when absent).
 pub fn split_ref(name: &str) -> (&str, &str) {
@@ -66,7 +62,7 @@ async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiRe
     let t = Arc::new(Target {
         detail,
         manifest,
-        pool: Default::default(),
+        engine: Default::default(),
     });
     s.cache.put(t.clone());
     Ok(t)
@@ -83,8 +79,11 @@ pub fn prepare_in_background(s: &AppState, owner: String, name: String, version:
     tokio::spawn(async move {
         let result = async {
             let t = target(&s, &owner, &name, &version.to_string()).await?;
-            let pool = build_pool(&s, &t).await?;
-            pool.warm().await.map_err(|e| worker_error(e, &t, None))
+            let engine = build_engine(&s, &t).await?;
+            engine
+                .warm()
+                .await
+                .map_err(|e| outcome::run_error(e, "(warm-up)", &s, &t, None))
         }
         .await;
         if let Err(e) = result {
@@ -96,11 +95,11 @@ pub fn prepare_in_background(s: &AppState, owner: String, name: String, version:
 /// The version's pool once its environment is ready; a clear 409 until then, and the build
 /// is started if nothing started it yet (after a restart, say). A request never waits for a
 /// build.
-async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
-    if let Some(pool) = t.pool.lock().expect("not poisoned").as_ref()
-        && !pool.is_closed()
+async fn ready_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
+    if let Some(engine) = t.engine.lock().expect("not poisoned").as_ref()
+        && !engine.is_closed()
     {
-        return Ok(pool.clone());
+        return Ok(engine.clone());
     }
     // Said at once: no environment build would make a model runnable without a sandbox.
     if let Err(reason) = &s.runner.sandbox {
@@ -110,9 +109,9 @@ async fn ready_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
     }
     match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
         EnvStatus::Ready => {
-            let pool = build_pool(s, t).await?;
-            *t.pool.lock().expect("not poisoned") = Some(pool.clone());
-            Ok(pool)
+            let engine = build_engine(s, t).await?;
+            *t.engine.lock().expect("not poisoned") = Some(engine.clone());
+            Ok(engine)
         }
         EnvStatus::Pending => {
             prepare_in_background(
@@ -153,11 +152,11 @@ async fn unpacked(s: &AppState, t: &Target) -> ApiResult<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// Unpacks the bundle if needed, builds the environment if needed, and gives the pool.
-async fn build_pool(s: &AppState, t: &Target) -> ApiResult<Arc<WorkerPool>> {
+/// Unpacks the bundle if needed, builds the environment if needed, and gives the engine.
+async fn build_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
     let dir = unpacked(s, t).await?;
     s.runner
-        .pool(&t.key(), &t.manifest, &dir)
+        .engine(&t.key(), &t.manifest, &dir)
         .await
         .map_err(|e| match e {
             feather_runner::RunnerError::Env(env) => {
@@ -211,23 +210,6 @@ fn shown_paths(log: &str, data: &std::path::Path) -> String {
         out = out.replace(&format!("{}/", home.to_string_lossy()), "~/");
     }
     out
-}
-
-fn worker_error(e: WorkerError, t: &Target, user: Option<&User>) -> ApiError {
-    let owner = user.is_some_and(|u| u.name() == t.detail.owner);
-    match e {
-        WorkerError::Timeout(_) | WorkerError::StartTimeout(_) | WorkerError::CpuLimit(_) => {
-            ApiError::step_timeout(e.to_string())
-        }
-        WorkerError::Fatal { error, traceback } => ApiError::step_failed(
-            format!("the model failed to load: {error}"),
-            owner.then_some(traceback),
-        ),
-        WorkerError::Crashed { .. } | WorkerError::Protocol(_) => {
-            ApiError::worker_crashed(e.to_string())
-        }
-        WorkerError::Spawn(_) => ApiError::internal(e.to_string()),
-    }
 }
 
 /// Checks answers against the components they answer: every problem, with `/inputs/<id>` paths.
@@ -289,117 +271,54 @@ async fn execute(
 ) -> ApiResult<Executed> {
     let inputs = files::attach(components, &req.inputs, &req.uploads)?;
     let inputs = check_inputs(components, &inputs)?;
-    let pool = ready_pool(s, t).await?;
-    let mut resolved = files::resolve_inputs(s, components, &inputs, &req.uploads, keeper).await?;
+    let engine = ready_engine(s, t).await?;
+    let resolved = files::resolve_inputs(s, components, &inputs, &req.uploads, keeper).await?;
     let state = match state {
-        Some(d) => {
-            resolved.parts.push(s.store.blobs.get_bytes(d).await?);
-            json!({"part": resolved.parts.len() - 1})
-        }
-        None => Value::Null,
+        Some(d) => Some(s.store.blobs.get_bytes(d).await?),
+        None => None,
     };
     let step = &t.manifest.steps[index];
-    let request = Frame {
-        message: Message::Run {
-            id: REQUEST.fetch_add(1, Ordering::Relaxed),
-            step: step.name.clone(),
-            index,
-            inputs: resolved.wire,
-            // Step 1 answers the init the worker registered itself.
-            components: if index == 0 {
-                Value::Null
-            } else {
-                serde_json::to_value(components).expect("components serialise")
-            },
-            state,
-        },
-        parts: resolved.parts,
+    let call = StepCall {
+        step: index,
+        name: step.name.clone(),
+        inputs: resolved.wire,
+        files: resolved.parts,
+        // Step 1 answers the init the model declared itself.
+        components: (index > 0)
+            .then(|| serde_json::to_value(components).expect("components serialise")),
+        state,
+        timeout: s.runner.step_timeout(&t.manifest),
     };
-    let reply = pool
-        .call(request, s.runner.step_timeout(&t.manifest))
+    let out = engine
+        .run(call)
         .await
-        .map_err(|e| worker_error(e, t, user))?;
-    match reply.message {
-        Message::Result {
-            mut outputs, state, ..
-        } => {
-            files::store_output_files(s, &mut outputs, &reply.parts, keeper).await?;
-            let outputs = outputs.as_array().cloned().unwrap_or_default();
-            for (i, o) in outputs.iter().enumerate() {
-                Component::parse(o).map_err(|e| {
-                    ApiError::step_failed(
-                        format!(
-                            "step {:?} returned an invalid component #{i}: {}",
-                            step.name, e.0[0]
-                        ),
-                        None,
-                    )
-                })?;
-            }
-            let state = match state.get("part").and_then(Value::as_u64) {
-                Some(n) => {
-                    let bytes = reply.parts.get(n as usize).cloned().unwrap_or_default();
-                    Some(s.store.blobs.put_bytes(bytes).await?)
-                }
-                None => None,
-            };
-            Ok(Executed {
-                inputs: resolved.stored,
-                outputs,
-                state,
-            })
-        }
-        Message::Error {
-            error, traceback, ..
-        } => {
-            let owner = user.is_some_and(|u| u.name() == t.detail.owner);
-            let limit = limit_hint(&error, &s.runner.limits(&t.manifest));
-            Err(ApiError::step_failed(
-                format!("step {:?} raised {error}{limit}", step.name),
-                owner.then_some(traceback),
-            ))
-        }
-        other => Err(ApiError::worker_crashed(format!(
-            "the worker answered {other:?}"
-        ))),
+        .map_err(|e| outcome::run_error(e, &step.name, s, t, user))?;
+    let mut outputs = Value::Array(out.outputs);
+    files::store_output_files(s, &mut outputs, &out.files, keeper).await?;
+    let outputs = match outputs {
+        Value::Array(a) => a,
+        _ => unreachable!("an array above"),
+    };
+    for (i, o) in outputs.iter().enumerate() {
+        Component::parse(o).map_err(|e| {
+            ApiError::step_failed(
+                format!(
+                    "step {:?} returned an invalid component #{i}: {}",
+                    step.name, e.0[0]
+                ),
+                None,
+            )
+        })?;
     }
-}
-
-/// The limit an error comes from, named, when the error is how a worker meets one.
-fn limit_hint(error: &str, l: &feather_runner::sandbox::Limits) -> String {
-    if error.starts_with("MemoryError") {
-        format!(
-            " (its memory limit is {} MiB: limits.memory_mb)",
-            l.memory >> 20
-        )
-    } else if error.contains("[Errno 27]") {
-        format!(
-            " (its file size limit is {} MiB: limits.file_size_mb)",
-            l.file_size >> 20
-        )
-    } else if error.contains("[Errno 11]") {
-        format!(
-            " (its processes limit is {}: limits.processes)",
-            l.processes
-        )
-    } else if error.contains("the result cannot be sent") && error.contains("over the limit") {
-        format!(
-            " (its output limit is {} MiB: limits.output_mb)",
-            l.output >> 20
-        )
-    } else if error.contains("[Errno 28]") {
-        format!(
-            " (its scratch folder holds at most {} MiB: limits.scratch_mb)",
-            l.scratch >> 20
-        )
-    } else if error.contains("[Errno 24]") {
-        format!(
-            " (its open files limit is {}: limits.open_files)",
-            l.open_files
-        )
-    } else {
-        String::new()
-    }
+    let state = match out.state {
+        Some(bytes) => Some(s.store.blobs.put_bytes(bytes).await?),
+        None => None,
+    };
+    Ok(Executed {
+        inputs: resolved.stored,
+        outputs,
+        state,
+    })
 }
 
 fn next_step(t: &Target, index: usize, outputs: &[Value]) -> Option<Value> {
@@ -590,7 +509,7 @@ async fn advance(
     let claim = if index > 0 {
         let inputs = files::attach(components, &req.inputs, &req.uploads)?;
         check_inputs(components, &inputs)?;
-        ready_pool(s, t).await?;
+        ready_engine(s, t).await?;
         Some(Claim::take(s, t, run).await?)
     } else {
         None
