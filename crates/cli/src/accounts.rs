@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use feather_store::accounts::unix_now;
-use feather_store::{Action, AuditQuery, NewToken, Role, Scope, Store, StoreError};
+use feather_service::Actor;
+use feather_service::accounts::{self, TokenRequest};
+use feather_store::{Action, AuditQuery, Role, Scope, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::client::{Client, ServerArgs};
@@ -29,7 +30,7 @@ pub struct Place {
 }
 
 enum At {
-    Local(Store, String),
+    Local(Store, Actor),
     Remote(Client),
 }
 
@@ -43,7 +44,7 @@ impl Place {
             (data, _) => {
                 let data = crate::DataArg { data: data.clone() }.resolve();
                 let store = Store::open(&data, Default::default()).await?;
-                Ok(At::Local(store, local_actor()))
+                Ok(At::Local(store, Actor::Operator(local_actor())))
             }
         }
     }
@@ -167,7 +168,7 @@ pub async fn user(c: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add { name, role, at } => {
             let u = match at.open().await? {
                 At::Local(store, actor) => {
-                    to_value(store.registry.create_user(&actor, &name, role).await?)?
+                    to_value(accounts::create_user(&store, &actor, &name, role).await?)?
                 }
                 At::Remote(c) => {
                     c.json(
@@ -185,7 +186,7 @@ pub async fn user(c: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Ls { at } => {
             let users = match at.open().await? {
-                At::Local(store, _) => to_value(store.registry.users().await?)?,
+                At::Local(store, actor) => to_value(accounts::users(&store, &actor).await?)?,
                 At::Remote(c) => c.json(c.get("/api/v1/users")).await?["users"].take(),
             };
             for u in users.as_array().into_iter().flatten() {
@@ -200,7 +201,7 @@ pub async fn user(c: UserCommand) -> anyhow::Result<()> {
         UserCommand::Role { name, role, at } => {
             match at.open().await? {
                 At::Local(store, actor) => {
-                    store.registry.set_role(&actor, &name, role).await?;
+                    accounts::set_role(&store, &actor, &name, role).await?;
                 }
                 At::Remote(c) => {
                     c.json(
@@ -231,10 +232,13 @@ pub async fn token(c: TokenCommand) -> anyhow::Result<()> {
                     let Some(user) = user else {
                         bail!("name the token's user with --user");
                     };
+                    // The operator's shortcut: a token for a user who does not exist yet.
                     let role = match store.registry.user(&user).await {
                         Ok(u) => u.role,
                         Err(StoreError::NotFound(_)) => {
-                            store.registry.create_user(&actor, &user, role).await?.role
+                            accounts::create_user(&store, &actor, &user, role)
+                                .await?
+                                .role
                         }
                         Err(e) => return Err(e.into()),
                     };
@@ -245,13 +249,13 @@ pub async fn token(c: TokenCommand) -> anyhow::Result<()> {
                         }
                         s
                     });
-                    let new = NewToken {
-                        user,
+                    let req = TokenRequest {
+                        user: Some(user),
                         scopes,
-                        expires_at: expires_in_days.map(|d| unix_now() + i64::from(d) * 86_400),
+                        expires_in_days,
                         label,
                     };
-                    let (token, info) = store.registry.create_token(&actor, &new).await?;
+                    let (token, info) = accounts::create_token(&store, &actor, req).await?;
                     store.close().await;
                     let mut v = to_value(info)?;
                     v["token"] = json!(token);
@@ -280,7 +284,9 @@ pub async fn token(c: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Ls { user, at } => {
             let tokens = match at.open().await? {
-                At::Local(store, _) => to_value(store.registry.tokens(user.as_deref()).await?)?,
+                At::Local(store, actor) => {
+                    to_value(accounts::tokens(&store, &actor, user.as_deref()).await?)?
+                }
                 At::Remote(c) => {
                     let q: Vec<(&str, String)> = user.map(|u| ("user", u)).into_iter().collect();
                     c.json(c.get("/api/v1/tokens").query(&q)).await?["tokens"].take()
@@ -314,7 +320,7 @@ pub async fn token(c: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke { id, at } => {
             match at.open().await? {
                 At::Local(store, actor) => {
-                    store.registry.revoke_token(&actor, id).await?;
+                    accounts::revoke_token(&store, &actor, id).await?;
                 }
                 At::Remote(c) => {
                     c.json(c.delete(&format!("/api/v1/tokens/{id}"))).await?;
@@ -338,7 +344,7 @@ fn scopes_text(t: &Value) -> String {
 
 pub async fn audit(a: AuditArgs) -> anyhow::Result<()> {
     let page = match a.at.open().await? {
-        At::Local(store, _) => {
+        At::Local(store, operator) => {
             let q = AuditQuery {
                 actor: a.actor,
                 owner: a.owner,
@@ -347,7 +353,7 @@ pub async fn audit(a: AuditArgs) -> anyhow::Result<()> {
                 before: a.before,
                 limit: a.limit,
             };
-            to_value(store.registry.audit(&q).await?)?
+            to_value(accounts::audit(&store, &operator, q).await?)?
         }
         At::Remote(c) => {
             let q: Vec<(&str, String)> = [

@@ -4,7 +4,8 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use feather_store::{Principal, Role, Scope, StoreError, Viewer};
+use feather_service::Actor;
+use feather_store::{Principal, Scope, StoreError, Viewer};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,64 +19,25 @@ impl User {
         &self.0.user
     }
 
+    /// The caller as the service layer sees it, where the rules live.
+    pub fn actor(&self) -> Actor {
+        Actor::Token(self.0.clone())
+    }
+
     /// Refuses unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.0.has(scope) {
-            Ok(())
-        } else {
-            Err(
-                StoreError::Forbidden(format!("this token lacks the `{}` scope", scope.as_str()))
-                    .into(),
-            )
-        }
+        Ok(self.actor().require(scope)?)
     }
 
     /// Refuses unless the caller is an admin acting as one.
     pub fn must_be_admin(&self) -> Result<(), ApiError> {
-        if self.0.role != Role::Admin {
-            return Err(StoreError::Forbidden(format!("{} is not an admin", self.name())).into());
-        }
-        self.require(Scope::Admin)
+        Ok(self.actor().must_be_admin()?)
     }
 
     /// Refuses unless the caller may change `owner`'s models: the owner with a publish token,
     /// or an admin.
     pub fn must_manage(&self, owner: &str) -> Result<(), ApiError> {
-        if self.0.is_admin() {
-            return Ok(());
-        }
-        self.require(Scope::Publish)?;
-        if self.name() == owner {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(format!(
-                "only {owner} (or an admin) may change {owner}'s models"
-            ))
-            .into())
-        }
-    }
-
-    /// Refuses unless the caller may act on `user`'s tokens: that user, or an admin.
-    pub fn must_be_or_admin(&self, user: &str) -> Result<(), ApiError> {
-        if self.name() == user || self.0.is_admin() {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(format!("only {user} (or an admin) may do that")).into())
-        }
-    }
-
-    /// Refuses a token that may only run models: listing and revoking a user's tokens needs
-    /// `publish` or `admin`, so a token handed to a program cannot take its owner's others.
-    pub fn must_manage_tokens(&self) -> Result<(), ApiError> {
-        if self.0.has(Scope::Publish) || self.0.has(Scope::Admin) {
-            Ok(())
-        } else {
-            Err(StoreError::Forbidden(
-                "a token that may only run models may revoke itself, but not list or revoke its user's other tokens"
-                    .into(),
-            )
-            .into())
-        }
+        Ok(self.actor().must_manage(owner)?)
     }
 
     pub fn viewer(&self) -> Viewer {

@@ -2,15 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use feather_store::accounts::unix_now;
-use feather_store::{
-    Action, AuditPage, AuditQuery, NewToken, Role, Scope, StoreError, TokenInfo, UserInfo,
-};
+use feather_service::accounts::{self, TokenRequest};
+use feather_store::{Action, AuditPage, AuditQuery, Role, Scope, TokenInfo, UserInfo};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::User;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
@@ -60,48 +58,13 @@ pub async fn create_token(
     caller: User,
     Json(req): Json<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
-    let user = req.user.unwrap_or_else(|| caller.name().to_owned());
-    caller.must_be_or_admin(&user)?;
-    let expires_at = match req.expires_in_days {
-        Some(d @ 1..=3650) => Some(unix_now() + i64::from(d) * 86_400),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "expires_in_days is between 1 and 3650",
-            ));
-        }
-        None => None,
-    };
-    if !caller.0.is_admin() {
-        if let Some(extra) = req.scopes.iter().find(|sc| !caller.0.has(**sc)) {
-            return Err(StoreError::Forbidden(format!(
-                "this token lacks the `{}` scope, so it cannot give it",
-                extra.as_str()
-            ))
-            .into());
-        }
-        if let Some(limit) = caller.0.expires_at
-            && expires_at.is_some_and(|e| e > limit)
-        {
-            return Err(StoreError::Forbidden(format!(
-                "this token expires at {}, so a token it makes must expire no later",
-                feather_store::accounts::rfc3339(limit)
-            ))
-            .into());
-        }
-    }
-    // A token made by an expiring token expires with it, unless it asks to go sooner.
-    let expires_at = if caller.0.is_admin() {
-        expires_at
-    } else {
-        expires_at.or(caller.0.expires_at)
-    };
-    let new = NewToken {
-        user,
+    let req = TokenRequest {
+        user: req.user,
         scopes: req.scopes.into_iter().collect(),
-        expires_at,
+        expires_in_days: req.expires_in_days,
         label: req.label,
     };
-    let (token, info) = s.store.registry.create_token(caller.name(), &new).await?;
+    let (token, info) = accounts::create_token(&s.store, &caller.actor(), req).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedToken { token, info }),
@@ -116,12 +79,8 @@ pub async fn list_tokens(
     caller: User,
     Query(p): Query<TokenParams>,
 ) -> ApiResult<axum::Json<TokenList>> {
-    let user = p.user.unwrap_or_else(|| caller.name().to_owned());
-    caller.must_be_or_admin(&user)?;
-    caller.must_manage_tokens()?;
-    Ok(axum::Json(TokenList {
-        tokens: s.store.registry.tokens(Some(&user)).await?,
-    }))
+    let tokens = accounts::tokens(&s.store, &caller.actor(), p.user.as_deref()).await?;
+    Ok(axum::Json(TokenList { tokens }))
 }
 
 /// Revokes a token at once: the caller's own, or anyone's for an admin.
@@ -132,17 +91,8 @@ pub async fn revoke_token(
     caller: User,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<TokenInfo>> {
-    let token = s.store.registry.token(id).await?;
-    // Someone else's token is "not found": its id is not theirs to probe.
-    if caller.must_be_or_admin(&token.user).is_err() {
-        return Err(StoreError::NotFound(format!("token {id}")).into());
-    }
-    // Any token may revoke itself; only one that may manage them revokes others.
-    if id != caller.0.token {
-        caller.must_manage_tokens()?;
-    }
     Ok(axum::Json(
-        s.store.registry.revoke_token(caller.name(), id).await?,
+        accounts::revoke_token(&s.store, &caller.actor(), id).await?,
     ))
 }
 
@@ -174,9 +124,8 @@ pub async fn list_users(
     State(s): State<AppState>,
     caller: User,
 ) -> ApiResult<axum::Json<UserList>> {
-    caller.must_be_admin()?;
     Ok(axum::Json(UserList {
-        users: s.store.registry.users().await?,
+        users: accounts::users(&s.store, &caller.actor()).await?,
     }))
 }
 
@@ -189,16 +138,8 @@ pub async fn create_user(
     caller: User,
     Json(req): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserInfo>)> {
-    caller.must_be_admin()?;
-    let user = s
-        .store
-        .registry
-        .create_user(
-            caller.name(),
-            &req.name,
-            req.role.unwrap_or(Role::Developer),
-        )
-        .await?;
+    let role = req.role.unwrap_or(Role::Developer);
+    let user = accounts::create_user(&s.store, &caller.actor(), &req.name, role).await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -212,12 +153,8 @@ pub async fn set_role(
     Path(name): Path<String>,
     Json(req): Json<SetRole>,
 ) -> ApiResult<axum::Json<UserInfo>> {
-    caller.must_be_admin()?;
     Ok(axum::Json(
-        s.store
-            .registry
-            .set_role(caller.name(), &name, req.role)
-            .await?,
+        accounts::set_role(&s.store, &caller.actor(), &name, req.role).await?,
     ))
 }
 
@@ -250,9 +187,11 @@ pub async fn audit(
         actor: p.actor,
         owner: p.owner,
         action: p.action.as_deref().map(Action::parse).transpose()?,
-        concerning: (!caller.0.is_admin()).then(|| caller.name().to_owned()),
+        concerning: None,
         before: p.before,
         limit: p.limit.unwrap_or(100),
     };
-    Ok(axum::Json(s.store.registry.audit(&q).await?))
+    Ok(axum::Json(
+        accounts::audit(&s.store, &caller.actor(), q).await?,
+    ))
 }
