@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::{Served, build_dir, feather, files_below, gz_bundle, token};
+use crate::{Served, build_dir, files_below, gz_bundle, token};
 
 #[test]
 fn a_server_killed_during_an_upload_leaves_nothing_and_restarts_clean() {
@@ -75,19 +75,7 @@ fn blobs_left_between_writes_are_collected_at_the_next_start() {
     let server = Served::start(data.path());
     let token = token(data.path(), "alice");
     let dir = build_dir(root.path(), "kept", b"print('kept')\n");
-    let out = feather(&[
-        "publish",
-        dir.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--token",
-        &token,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::publish(&dir, &server.url, &token);
     let kept = files_below(&data.path().join("blobs"));
     assert_eq!(kept.len(), 1);
     server.kill();
@@ -150,19 +138,7 @@ fn a_server_given_relative_paths_builds_environments_and_runs_models() {
     let token = crate::token(&work.path().join("data"), "alice");
     let app = b"import feather as ftr\n\n@ftr.step\ndef run():\n    return ftr.Text.View(text='ran')\n\nftr.build('rel', init=[], steps=[run])\n";
     let dir = crate::build_dir(work.path(), "rel", app);
-    let out = feather(&[
-        "publish",
-        dir.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--token",
-        &token,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::publish(&dir, &server.url, &token);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let (_, env) = server.get("/api/v1/models/alice/rel/versions/1/environment");

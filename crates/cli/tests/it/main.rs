@@ -88,6 +88,23 @@ pub fn feather(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `feather publish DIR` to a server, which must succeed.
+pub fn publish(dir: &Path, url: &str, token: &str) {
+    let out = feather(&[
+        "publish",
+        dir.to_str().unwrap(),
+        "--server",
+        url,
+        "--token",
+        token,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn token(data: &Path, user: &str) -> String {
     let out = Command::new(BIN)
         .args(["token", "create", "--user", user, "--data"])
