@@ -47,7 +47,7 @@ const MARKER_VARIABLES: &[&str] = &[
 
 /// Checks one requirement line; the error says what is wrong, in words a developer can act on.
 pub fn check(line: &str) -> Result<(), String> {
-    if line.len() > MAX_LEN {
+    if line.chars().count() > MAX_LEN {
         return Err(format!("must be at most {MAX_LEN} characters"));
     }
     if line.trim().is_empty() {
@@ -245,17 +245,16 @@ impl Parser<'_> {
     /// A keyword followed by a space, a quote or a parenthesis, not a longer word.
     fn keyword(&mut self, word: &str) -> bool {
         self.ws();
-        let r = self.rest();
-        let followed = r[word.len().min(r.len())..]
-            .chars()
-            .next()
-            .is_none_or(|c| matches!(c, ' ' | '\t' | '\'' | '"' | '('));
-        if r.starts_with(word) && followed {
+        let followed = self.rest().strip_prefix(word).is_some_and(|after| {
+            after
+                .chars()
+                .next()
+                .is_none_or(|c| matches!(c, ' ' | '\t' | '\'' | '"' | '('))
+        });
+        if followed {
             self.at += word.len();
-            true
-        } else {
-            false
         }
+        followed
     }
 
     fn marker_value(&mut self) -> Result<(), String> {
@@ -295,6 +294,7 @@ mod tests {
             "requests [security, socks] (>=2.8.1, ==2.8.*)",
             "torch>=2,<3; sys_platform == \"linux\" and (platform_machine == 'x86_64' or platform_machine == 'aarch64')",
             "pywin32 ; os_name not in 'posix'",
+            "x; platform_release == 'é'",
             "a.b_c-d~=1.4.5",
             "name[]",
             "x===weird-1",
@@ -321,6 +321,9 @@ mod tests {
             "numpy\n--index-url x",
             "numpy; python_version >= '3' @ http://x",
             "numpy; rm -rf /",
+            "numpy; os_name €",
+            "numpy; os_name in€",
+            "nümpy",
             "-numpy",
             "numpy==",
             "numpy[x",
