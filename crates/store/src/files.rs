@@ -167,7 +167,10 @@ impl Registry {
     async fn delete_old_runs(&self, cutoff: &str) -> Result<(usize, Vec<String>)> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM runs WHERE updated_at < $1 LIMIT $2")
+            // A run whose step is running is in use, however old its last change.
+            sqlx::query_scalar(
+                "SELECT id FROM runs WHERE updated_at < $1 AND status <> 'running' LIMIT $2",
+            )
                 .bind(cutoff)
                 .bind(BATCH)
                 .fetch_all(&mut *tx)

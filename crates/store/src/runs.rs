@@ -48,27 +48,55 @@ fn json(s: Option<String>) -> Option<Value> {
 }
 
 impl Registry {
-    /// Creates a run with its first step, or records a later step, in one transaction.
-    pub async fn save_step(&self, run: &RunRecord, step: &StepRecord) -> Result<()> {
+    /// Creates a run with its first step, or records a later step, in one transaction. A
+    /// later step records only under the claim it ran with: a holder whose claim lapsed and
+    /// was taken over gets a conflict, and the run keeps its new holder's outcome.
+    pub async fn save_step(
+        &self,
+        run: &RunRecord,
+        step: &StepRecord,
+        claim: Option<&str>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO runs (id, owner, name, version, status, next_step, awaiting, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, next_step = excluded.next_step,
-                awaiting = excluded.awaiting, updated_at = excluded.updated_at, claim_expires = NULL",
-        )
-        .bind(&run.id)
-        .bind(&run.owner)
-        .bind(&run.name)
-        .bind(run.version)
-        .bind(&run.status)
-        .bind(run.next_step)
-        .bind(run.awaiting.as_ref().map(Value::to_string))
-        .bind(&run.created_by)
-        .bind(&run.created_at)
-        .bind(&run.updated_at)
-        .execute(&mut *tx)
-        .await?;
+        let saved = match claim {
+            Some(token) => sqlx::query(
+                "UPDATE runs SET status = $2, next_step = $3, awaiting = $4, updated_at = $5,
+                    claim_expires = NULL, claim_token = NULL
+                 WHERE id = $1 AND claim_token = $6",
+            )
+            .bind(&run.id)
+            .bind(&run.status)
+            .bind(run.next_step)
+            .bind(run.awaiting.as_ref().map(Value::to_string))
+            .bind(&run.updated_at)
+            .bind(token)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            None => sqlx::query(
+                "INSERT INTO runs (id, owner, name, version, status, next_step, awaiting, created_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&run.id)
+            .bind(&run.owner)
+            .bind(&run.name)
+            .bind(run.version)
+            .bind(&run.status)
+            .bind(run.next_step)
+            .bind(run.awaiting.as_ref().map(Value::to_string))
+            .bind(&run.created_by)
+            .bind(&run.created_at)
+            .bind(&run.updated_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        if saved != 1 {
+            return Err(StoreError::Conflict(format!(
+                "the claim on run {}'s step lapsed and another answer took it; this outcome was not kept",
+                run.id
+            )));
+        }
         sqlx::query(
             "INSERT INTO run_steps (run_id, idx, step, inputs, outputs, error, state_digest, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -89,32 +117,35 @@ impl Registry {
 
     /// Claims the step a run waits for, so that exactly one caller runs it: a compare-and-set
     /// from awaiting that step to `running`, in the database, so it holds across replicas. A
-    /// claim past its expiry (its holder died) may be taken over. False: someone else holds it,
-    /// or the run no longer waits for that step.
-    pub async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<bool> {
-        let now = unix_now();
+    /// claim past its expiry (its holder died) may be taken over. Returns the claim's token,
+    /// which recording the outcome or giving the claim back needs; none: someone else holds
+    /// it, or the run no longer waits for that step.
+    pub async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<Option<String>> {
+        let token = new_id("c_");
         let done = sqlx::query(
-            "UPDATE runs SET status = 'running', claim_expires = $3
+            "UPDATE runs SET status = 'running', claim_expires = $3, claim_token = $5, updated_at = $6
              WHERE id = $1 AND next_step = $2
                AND (status = 'awaiting_input' OR (status = 'running' AND claim_expires < $4))",
         )
         .bind(id)
         .bind(step)
         .bind(expires_at)
-        .bind(now)
+        .bind(unix_now())
+        .bind(&token)
+        .bind(crate::now())
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok((done.rows_affected() == 1).then_some(token))
     }
 
     /// Gives a claim back: the answers were refused before the step ran.
-    pub async fn release_step(&self, id: &str, step: i64) -> Result<()> {
+    pub async fn release_step(&self, id: &str, token: &str) -> Result<()> {
         sqlx::query(
-            "UPDATE runs SET status = 'awaiting_input', claim_expires = NULL
-             WHERE id = $1 AND next_step = $2 AND status = 'running'",
+            "UPDATE runs SET status = 'awaiting_input', claim_expires = NULL, claim_token = NULL
+             WHERE id = $1 AND claim_token = $2 AND status = 'running'",
         )
         .bind(id)
-        .bind(step)
+        .bind(token)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -387,14 +387,14 @@ pub async fn start_run(
     s: &AppState,
     owner: &str,
     name: &str,
-    req: &StepRequest,
+    req: StepRequest,
     user: Option<&User>,
 ) -> ApiResult<RunView> {
     let (name, reference) = split_ref(name);
     check_visible(s, owner, name, &viewer(user)).await?;
     let t = target(s, owner, name, reference).await?;
     let now = now();
-    let mut run = RunRecord {
+    let run = RunRecord {
         id: new_id("r_"),
         owner: owner.to_owned(),
         name: name.to_owned(),
@@ -407,72 +407,82 @@ pub async fn start_run(
         updated_at: now,
         steps: Vec::new(),
     };
-    advance(s, &t, &mut run, &t.manifest.init.clone(), req, None, user).await
+    let init = t.manifest.init.clone();
+    advance_detached(s, t, run, init, req, None, user.cloned()).await
 }
 
-/// A claimed step of a run. Dropped before [`Claim::done`] (the caller went away mid-step),
-/// it is given back, so the run waits for an answer again instead of until the claim lapses.
+/// A claimed step of a run: only its holder records the step's outcome or gives it back.
 struct Claim {
-    registry: feather_store::Registry,
     run: String,
-    step: i64,
-    held: bool,
+    token: String,
 }
 
 impl Claim {
     async fn take(s: &AppState, t: &Target, run: &RunRecord) -> ApiResult<Self> {
-        // Held a little past the longest the step may take, worker start included; a claim
-        // whose holder died lapses then.
-        let hold = s.runner.step_timeout(&t.manifest) + s.runner.config.start_timeout;
+        // Held well past the longest the step may take, its worker's start and a wait in the
+        // queue included: the holder always records the outcome (the step runs on whether
+        // or not its caller waits), so a claim lapses only when its server died.
+        let hold = 2 * (s.runner.step_timeout(&t.manifest) + s.runner.config.start_timeout);
         let expires = feather_store::accounts::unix_now() + hold.as_secs() as i64 + 60;
-        if !s
+        match s
             .store
             .registry
             .claim_step(&run.id, run.next_step, expires)
             .await?
         {
-            return Err(ApiError::step_in_progress(&run.id));
+            Some(token) => Ok(Self {
+                run: run.id.clone(),
+                token,
+            }),
+            None => Err(ApiError::step_in_progress(&run.id)),
         }
-        Ok(Self {
-            registry: s.store.registry.clone(),
-            run: run.id.clone(),
-            step: run.next_step,
-            held: true,
-        })
     }
 
-    async fn release(mut self) -> ApiResult<()> {
-        self.held = false;
-        Ok(self.registry.release_step(&self.run, self.step).await?)
-    }
-
-    /// The step's outcome is saved: nothing to give back.
-    fn done(mut self) {
-        self.held = false;
+    async fn release(self, s: &AppState) -> ApiResult<()> {
+        Ok(s.store
+            .registry
+            .release_step(&self.run, &self.token)
+            .await?)
     }
 }
 
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if self.held {
-            let (registry, run, step) = (self.registry.clone(), self.run.clone(), self.step);
-            tokio::spawn(async move {
-                if let Err(e) = registry.release_step(&run, step).await {
-                    tracing::warn!(%run, error = %e, "could not give back a step's claim");
-                }
-            });
-        }
-    }
+/// Runs a run's step to its end and records it, whether or not the caller waits for it: a
+/// client that goes away neither abandons a step its worker is running nor leaves its files
+/// unowned. The caller gets the outcome if it is still there.
+async fn advance_detached(
+    s: &AppState,
+    t: Arc<Target>,
+    mut run: RunRecord,
+    components: Vec<Component>,
+    req: StepRequest,
+    state: Option<String>,
+    user: Option<User>,
+) -> ApiResult<RunView> {
+    let s = s.clone();
+    tokio::spawn(async move {
+        advance(
+            &s,
+            &t,
+            &mut run,
+            &components,
+            &req,
+            state.as_deref(),
+            user.as_ref(),
+        )
+        .await
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("a step's task failed: {e}")))?
 }
 
 /// Answers the step a run waits for, and runs it.
 pub async fn answer_run(
     s: &AppState,
     id: &str,
-    req: &StepRequest,
+    req: StepRequest,
     user: Option<&User>,
 ) -> ApiResult<RunView> {
-    let mut run = s.store.registry.run(id).await?;
+    let run = s.store.registry.run(id).await?;
     check_visible(s, &run.owner, &run.name, &viewer(user)).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
     if run.status == "running" {
@@ -491,7 +501,7 @@ pub async fn answer_run(
         .map(|a| a.iter().filter_map(|c| Component::parse(c).ok()).collect())
         .unwrap_or_default();
     let state = run.steps.last().and_then(|s| s.state_digest.clone());
-    advance(s, &t, &mut run, &components, req, state.as_deref(), user).await
+    advance_detached(s, t, run, components, req, state, user.cloned()).await
 }
 
 async fn advance(
@@ -519,7 +529,7 @@ async fn advance(
     let executed = match execute(s, t, index, components, req, state, user, keeper).await {
         Err(e) if e.status.is_client_error() => {
             if let Some(c) = claim {
-                c.release().await?;
+                c.release(s).await?;
             }
             return Err(e);
         }
@@ -562,10 +572,8 @@ async fn advance(
             }
         }
     };
-    s.store.registry.save_step(run, &record).await?;
-    if let Some(c) = claim {
-        c.done();
-    }
+    let token = claim.as_ref().map(|c| c.token.as_str());
+    s.store.registry.save_step(run, &record, token).await?;
     match executed {
         Ok(_) => Ok(view(t, &s.store.registry.run(&run.id).await?)),
         Err(e) => Err(e.with_run(&run.id)),

@@ -210,7 +210,7 @@ pub async fn start(
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(exec::start_run(&s, &owner, &name, &body, caller.runner()?).await?),
+        Json(exec::start_run(&s, &owner, &name, body, caller.runner()?).await?),
     ))
 }
 
@@ -225,7 +225,7 @@ pub async fn answer(
     StepBody(body): StepBody,
 ) -> ApiResult<Json<RunView>> {
     Ok(Json(
-        exec::answer_run(&s, &id, &body, caller.runner()?).await?,
+        exec::answer_run(&s, &id, body, caller.runner()?).await?,
     ))
 }
 

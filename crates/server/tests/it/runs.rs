@@ -671,3 +671,65 @@ async fn racing_answers_to_one_step_run_it_once_and_the_others_are_told_it_is_be
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
 }
+
+#[tokio::test]
+async fn a_caller_that_leaves_mid_step_does_not_abandon_it_the_step_is_recorded() {
+    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
+        insecure_no_sandbox: true,
+        ..c
+    })
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    let count = folder.path().join("calls.txt");
+    std::fs::write(&count, "").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&count, std::fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    let app = RACE_APP.replace("__COUNT__", count.to_str().unwrap());
+    let m = manifest(
+        "race",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["ask", "slow"],
+    );
+    s.publish_app(&m, &app).await;
+    let (_, run) = s
+        .post(
+            "/models/alice/race/runs",
+            json!({"inputs": {"text": "go"}}),
+            None,
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    let gone = s
+        .http
+        .post(s.api(&format!("/runs/{id}/steps")))
+        .json(&json!({"inputs": {"answer": "left"}}))
+        .timeout(Duration::from_millis(400))
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client was meant to give up");
+    let (_, during) = s.get(&format!("/runs/{id}")).await;
+    assert_eq!(during["status"], "running", "{during}");
+    let again = s
+        .post(
+            &format!("/runs/{id}/steps"),
+            json!({"inputs": {"answer": "again"}}),
+            None,
+        )
+        .await;
+    assert_error(&again, StatusCode::CONFLICT, "step_in_progress");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let done = loop {
+        let (_, r) = s.get(&format!("/runs/{id}")).await;
+        if r["status"] != "running" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the step never ended: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["steps"][1]["outputs"][0]["text"], "left", "{done}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+}
