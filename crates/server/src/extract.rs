@@ -10,6 +10,13 @@ use crate::error::ApiError;
 /// The client's address (the connection's peer), for limits on callers without a token.
 pub struct ClientAddr(pub std::net::IpAddr);
 
+/// The connection's peer, as the listener records it on each request (0.0.0.0 if not).
+pub fn client_ip(extensions: &axum::http::Extensions) -> std::net::IpAddr {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
@@ -17,12 +24,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip()),
-        ))
+        Ok(Self(client_ip(&parts.extensions)))
     }
 }
 

@@ -2,12 +2,12 @@
 //! together), and per client address for anonymous callers.
 //! Past a limit the answer is 429 with `Retry-After`; nothing reaches a worker.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -91,13 +91,10 @@ pub async fn limit(State(s): State<AppState>, mut req: Request, next: Next) -> R
             .users
             .as_ref()
             .map(|l| l.check_key(&u.name().to_owned())),
-        None => limits.anonymous.as_ref().map(|l| {
-            let ip = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-            l.check_key(&ip)
-        }),
+        None => limits
+            .anonymous
+            .as_ref()
+            .map(|l| l.check_key(&crate::extract::client_ip(req.extensions()))),
     };
     match verdict {
         Some(Err(not_until)) => {

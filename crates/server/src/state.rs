@@ -16,6 +16,7 @@ impl AppState {
             rates: Default::default(),
             cors: Vec::new(),
             files: Default::default(),
+            upload_locks: Default::default(),
         }
     }
 
@@ -61,4 +62,6 @@ pub struct AppState {
     pub cors: Vec<HeaderValue>,
     /// How long files and runs are kept, and how much may be uploaded.
     pub files: crate::exec::files::FilePolicy,
+    /// One turn at a time per uploader for checking the quota and storing.
+    pub upload_locks: Arc<crate::exec::files::UploadLocks>,
 }

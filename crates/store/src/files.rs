@@ -137,10 +137,11 @@ impl Registry {
         Ok(())
     }
 
-    /// Bytes of an uploader's files that wait for a run and have not expired.
-    pub async fn pending_upload_bytes(&self, uploader: &str) -> Result<u64> {
+    /// Bytes of the files an uploader stored that are still kept: uploads, and the files sent
+    /// with runs and predictions.
+    pub async fn stored_bytes(&self, uploader: &str) -> Result<u64> {
         let n: Option<i64> = sqlx::query_scalar(
-            "SELECT SUM(size) FROM files WHERE uploader = $1 AND run_id IS NULL AND expires_at > $2",
+            "SELECT SUM(size) FROM files WHERE uploader = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(uploader)
         .bind(unix_now())

@@ -1,6 +1,9 @@
 //! Files between clients, the store and workers: `data:` URLs and file ids in, parts to the
 //! worker; parts from the worker out, stored files with ids to the client.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use base64::Engine;
 use bytes::Bytes;
 use feather_spec::components::type_matches;
@@ -65,6 +68,7 @@ pub async fn store_file(
     name: Option<String>,
     media_type: Option<String>,
     keeper: Keeper<'_>,
+    uploader: Option<&str>,
 ) -> ApiResult<StoredFile> {
     let size = data.len() as i64;
     let digest = s.store.blobs.put_bytes(data).await?;
@@ -79,9 +83,50 @@ pub async fn store_file(
     };
     s.store
         .registry
-        .insert_file(&f, keeper.keep(s), None, &now())
+        .insert_file(&f, keeper.keep(s), uploader, &now())
         .await?;
     Ok(f)
+}
+
+/// Whose quota a caller's files count against: their user's (all their tokens together), or
+/// without a token their address's.
+pub fn uploader(user: Option<&crate::auth::User>, client: Option<std::net::IpAddr>) -> String {
+    match user {
+        Some(u) => format!("user:{}", u.name()),
+        None => format!(
+            "addr:{}",
+            client.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+        ),
+    }
+}
+
+fn quota_exceeded(policy: &FilePolicy, held: u64) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "quota_exceeded",
+        format!(
+            "a user (or an address without a token) may store {} MiB of files, uploads and files sent with runs alike; {} MiB are stored now, kept until they expire or their runs go",
+            policy.quota >> 20,
+            held >> 20
+        ),
+    )
+}
+
+/// One lock per uploader: the quota is checked and the file stored under it, so parallel
+/// requests cannot each find the same room.
+#[derive(Debug, Default)]
+pub struct UploadLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl UploadLocks {
+    pub async fn hold(&self, uploader: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut all = self.0.lock().expect("not poisoned");
+            // Locks nobody holds or waits for are dropped as others are taken.
+            all.retain(|_, l| Arc::strong_count(l) > 1);
+            all.entry(uploader.to_owned()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Receives an upload as it streams in (memory stays at a chunk) and keeps it for the upload
@@ -98,21 +143,13 @@ where
     E: std::fmt::Display,
 {
     let policy = s.files;
-    let held = s.store.registry.pending_upload_bytes(uploader).await?;
+    let _turn = s.upload_locks.hold(uploader).await;
+    let held = s.store.registry.stored_bytes(uploader).await?;
     let room = policy.quota.saturating_sub(held);
     let limit = policy.max_file.min(room);
     let upload = match s.store.receive_limited(body, limit, "the file").await {
         Err(feather_store::StoreError::TooLarge { .. }) if limit < policy.max_file => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "quota_exceeded",
-                format!(
-                    "uploads waiting for a run may hold {} MiB per user (or per address without a token); {} MiB are held now and are deleted {} s after their upload unless a run uses them",
-                    policy.quota >> 20,
-                    held >> 20,
-                    policy.ttl.as_secs()
-                ),
-            ));
+            return Err(quota_exceeded(&policy, held));
         }
         other => other?,
     };
@@ -327,6 +364,7 @@ pub async fn resolve_inputs(
     inputs: &Map<String, Value>,
     uploads: &[Upload],
     keeper: Keeper<'_>,
+    uploader: &str,
 ) -> ApiResult<WireInputs> {
     let mut out = WireInputs {
         wire: json!({}),
@@ -462,6 +500,21 @@ pub async fn resolve_inputs(
             incoming.push(file);
         }
     }
+    let new: u64 = incoming
+        .iter()
+        .filter(|f| f.existing.is_none())
+        .map(|f| f.bytes.len() as u64)
+        .sum();
+    let _turn = if new > 0 {
+        let turn = s.upload_locks.hold(uploader).await;
+        let held = s.store.registry.stored_bytes(uploader).await?;
+        if held + new > s.files.quota {
+            return Err(quota_exceeded(&s.files, held));
+        }
+        Some(turn)
+    } else {
+        None
+    };
     for f in incoming {
         let stored = match f.existing {
             Some(stored) => {
@@ -472,7 +525,7 @@ pub async fn resolve_inputs(
             }
             None => {
                 let (name, mime) = (f.name.clone(), Some(f.mime.clone()));
-                store_file(s, f.bytes.clone(), name, mime, keeper).await?
+                store_file(s, f.bytes.clone(), name, mime, keeper, Some(uploader)).await?
             }
         };
         let mut w = json!({"part": out.parts.len(), "type": stored.media_type});
@@ -513,7 +566,7 @@ pub async fn store_output_files(
         let data = parts.get(n).cloned().ok_or_else(|| {
             ApiError::step_failed("the step's output names a part that was not sent", None)
         })?;
-        let f = store_file(s, data, name, mime, keeper).await?;
+        let f = store_file(s, data, name, mime, keeper, None).await?;
         if let Some(slot) = pointer_mut(v, &path) {
             *slot = file_json(&f);
         }

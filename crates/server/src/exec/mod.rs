@@ -249,6 +249,8 @@ fn check_inputs(components: &[Component], inputs: &Value) -> ApiResult<Map<Strin
 pub struct StepRequest {
     pub inputs: Value,
     pub uploads: Vec<files::Upload>,
+    /// The caller's address: without a token, the files it sends count against its quota.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// What one executed step gives.
@@ -272,7 +274,9 @@ async fn execute(
     let inputs = files::attach(components, &req.inputs, &req.uploads)?;
     let inputs = check_inputs(components, &inputs)?;
     let engine = ready_engine(s, t).await?;
-    let resolved = files::resolve_inputs(s, components, &inputs, &req.uploads, keeper).await?;
+    let from = files::uploader(user, req.client);
+    let resolved =
+        files::resolve_inputs(s, components, &inputs, &req.uploads, keeper, &from).await?;
     let state = match state {
         Some(d) => Some(s.store.blobs.get_bytes(d).await?),
         None => None,

@@ -61,6 +61,16 @@ impl<S: Send + Sync> FromRequest<S> for StepBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let client = Some(crate::extract::client_ip(req.extensions()));
+        Self::read(req, state).await.map(|mut b| {
+            b.0.client = client;
+            b
+        })
+    }
+}
+
+impl StepBody {
+    async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Self, ApiError> {
         let multipart = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -98,7 +108,7 @@ impl<S: Send + Sync> FromRequest<S> for StepBody {
             })?;
         Ok(Self(exec::StepRequest {
             inputs: inputs_of(strict_json(&body, "")?)?,
-            uploads: Vec::new(),
+            ..Default::default()
         }))
     }
 }
@@ -141,7 +151,7 @@ async fn read_form(mut form: Multipart) -> ApiResult<exec::StepRequest> {
     };
     let mut out = exec::StepRequest {
         inputs: Value::Object(Default::default()),
-        uploads: Vec::new(),
+        ..Default::default()
     };
     let mut parts = 0;
     let mut inputs_given = false;

@@ -126,6 +126,37 @@ async fn uploads_have_a_size_cap_and_a_quota_per_user_or_address() {
     assert_eq!(status, StatusCode::CREATED, "bob has a quota of his own");
     // Nothing of the refused uploads is left in the upload folder.
     assert_eq!(s.files("tmp"), Vec::<std::path::PathBuf>::new());
+
+    // Parallel uploads cannot each find the same room: carol has 3 MiB, and asks 8 times.
+    let carol = s.token_for("carol", Role::Developer, "run").await;
+    let tries = (0..8).map(|_| s.upload(mib(1), Some(&carol)));
+    let got = futures::future::join_all(tries).await;
+    let stored = got.iter().filter(|g| g.0 == StatusCode::CREATED).count();
+    assert_eq!(stored, 3, "{got:?}");
+}
+
+#[tokio::test]
+async fn files_sent_with_runs_count_against_the_same_quota() {
+    let s = Server::start_with_state(|s| {
+        s.with_files(FilePolicy {
+            quota: 150,
+            ..FilePolicy::default()
+        })
+    })
+    .await;
+    s.publish_app(&files_model(), FILES_APP).await;
+    let csv = format!("data:text/csv;base64,{}", "YWFh".repeat(26));
+    let body = json!({"inputs": {"files": [{"data": csv, "name": "a.csv"}]}});
+    let (status, out) = s
+        .post("/models/alice/files/predict", body.clone(), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let over = s
+        .post("/models/alice/files/predict", body.clone(), None)
+        .await;
+    assert_error(&over, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
+    let runs = s.post("/models/alice/files/runs", body, None).await;
+    assert_error(&runs, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
 }
 
 #[tokio::test]
