@@ -20,6 +20,8 @@ pub enum Cut {
     SlowHead,
     /// Nothing was asked for within the keep-alive timeout.
     Idle,
+    /// The client took nothing of an answer for longer than the body timeout.
+    SlowReader,
 }
 
 /// What the connection is doing, shared by its socket, its requests and its watchdog.
@@ -33,6 +35,8 @@ pub struct ConnState {
     head_since: AtomicU64,
     /// A request body came too slowly: its answer is a 408 and the connection closes.
     body_cut: AtomicBool,
+    /// Milliseconds after `born` since a write has waited for the client; `NONE` if none.
+    write_waiting_since: AtomicU64,
 }
 
 impl ConnState {
@@ -43,6 +47,7 @@ impl ConnState {
             idle_since: AtomicU64::new(0),
             head_since: AtomicU64::new(NONE),
             body_cut: AtomicBool::new(false),
+            write_waiting_since: AtomicU64::new(NONE),
         })
     }
 
@@ -74,14 +79,35 @@ impl ConnState {
         self.body_cut.load(Ordering::Relaxed)
     }
 
-    /// Returns when the connection should be closed: a head unfinished past `header`, or
-    /// nothing in flight and nothing read for `idle`. Requests in flight are never cut here;
-    /// their bodies are watched by [`super::body::WatchedBody`].
-    pub async fn watch(&self, header: Duration, idle: Duration) -> Cut {
+    fn write_pending(&self) {
+        if self.write_waiting_since.load(Ordering::Relaxed) == NONE {
+            self.write_waiting_since.store(self.ms(), Ordering::Relaxed);
+        }
+    }
+
+    fn wrote(&self) {
+        self.write_waiting_since.store(NONE, Ordering::Relaxed);
+    }
+
+    /// Whether a write has waited for the client longer than `timeout`: a reader that takes
+    /// nothing (or next to nothing: the kernel only wakes a writer once a good part of its
+    /// buffer is free) holds no connection for long.
+    fn reads_too_slowly(&self, timeout: Duration) -> bool {
+        let since = self.write_waiting_since.load(Ordering::Relaxed);
+        since != NONE && self.ms().saturating_sub(since) > timeout.as_millis() as u64
+    }
+
+    /// Returns when the connection should be closed: a head unfinished past `header`,
+    /// nothing in flight and nothing read for `idle`, or a write of an answer waiting for the
+    /// client past `send`. Request bodies are watched by [`super::body::WatchedBody`].
+    pub async fn watch(&self, header: Duration, idle: Duration, send: Duration) -> Cut {
         loop {
             let now = self.ms();
             let wait = if self.in_flight.load(Ordering::Relaxed) > 0 {
-                1000
+                if self.reads_too_slowly(send) {
+                    return Cut::SlowReader;
+                }
+                250
             } else {
                 let head = self.head_since.load(Ordering::Relaxed);
                 let (deadline, cut) = if head != NONE {
@@ -123,6 +149,14 @@ impl<S> Watched<S> {
     pub fn new(inner: S, state: Arc<ConnState>) -> Self {
         Self { inner, state }
     }
+
+    fn note(&self, r: &Poll<io::Result<usize>>) {
+        match r {
+            Poll::Pending => self.state.write_pending(),
+            Poll::Ready(Ok(_)) => self.state.wrote(),
+            Poll::Ready(Err(_)) => {}
+        }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
@@ -146,7 +180,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note(&r);
+        r
     }
 
     fn poll_write_vectored(
@@ -154,7 +190,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note(&r);
+        r
     }
 
     fn is_write_vectored(&self) -> bool {

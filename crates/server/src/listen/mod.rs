@@ -29,6 +29,9 @@ use crate::ApiError;
 use body::WatchedBody;
 use conn::{ConnState, Watched};
 
+/// How long requests in flight may finish after a shutdown was asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// How long clients may take, and how many may be connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpLimits {
@@ -36,7 +39,8 @@ pub struct HttpLimits {
     /// byte.
     pub header_timeout: Duration,
     /// A request body may keep the server waiting this long in all, plus a second for every
-    /// `body_min_rate` bytes it delivered.
+    /// `body_min_rate` bytes it delivered; a client reading an answer may leave a write
+    /// waiting this long.
     pub body_timeout: Duration,
     /// Bytes a second a body must average to never be cut.
     pub body_min_rate: u64,
@@ -100,9 +104,15 @@ pub async fn serve(
         });
     }
     drop(stop_rx);
-    // Every connection task holds a receiver; they are all gone once the channel closes.
+    // Every connection task holds a receiver; they are all gone once the channel closes. A
+    // request still running after the grace period is cut off with the process.
     stop_tx.send_replace(());
-    stop_tx.closed().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests were still running at shutdown; they are cut off");
+    }
     Ok(())
 }
 
@@ -120,7 +130,9 @@ async fn connection(
         let (app, conn) = (app.clone(), per_conn.clone());
         async move { Ok::<_, Infallible>(handle(app, conn, addr, limits, req).await) }
     });
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: the limits here are per connection, and an HTTP/2 connection would carry
+    // many requests under one of them.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .header_read_timeout(None)
@@ -138,7 +150,7 @@ async fn connection(
                 }
                 return;
             }
-            cut = state.watch(limits.header_timeout, limits.keep_alive) => {
+            cut = state.watch(limits.header_timeout, limits.keep_alive, limits.body_timeout) => {
                 tracing::debug!(client = %addr, ?cut, "closing a connection");
                 return;
             }

@@ -183,3 +183,41 @@ async fn too_many_headers_get_431_in_the_error_shape() {
         "headers_too_large",
     );
 }
+
+#[tokio::test]
+async fn a_client_that_reads_nothing_of_a_large_answer_is_cut_off() {
+    let s = Server::start_with_http(limits()).await;
+    let part = reqwest::multipart::Part::bytes(vec![7u8; 48 << 20]).file_name("big.bin");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let r = s
+        .http
+        .post(s.api("/files"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (status, f) = crate::context::read(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let mut c = connect(&s).await;
+    let get = format!(
+        "GET /api/v1/files/{} HTTP/1.1\r\nhost: x\r\n\r\n",
+        f["id"].as_str().unwrap()
+    );
+    c.write_all(get.as_bytes()).await.unwrap();
+    // Reads nothing while the server's writes fill the socket's buffers, then finds the
+    // connection closed before the answer could all have come.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    let read_all = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got += n,
+            }
+        }
+    })
+    .await;
+    assert!(read_all.is_ok(), "the connection stayed open");
+    assert!(got < 48 << 20, "the whole answer was sent ({got} bytes)");
+}
