@@ -276,13 +276,28 @@ pub async fn run(
 
 /// Removes expired uploads and runs past their retention, now and then, in the background.
 pub async fn collect(store: Store, policy: exec::files::FilePolicy) {
+    let mut last_sweep = std::time::Instant::now();
     loop {
-        if let Err(e) = store.collect_expired(policy.run_retention).await {
+        if let Err(e) = store
+            .collect_expired(policy.run_retention, policy.fresh)
+            .await
+        {
             tracing::warn!(error = %e, "collecting expired files and runs failed");
+        }
+        // Blobs a collection left because they were fresh, once they are not.
+        if last_sweep.elapsed() >= ORPHAN_SWEEP {
+            last_sweep = std::time::Instant::now();
+            let grace = policy.fresh.as_secs() as i64;
+            if let Err(e) = store.collect_orphans(grace).await {
+                tracing::warn!(error = %e, "collecting orphaned blobs failed");
+            }
         }
         tokio::time::sleep(policy.collect_every).await;
     }
 }
+
+/// How often blobs nothing names are looked for while serving.
+const ORPHAN_SWEEP: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The connection cap, within what the process's file descriptors allow: their soft limit is
 /// raised to the hard one, and a quarter of them is kept for workers, files and the database.

@@ -47,6 +47,28 @@ impl Blobs {
         ObjectPath::from(format!("{PREFIX}/{}/{hex}", &hex[..2.min(hex.len())]))
     }
 
+    /// Seconds since the blob was last written or reused; none if it is not there.
+    pub async fn age(&self, digest: &str) -> Result<Option<u64>> {
+        match self.store.head(&Self::path(digest)).await {
+            Ok(meta) => {
+                let modified: std::time::SystemTime = meta.last_modified.into();
+                Ok(Some(modified.elapsed().map_or(0, |d| d.as_secs())))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks a blob used again now, so that a collector deciding on its age leaves it: the
+    /// bytes of something new may be those of something it found unused. Local folders only.
+    fn touch(&self, digest: &str) {
+        if let Some(root) = &self.local_root
+            && let Ok(f) = std::fs::File::open(root.join(Self::path(digest).as_ref()))
+        {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+    }
+
     pub async fn exists(&self, digest: &str) -> Result<bool> {
         match self.store.head(&Self::path(digest)).await {
             Ok(_) => Ok(true),
@@ -55,10 +77,15 @@ impl Blobs {
         }
     }
 
-    /// Copies a local file into the store under `digest`, streaming it in parts. In a local
+    /// Copies a local file into the store under `digest` (once), streaming it in parts. In a local
     /// folder on the same file system the file is linked into place instead: no copy, and no
     /// bytes held in memory.
     pub async fn put_file(&self, digest: &str, file: &Path) -> Result<()> {
+        // Stored once: the same bytes again only mark the blob used.
+        if self.exists(digest).await? {
+            self.touch(digest);
+            return Ok(());
+        }
         if let Some(root) = &self.local_root {
             let dest = root.join(Self::path(digest).as_ref());
             let parent = dest.parent().expect("blob paths have folders");
@@ -98,7 +125,9 @@ impl Blobs {
     pub async fn put_bytes(&self, data: Bytes) -> Result<String> {
         use sha2::{Digest, Sha256};
         let digest = digest_of(&hex::encode(Sha256::digest(&data)));
-        if !self.exists(&digest).await? {
+        if self.exists(&digest).await? {
+            self.touch(&digest);
+        } else {
             self.store.put(&Self::path(&digest), data.into()).await?;
         }
         Ok(digest)

@@ -53,6 +53,10 @@ pub struct Expired {
 /// for long.
 const BATCH: i64 = 500;
 
+/// Blobs younger than this are left by a collection by default: a request may be storing the
+/// same bytes.
+pub const FRESH: Duration = Duration::from_secs(600);
+
 fn rfc3339(unix: i64) -> Option<String> {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()?
@@ -203,7 +207,12 @@ impl Registry {
 impl Store {
     /// Removes files past their expiry and, with `retention`, runs last changed longer ago
     /// than that (their steps, state and files), then the blobs that nothing names any more.
-    pub async fn collect_expired(&self, retention: Option<Duration>) -> Result<Expired> {
+    /// Blobs younger than `fresh` are left for [`Store::collect_orphans`].
+    pub async fn collect_expired(
+        &self,
+        retention: Option<Duration>,
+        fresh: Duration,
+    ) -> Result<Expired> {
         let mut out = Expired::default();
         let mut digests = Vec::new();
         loop {
@@ -230,7 +239,14 @@ impl Store {
         digests.sort();
         digests.dedup();
         for d in digests {
-            if !self.registry.digest_in_use(&d).await? {
+            // A blob written or reused lately may belong to a request storing it right now:
+            // left for the hourly sweep of orphans, which only takes old ones.
+            let fresh = self
+                .blobs
+                .age(&d)
+                .await?
+                .is_some_and(|age| age < fresh.as_secs());
+            if !fresh && !self.registry.digest_in_use(&d).await? {
                 self.blobs.delete(&d).await?;
                 out.blobs += 1;
             }

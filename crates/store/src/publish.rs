@@ -128,9 +128,7 @@ impl Store {
                 format!("{entry:?} is not a file in the bundle"),
             )])));
         }
-        if !self.blobs.exists(&upload.digest).await? {
-            self.blobs.put_file(&upload.digest, upload.path()).await?;
-        }
+        self.blobs.put_file(&upload.digest, upload.path()).await?;
         // Said only of the publisher's own versions: whether anyone else's model holds these
         // bytes is not the publisher's to learn.
         let deduplicated = self
@@ -218,17 +216,12 @@ impl Store {
 
     /// Removes blobs that no version uses and that are at least `grace_secs` old (a younger one
     /// may belong to a publish still in progress on another replica), and interrupted uploads.
+    /// Only at start, when no write is in progress: it also sweeps staging files.
     pub async fn collect_garbage(&self, grace_secs: i64) -> Result<Collected> {
-        let mut c = Collected {
+        let c = Collected {
             staging: self.blobs.sweep_staging()?,
-            blobs: 0,
+            blobs: self.collect_orphans(grace_secs).await?,
         };
-        for (digest, age) in self.blobs.list().await? {
-            if age >= grace_secs && !self.registry.digest_in_use(&digest).await? {
-                self.blobs.delete(&digest).await?;
-                c.blobs += 1;
-            }
-        }
         if c != Collected::default() {
             tracing::info!(
                 blobs = c.blobs,
@@ -237,5 +230,17 @@ impl Store {
             );
         }
         Ok(c)
+    }
+
+    /// Removes blobs nothing names that are at least `grace_secs` old; safe while serving.
+    pub async fn collect_orphans(&self, grace_secs: i64) -> Result<usize> {
+        let mut n = 0;
+        for (digest, age) in self.blobs.list().await? {
+            if age >= grace_secs && !self.registry.digest_in_use(&digest).await? {
+                self.blobs.delete(&digest).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 }

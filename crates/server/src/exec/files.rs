@@ -31,6 +31,9 @@ pub struct FilePolicy {
     pub run_retention: Option<std::time::Duration>,
     /// How often expired files and runs are collected.
     pub collect_every: std::time::Duration,
+    /// Blobs written or reused more lately than this are left by a collection (a request may
+    /// be storing the same bytes) and taken by the hourly sweep of orphans.
+    pub fresh: std::time::Duration,
 }
 
 impl Default for FilePolicy {
@@ -41,6 +44,7 @@ impl Default for FilePolicy {
             ttl: std::time::Duration::from_secs(3600),
             run_retention: Some(std::time::Duration::from_secs(30 * 86_400)),
             collect_every: std::time::Duration::from_secs(60),
+            fresh: feather_store::files::FRESH,
         }
     }
 }

@@ -190,6 +190,7 @@ async fn unused_uploads_expire_and_runs_past_their_retention_go_with_their_files
             ttl: Duration::from_secs(2),
             run_retention: Some(Duration::from_secs(5)),
             collect_every: Duration::from_millis(300),
+            fresh: Duration::ZERO,
             ..FilePolicy::default()
         })
     })
