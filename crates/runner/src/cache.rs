@@ -67,13 +67,27 @@ impl Runner {
     /// Removes the unpacked bundle of a digest that no version uses any more.
     pub async fn forget_bundle(&self, digest: &str) {
         let dir = self.bundle_dir(digest);
-        self.close_pools_using(&dir).await;
-        self.sizes.lock().expect("not poisoned").remove(&dir);
-        if dir.is_dir()
-            && let Err(e) = make_writable_and_remove(&dir)
-        {
+        if let Err(e) = self.remove(&dir).await {
             tracing::warn!(bundle = %digest, error = %e, "could not remove an unpacked bundle");
         }
+    }
+
+    /// Removes a cached folder: renamed out of the way first, so that nothing finds it half
+    /// gone and it can be made again at once, then deleted off the async threads. The pools
+    /// that ran from it are closed, before and after, so one made meanwhile goes too.
+    async fn remove(&self, dir: &Path) -> std::io::Result<()> {
+        self.close_pools_using(dir).await;
+        self.sizes.lock().expect("not poisoned").remove(dir);
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+        let gone = dir.with_file_name(format!(".evicted-{name}-{}", std::process::id()));
+        std::fs::rename(dir, &gone)?;
+        self.close_pools_using(dir).await;
+        tokio::task::spawn_blocking(move || make_writable_and_remove(&gone))
+            .await
+            .map_err(std::io::Error::other)?
     }
 
     /// Closes and forgets the pools whose workers run from `dir` (an environment or a bundle).
@@ -93,12 +107,13 @@ impl Runner {
     }
 
     /// Bytes the cache holds now.
-    pub fn cache_size(&self) -> u64 {
-        self.cached().iter().map(|e| e.size).sum()
+    pub async fn cache_size(&self) -> u64 {
+        self.cached().await.iter().map(|e| e.size).sum()
     }
 
-    /// Every cached folder with its size (measured once) and when it was last used.
-    fn cached(&self) -> Vec<Entry> {
+    /// Every cached folder with its size (measured once, off the async threads) and when it
+    /// was last used.
+    async fn cached(&self) -> Vec<Entry> {
         let mut used: HashMap<PathBuf, SystemTime> = HashMap::new();
         for p in self.pools_now() {
             for dir in [
@@ -110,12 +125,37 @@ impl Runner {
             }
         }
         let root = &self.config.root;
-        let mut sizes = self.sizes.lock().expect("not poisoned");
-        entries(&root.join("envs"))
+        let paths: Vec<PathBuf> = entries(&root.join("envs"))
             .into_iter()
             .chain(entries(&root.join("bundles")))
+            .collect();
+        let unmeasured: Vec<PathBuf> = {
+            let sizes = self.sizes.lock().expect("not poisoned");
+            paths
+                .iter()
+                .filter(|p| !sizes.contains_key(*p))
+                .cloned()
+                .collect()
+        };
+        if !unmeasured.is_empty() {
+            let measured = tokio::task::spawn_blocking(move || {
+                unmeasured
+                    .into_iter()
+                    .map(|p| {
+                        let n = dir_size(&p);
+                        (p, n)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+            self.sizes.lock().expect("not poisoned").extend(measured);
+        }
+        let sizes = self.sizes.lock().expect("not poisoned");
+        paths
+            .into_iter()
             .map(|path| {
-                let size = *sizes.entry(path.clone()).or_insert_with(|| dir_size(&path));
+                let size = sizes.get(&path).copied().unwrap_or(0);
                 let used = used.get(&path).copied().unwrap_or(SystemTime::UNIX_EPOCH);
                 Entry {
                     used: used.max(modified(&path)),
@@ -132,7 +172,7 @@ impl Runner {
         let Some(cap) = self.config.cache_cap else {
             return 0;
         };
-        let mut all = self.cached();
+        let mut all = self.cached().await;
         let mut total: u64 = all.iter().map(|e| e.size).sum();
         if total <= cap {
             return 0;
@@ -157,17 +197,10 @@ impl Runner {
             if live.contains(&e.path) {
                 continue;
             }
-            self.close_pools_using(&e.path).await;
-            let removed = if e.path.starts_with(self.config.root.join("bundles")) {
-                make_writable_and_remove(&e.path)
-            } else {
-                std::fs::remove_dir_all(&e.path)
-            };
-            match removed {
+            match self.remove(&e.path).await {
                 Ok(()) => {
                     total = total.saturating_sub(e.size);
                     evicted += 1;
-                    self.sizes.lock().expect("not poisoned").remove(&e.path);
                     tracing::info!(path = %e.path.display(), mib = e.size >> 20, "evicted from the runner's cache");
                 }
                 Err(err) => {

@@ -134,6 +134,12 @@ impl WorkerPool {
             Message::Run { index, .. } => *index,
             _ => 0,
         };
+        if self.is_closed() {
+            return Err(WorkerError::Spawn(
+                "this version's workers were stopped (deleted, or its files evicted); try again"
+                    .into(),
+            ));
+        }
         self.last_call.store(epoch_ms(), Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         {

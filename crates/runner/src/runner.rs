@@ -101,6 +101,21 @@ impl Runner {
                 )
             })
         };
+        // One server per data folder: nothing is being built or removed at start, so what a
+        // stopped server left half made or half removed goes.
+        for sub in ["envs", "bundles"] {
+            for e in std::fs::read_dir(config.root.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with(".partial-") || name.starts_with(".evicted-") {
+                    let _ = make_writable_and_remove(&e.path());
+                }
+            }
+        }
         let envs = EnvBuilder::new(
             &config.root.join("envs"),
             &config.uv,

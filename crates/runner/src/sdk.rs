@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use sha2::{Digest, Sha256};
 
 static WHEEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sdk.whl"));
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 static VERSION: &str = include_str!(concat!(env!("OUT_DIR"), "/sdk-version"));
 
 /// A short hash of the SDK's wheel: environments built with another SDK are other environments.
@@ -21,7 +22,10 @@ pub fn wheel(root: &Path) -> std::io::Result<PathBuf> {
         return Ok(path);
     }
     std::fs::create_dir_all(&dir)?;
-    let partial = dir.join(format!(".partial-{}", std::process::id()));
+    // Builds of other environments may write it at the same moment: each writes its own copy
+    // and renames it into place, and the last rename wins with the same bytes.
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!(".partial-{}-{n}", std::process::id()));
     std::fs::write(&partial, WHEEL)?;
     std::fs::rename(&partial, &path)?;
     Ok(path)
@@ -29,11 +33,11 @@ pub fn wheel(root: &Path) -> std::io::Result<PathBuf> {
 
 /// A fresh folder under `root` for writing something whole before renaming it into place.
 pub(crate) fn tempfile_in(root: &Path) -> std::io::Result<PathBuf> {
-    let n: u64 = std::time::SystemTime::now()
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let dir = root.join(format!(".partial-{}-{n}", std::process::id()));
+        .map_or(0, |d| d.as_nanos());
+    let dir = root.join(format!(".partial-{}-{t}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

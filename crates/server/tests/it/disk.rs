@@ -135,16 +135,16 @@ async fn the_runner_cache_keeps_to_its_cap_evicting_what_no_live_worker_uses() {
     // Both have a live worker: nothing may go, however far over the cap.
     s.runner.keep_within_cap().await;
     assert!(s.unpacked(&a).is_dir() && s.unpacked(&b).is_dir());
-    assert!(s.runner.cache_size() > 48 << 20);
+    assert!(s.runner.cache_size().await > 48 << 20);
     // Once the idle workers have stopped, the least recently used goes, until it fits.
     s.runner.trim().await;
     s.runner.trim().await;
     assert!(!s.unpacked(&a).exists(), "the older bundle stayed");
     assert!(s.unpacked(&b).is_dir(), "the newer bundle went");
     assert!(
-        s.runner.cache_size() <= 48 << 20,
+        s.runner.cache_size().await <= 48 << 20,
         "{}",
-        s.runner.cache_size()
+        s.runner.cache_size().await
     );
     // What was evicted is made again when it is needed.
     s.run_until_ok("first").await;
