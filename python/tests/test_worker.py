@@ -265,6 +265,38 @@ def _zombie_children(pid: int) -> int:
     return count
 
 
+KEEPS_A_CHILD = """
+    import subprocess
+    import time
+
+    import feather as ftr
+
+    KEPT = []
+
+    def begin(n):
+        KEPT.append(subprocess.Popen(["sh", "-c", "exit 3"]))
+        time.sleep(0.3)  # it has exited, unwaited, when the step returns
+        return ftr.Text.In(id="go")
+
+    def finish(go, state):
+        return ftr.Text.View(str(KEPT[0].wait()))
+
+    ftr.build("keeper", [ftr.Number.In(id="n")], [begin, finish])
+"""
+
+
+def test_a_child_the_model_keeps_is_left_for_it_to_wait_for(start: Start) -> None:
+    worker = start(KEEPS_A_CHILD)
+    worker.hello()
+    first = worker.run("begin", {"n": 1})
+    assert first.header["type"] == "result", first.header
+    # The child exited while the model still holds it; answering the first step must not
+    # have taken its exit status.
+    asks = first.header["outputs"]
+    second = worker.run("finish", {"go": "x"}, request=2, index=1, components=asks)
+    assert second.header["outputs"][0]["text"] == "3", second.header
+
+
 def test_children_a_step_leaves_behind_are_reaped_before_it_answers(start: Start) -> None:
     worker = start(ZOMBIES)
     worker.hello()

@@ -64,16 +64,62 @@ def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: floa
 
 
 def reap_children() -> None:
-    """Waits for the children a step left behind that have exited. Unreaped, they stay as
-    zombies, and each counts against the worker's process limit until the worker is replaced.
-    Children still running are left alone."""
-    while True:
+    """Waits for the children a step left behind that have exited and that nothing of the
+    model will wait for. Unreaped, they stay as zombies, and each counts against the worker's
+    process limit until the worker is replaced. Children still running are left alone, and so
+    are exited ones a live `subprocess.Popen` or `multiprocessing` process stands for: their
+    owners wait for them and read their exit status."""
+    zombies = _zombie_children()
+    if not zombies:
+        return
+    for pid in zombies - _owned_children():
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def _zombie_children() -> set[int]:
+    """The worker's children that have exited and not been waited for."""
+    found = set()
+    for pid in _children():
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if fields and fields[0] == b"Z":
+            found.add(pid)
+    return found
+
+
+def _children() -> set[int]:
+    """The worker's child processes, from each of its threads' `children` list in /proc."""
+    out: set[int] = set()
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/children") as f:
+                out.update(int(p) for p in f.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def _owned_children() -> set[int]:
+    """Children that a live object of the model's will wait for."""
+    import gc
+    import multiprocessing
+    import subprocess
+
+    owned = {p.pid for p in multiprocessing.active_children() if p.pid is not None}
+    owned |= {
+        o.pid for o in gc.get_objects() if isinstance(o, subprocess.Popen) and o.returncode is None
+    }
+    return owned
 
 
 def _encoded(run: Run, header: dict[str, Any], parts: Sequence[Part], limit: int) -> bytes:
