@@ -231,15 +231,15 @@ impl Sandbox {
     /// The whole command line of a source build: `prlimit`, bubblewrap with the network (the
     /// package index needs it) but nothing of the host writable except the environment being
     /// built and the build's scratch folder, then `setpriv` to the build's own user when the
-    /// server is root, then `program`. None without bubblewrap: source builds never run
-    /// outside it.
+    /// server is root, then `program`. An error without bubblewrap (source builds never run
+    /// outside it) or without `setpriv` or `prlimit`.
     pub fn build_command(
         &self,
         b: &BuildMounts,
         program: &Path,
-    ) -> Option<(PathBuf, Vec<OsString>)> {
+    ) -> Result<(PathBuf, Vec<OsString>), String> {
         let Self::Bubblewrap(bwrap) = self else {
-            return None;
+            return Err("source builds run only in bubblewrap, which is not in use".into());
         };
         let mut args: Vec<OsString> = vec![
             format!("--nofile={}", 4096).into(),
@@ -260,10 +260,10 @@ impl Sandbox {
         args.extend([OsString::from("--chdir"), b.scratch.into()]);
         args.extend(["--remount-ro", "/"].map(OsString::from));
         if let Some(uid) = b.uid {
-            args.extend(setpriv(uid).ok()?);
+            args.extend(setpriv(uid)?);
         }
         args.push(program.into());
-        Some((prlimit().ok()?, args))
+        Ok((prlimit()?, args))
     }
 
     /// What a signal that ended a worker means, when a limit sent it.

@@ -11,7 +11,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::Store;
-use crate::accounts::unix_now;
+use crate::accounts::{rfc3339, unix_now};
 use crate::error::{Result, StoreError};
 use crate::registry::Registry;
 
@@ -56,13 +56,6 @@ const BATCH: i64 = 500;
 /// Blobs younger than this are left by a collection by default: a request may be storing the
 /// same bytes.
 pub const FRESH: Duration = Duration::from_secs(600);
-
-fn rfc3339(unix: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()?
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
 
 impl Registry {
     /// Records a stored file; `uploader` is counted against its quota while the file waits for
@@ -112,9 +105,7 @@ impl Registry {
             name: row.try_get("name")?,
             media_type: row.try_get("media_type")?,
             size: row.try_get("size")?,
-            expires_at: row
-                .try_get::<Option<i64>, _>("expires_at")?
-                .and_then(rfc3339),
+            expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(rfc3339),
         })
     }
 
@@ -224,9 +215,8 @@ impl Store {
                 break;
             }
         }
-        if let Some(keep) = retention
-            && let Some(cutoff) = rfc3339(unix_now() - keep.as_secs() as i64)
-        {
+        if let Some(keep) = retention {
+            let cutoff = rfc3339(unix_now() - keep.as_secs() as i64);
             loop {
                 let (runs, batch) = self.registry.delete_old_runs(&cutoff).await?;
                 out.runs += runs;

@@ -397,9 +397,7 @@ impl EnvBuilder {
             uid,
             file_size: budget.disk,
         };
-        let (program, mut full) = sandbox
-            .build_command(&mounts, &uv)
-            .ok_or_else(|| Stop::Spawn("bubblewrap is not available".into()))?;
+        let (program, mut full) = sandbox.build_command(&mounts, &uv).map_err(Stop::Spawn)?;
         full.extend(args.iter().cloned());
         let mut env = env.to_vec();
         env.push(("TMPDIR".into(), work.join("tmp").into()));
@@ -473,10 +471,4 @@ fn remove_tree(dir: &Path) {
         }
         let _ = std::fs::remove_dir_all(dir);
     }
-}
-
-/// The last `n` lines of a text.
-pub fn tail(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }

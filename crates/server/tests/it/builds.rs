@@ -288,8 +288,11 @@ async fn environments_install_wheels_only_from_the_operator_s_index_and_read_no_
     let data = tempfile::tempdir().unwrap();
     let d = data.path().to_str().unwrap().to_owned();
     let trap = Trap::new();
-    // uv finds `uv.toml` in the folders above the one it runs in; the data folder is one.
-    let config = format!("index-url = \"http://127.0.0.1:{}/simple\"\n", trap.port());
+    // uv finds `uv.toml` in the folders above the one it runs in; the data folder is one. An
+    // extra index and links would be asked before the operator's index, were they read.
+    let trap_url = format!("http://127.0.0.1:{}", trap.port());
+    let config =
+        format!("extra-index-url = [\"{trap_url}/simple\"]\nfind-links = [\"{trap_url}/links\"]\n");
     std::fs::write(data.path().join("uv.toml"), &config).unwrap();
     std::fs::create_dir_all(data.path().join("runner/envs")).unwrap();
     std::fs::write(data.path().join("runner/envs/uv.toml"), &config).unwrap();
