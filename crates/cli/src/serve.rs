@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// MiB an environment build may write.
     #[arg(long, env = "FEATHER_BUILD_DISK_MB", default_value_t = BuildPolicy::default().disk >> 20)]
     build_disk_mb: u64,
+    /// MiB of address space each process of a source build may have.
+    #[arg(long, env = "FEATHER_BUILD_MEMORY_MB", default_value_t = BuildPolicy::default().memory >> 20)]
+    build_memory_mb: u64,
     /// uv's cache for wheel installs [default: uv's own for the server's user].
     #[arg(long, env = "FEATHER_UV_CACHE")]
     uv_cache: Option<PathBuf>,
@@ -139,8 +142,8 @@ pub struct ServeArgs {
     /// MiB one uploaded file (POST /api/v1/files) may have.
     #[arg(long, env = "FEATHER_MAX_FILE_MB", default_value_t = FilePolicy::default().max_file >> 20)]
     max_file_mb: u64,
-    /// MiB of uploads waiting for a run that one user (all their tokens), or one address
-    /// without a token, may hold.
+    /// MiB of files one user (all their tokens), or one address without a token, may have
+    /// stored: uploads and the files sent with runs and predictions, while they are kept.
     #[arg(long, env = "FEATHER_UPLOAD_QUOTA_MB", default_value_t = FilePolicy::default().quota >> 20)]
     upload_quota_mb: u64,
     /// Seconds an upload, and a one-call prediction's files, are kept unless a run uses them.
@@ -218,6 +221,7 @@ impl ServeArgs {
                     allow_source_builds: a.allow_source_builds,
                     timeout: Duration::from_secs(a.build_timeout),
                     disk: a.build_disk_mb << 20,
+                    memory: a.build_memory_mb << 20,
                     cache: a.uv_cache.clone(),
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)

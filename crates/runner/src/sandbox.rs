@@ -91,6 +91,8 @@ pub struct BuildMounts<'a> {
     pub uid: Option<u32>,
     /// The largest file it may write.
     pub file_size: u64,
+    /// Bytes of address space of each of its processes.
+    pub memory: u64,
 }
 
 /// The first of the user ids source builds of a root server run as, apart from workers'.
@@ -242,6 +244,7 @@ impl Sandbox {
             return Err("source builds run only in bubblewrap, which is not in use".into());
         };
         let mut args: Vec<OsString> = vec![
+            format!("--as={}", b.memory).into(),
             format!("--nofile={}", 4096).into(),
             format!("--fsize={}", b.file_size).into(),
         ];

@@ -90,6 +90,8 @@ pub struct BuildPolicy {
     pub timeout: Duration,
     /// Bytes a build's folder may hold.
     pub disk: u64,
+    /// Bytes of address space each process of a source build may have (`--build-memory-mb`).
+    pub memory: u64,
     /// uv's cache for wheel installs; none: uv's own default for the server's user. Source
     /// builds get a cache of their own, so a build backend cannot poison it.
     pub cache: Option<PathBuf>,
@@ -102,6 +104,7 @@ impl Default for BuildPolicy {
             allow_source_builds: false,
             timeout: Duration::from_secs(900),
             disk: 10 << 30,
+            memory: 8 << 30,
             cache: None,
         }
     }
@@ -396,6 +399,7 @@ impl EnvBuilder {
             read_only,
             uid,
             file_size: budget.disk,
+            memory: self.policy.memory,
         };
         let (program, mut full) = sandbox.build_command(&mounts, &uv).map_err(Stop::Spawn)?;
         full.extend(args.iter().cloned());

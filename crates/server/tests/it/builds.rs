@@ -149,6 +149,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         pass
     if MODE == "slow":
         time.sleep(120)
+    if MODE == "greedy":
+        hoard = bytearray(2 << 30)
     if MODE == "big":
         for i in range(200):
             with open(os.path.join(os.environ.get("TMPDIR", "."), f"fill-{i}"), "wb") as f:
@@ -413,12 +415,13 @@ async fn with_source_builds_allowed_a_build_backend_runs_in_the_sandbox() {
 }
 
 #[tokio::test]
-async fn a_build_past_its_time_or_disk_limit_is_stopped_with_the_limit_named() {
+async fn a_build_past_its_time_disk_or_memory_limit_is_stopped() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path().to_str().unwrap().to_owned();
     let index = Index::serving(vec![
         ("slowpkg", sdist("slowpkg", &d, "slow")),
         ("bigpkg", sdist("bigpkg", &d, "big")),
+        ("greedypkg", sdist("greedypkg", &d, "greedy")),
     ])
     .await;
     let url = index.url.clone();
@@ -427,6 +430,7 @@ async fn a_build_past_its_time_or_disk_limit_is_stopped_with_the_limit_named() {
         c.build.allow_source_builds = true;
         c.build.timeout = Duration::from_secs(20);
         c.build.disk = 64 << 20;
+        c.build.memory = 1 << 30;
         c
     })
     .await;
@@ -461,7 +465,15 @@ async fn a_build_past_its_time_or_disk_limit_is_stopped_with_the_limit_named() {
             .contains("disk limit of 64 MiB (--build-disk-mb)"),
         "{env}"
     );
-    // Nothing of either build is left.
+    // A backend that asks for more memory than a build may have fails at it.
+    let (m, app) = model("greedy", "greedypkg");
+    let env = s.publish_and_build(&m, &app).await;
+    assert_eq!(env["status"], "failed", "{env}");
+    assert!(
+        env["log"].as_str().unwrap().contains("MemoryError"),
+        "{env}"
+    );
+    // Nothing of any build is left.
     let left: Vec<_> = std::fs::read_dir(s.data.path().join("runner/envs"))
         .unwrap()
         .flatten()
