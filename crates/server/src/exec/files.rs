@@ -368,7 +368,7 @@ pub async fn resolve_inputs(
     inputs: &Map<String, Value>,
     uploads: &[Upload],
     keeper: Keeper<'_>,
-    uploader: &str,
+    uploader: &(dyn Fn() -> String + Sync),
 ) -> ApiResult<WireInputs> {
     let mut out = WireInputs {
         wire: json!({}),
@@ -509,9 +509,10 @@ pub async fn resolve_inputs(
         .filter(|f| f.existing.is_none())
         .map(|f| f.bytes.len() as u64)
         .sum();
+    let uploader = if new > 0 { uploader() } else { String::new() };
     let _turn = if new > 0 {
-        let turn = s.upload_locks.hold(uploader).await;
-        let held = s.store.registry.stored_bytes(uploader).await?;
+        let turn = s.upload_locks.hold(&uploader).await;
+        let held = s.store.registry.stored_bytes(&uploader).await?;
         if held + new > s.files.quota {
             return Err(quota_exceeded(&s.files, held));
         }
@@ -529,7 +530,7 @@ pub async fn resolve_inputs(
             }
             None => {
                 let (name, mime) = (f.name.clone(), Some(f.mime.clone()));
-                store_file(s, f.bytes.clone(), name, mime, keeper, Some(uploader)).await?
+                store_file(s, f.bytes.clone(), name, mime, keeper, Some(&uploader)).await?
             }
         };
         let mut w = json!({"part": out.parts.len(), "type": stored.media_type});

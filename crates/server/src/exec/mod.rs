@@ -274,7 +274,8 @@ async fn execute(
     let inputs = files::attach(components, &req.inputs, &req.uploads)?;
     let inputs = check_inputs(components, &inputs)?;
     let engine = ready_engine(s, t).await?;
-    let from = files::uploader(user, req.client);
+    // Whose quota new files count against, worked out only when there are some.
+    let from = || files::uploader(user, req.client);
     let resolved =
         files::resolve_inputs(s, components, &inputs, &req.uploads, keeper, &from).await?;
     let state = match state {
