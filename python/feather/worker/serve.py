@@ -69,6 +69,13 @@ def reap_children() -> None:
     process limit until the worker is replaced. Children still running are left alone, and so
     are exited ones a live `subprocess.Popen` or `multiprocessing` process stands for: their
     owners wait for them and read their exit status."""
+    # One call says whether any child has exited unwaited; the search runs only then.
+    try:
+        exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return
+    if exited is None:
+        return
     zombies = _zombie_children()
     if not zombies:
         return
