@@ -577,40 +577,64 @@ def slow(answer, state):
 ftr.build("race", init=[ftr.Text.In(id="text")], steps=[ask, slow])
 "#;
 
+/// A server running the race app without the sandbox, so that its slow step can count its
+/// calls in a file of the test's.
+struct Race {
+    server: Server,
+    count: std::path::PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl Race {
+    async fn start() -> Self {
+        let server = Server::start_with_runner(|c| feather_runner::RunnerConfig {
+            insecure_no_sandbox: true,
+            ..c
+        })
+        .await;
+        // Writable by the worker, which a root server runs as a user of its own.
+        let folder = tempfile::tempdir().unwrap();
+        let count = folder.path().join("calls.txt");
+        std::fs::write(&count, "").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let all = |m| std::fs::Permissions::from_mode(m);
+            std::fs::set_permissions(folder.path(), all(0o755)).unwrap();
+            std::fs::set_permissions(&count, all(0o666)).unwrap();
+        }
+        let app = RACE_APP.replace("__COUNT__", count.to_str().unwrap());
+        let m = manifest(
+            "race",
+            json!([{"id": "text", "type": "Text.In"}]),
+            &["ask", "slow"],
+        );
+        server.publish_app(&m, &app).await;
+        Self {
+            server,
+            count,
+            _folder: folder,
+        }
+    }
+
+    /// A new run, waiting for its second step; its id.
+    async fn run(&self) -> String {
+        let (status, run) = self
+            .server
+            .post(
+                "/models/alice/race/runs",
+                json!({"inputs": {"text": "go"}}),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{run}");
+        run["id"].as_str().unwrap().to_owned()
+    }
+}
+
 #[tokio::test]
 async fn racing_answers_to_one_step_run_it_once_and_the_others_are_told_it_is_being_answered() {
-    // Without the sandbox, so that the step can count its calls in a file of the test's.
-    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
-        insecure_no_sandbox: true,
-        ..c
-    })
-    .await;
-    // Writable by the worker, which a root server runs as a user of its own.
-    let folder = tempfile::tempdir().unwrap();
-    let count = folder.path().join("calls.txt");
-    std::fs::write(&count, "").unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let all = |m| std::fs::Permissions::from_mode(m);
-        std::fs::set_permissions(folder.path(), all(0o755)).unwrap();
-        std::fs::set_permissions(&count, all(0o666)).unwrap();
-    }
-    let app = RACE_APP.replace("__COUNT__", count.to_str().unwrap());
-    let m = manifest(
-        "race",
-        json!([{"id": "text", "type": "Text.In"}]),
-        &["ask", "slow"],
-    );
-    s.publish_app(&m, &app).await;
-    let (status, run) = s
-        .post(
-            "/models/alice/race/runs",
-            json!({"inputs": {"text": "go"}}),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{run}");
-    let id = run["id"].as_str().unwrap().to_owned();
+    let race = Race::start().await;
+    let (s, count, id) = (&race.server, &race.count, race.run().await);
 
     let answers: Vec<_> = (0..10)
         .map(|i| {
@@ -639,7 +663,7 @@ async fn racing_answers_to_one_step_run_it_once_and_the_others_are_told_it_is_be
         }
     }
     assert_eq!(ok, 1, "exactly one answer runs the step");
-    let calls = std::fs::read_to_string(&count).unwrap();
+    let calls = std::fs::read_to_string(count).unwrap();
     assert_eq!(calls.lines().count(), 1, "the step ran {calls:?}");
     let (_, after) = s.get(&format!("/runs/{id}")).await;
     assert_eq!(after["status"], "completed", "{after}");
@@ -674,34 +698,8 @@ async fn racing_answers_to_one_step_run_it_once_and_the_others_are_told_it_is_be
 
 #[tokio::test]
 async fn a_caller_that_leaves_mid_step_does_not_abandon_it_the_step_is_recorded() {
-    let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {
-        insecure_no_sandbox: true,
-        ..c
-    })
-    .await;
-    let folder = tempfile::tempdir().unwrap();
-    let count = folder.path().join("calls.txt");
-    std::fs::write(&count, "").unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(folder.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::set_permissions(&count, std::fs::Permissions::from_mode(0o666)).unwrap();
-    }
-    let app = RACE_APP.replace("__COUNT__", count.to_str().unwrap());
-    let m = manifest(
-        "race",
-        json!([{"id": "text", "type": "Text.In"}]),
-        &["ask", "slow"],
-    );
-    s.publish_app(&m, &app).await;
-    let (_, run) = s
-        .post(
-            "/models/alice/race/runs",
-            json!({"inputs": {"text": "go"}}),
-            None,
-        )
-        .await;
-    let id = run["id"].as_str().unwrap().to_owned();
+    let race = Race::start().await;
+    let (s, count, id) = (&race.server, &race.count, race.run().await);
     let gone = s
         .http
         .post(s.api(&format!("/runs/{id}/steps")))
@@ -731,5 +729,5 @@ async fn a_caller_that_leaves_mid_step_does_not_abandon_it_the_step_is_recorded(
     };
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["steps"][1]["outputs"][0]["text"], "left", "{done}");
-    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+    assert_eq!(std::fs::read_to_string(count).unwrap().lines().count(), 1);
 }
