@@ -105,10 +105,9 @@ fn blobs_left_between_writes_are_collected_at_the_next_start() {
 fn a_second_server_on_the_same_data_folder_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let first = Served::start(data.path());
-    let out = std::process::Command::new(crate::BIN)
+    let out = crate::command()
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data.path())
-        .env("FEATHER_LOG", "warn")
         // However the operator's shell is set up, the refusal is one clear line.
         .env("RUST_BACKTRACE", "1")
         .output()

@@ -9,6 +9,19 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_feather");
 
+/// The `feather` binary with none of the caller's `FEATHER_*` settings: a shell that followed
+/// the README (`export FEATHER_TOKEN=...`) must not point the tests at its server or token.
+pub fn command() -> Command {
+    let mut c = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("FEATHER_") {
+            c.env_remove(key);
+        }
+    }
+    c.env("FEATHER_LOG", "warn");
+    c
+}
+
 /// A `feather serve` process on a free port.
 pub struct Served {
     pub child: Child,
@@ -25,11 +38,10 @@ impl Served {
 
     /// `feather serve` started in `cwd` with these further arguments.
     pub fn start_in(cwd: &Path, args: &[&std::ffi::OsStr]) -> Self {
-        let mut child = Command::new(BIN)
+        let mut child = command()
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .current_dir(cwd)
-            .env("FEATHER_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -81,11 +93,7 @@ impl Drop for Served {
 }
 
 pub fn feather(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("FEATHER_LOG", "warn")
-        .output()
-        .unwrap()
+    command().args(args).output().unwrap()
 }
 
 /// `feather publish DIR` to a server, which must succeed.
@@ -106,7 +114,7 @@ pub fn publish(dir: &Path, url: &str, token: &str) {
 }
 
 pub fn token(data: &Path, user: &str) -> String {
-    let out = Command::new(BIN)
+    let out = command()
         .args(["token", "create", "--user", user, "--data"])
         .arg(data)
         .output()
