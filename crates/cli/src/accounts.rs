@@ -51,7 +51,8 @@ impl Place {
 }
 
 /// How the audit log names the operator at the machine: not a user name (those have no `:`).
-fn local_actor() -> String {
+/// The operator's name in the audit log: `local:<account>`.
+pub fn local_actor() -> String {
     let who = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "operator".into());

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
+use feather_service::{Actor, Service, exec, models};
 use feather_spec::Manifest;
-use feather_store::{Published, Store};
+use feather_store::Published;
 
 const APP_FILES: [&str; 2] = ["app.py", "main.py"];
 
@@ -106,13 +107,15 @@ pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
     })
 }
 
-/// Publishes a build into a store as `owner`, unless the newest version already has the same
-/// bundle and manifest. Returns the new version, or `None` when nothing changed.
+/// Publishes a build as `owner`, by the machine's operator, unless the newest version already
+/// has the same bundle and manifest. Returns the new version, or `None` when nothing changed;
+/// either way the newest version is prepared in the background.
 pub async fn publish_local(
-    store: &Store,
+    service: &Service,
     owner: &str,
     built: &Built,
 ) -> anyhow::Result<Option<Published>> {
+    let store = &service.store;
     let manifest =
         Manifest::parse(&built.manifest()?).map_err(|e| anyhow::anyhow!("{e}: {:?}", e.0))?;
     let file = tokio::fs::File::open(built.bundle()?).await?;
@@ -126,7 +129,16 @@ pub async fn publish_local(
         && latest.version.digest == upload.digest
         && latest.manifest == manifest.to_value()
     {
+        let (name, version) = (manifest.name.clone(), latest.version.version);
+        exec::prepare_in_background(service, owner.to_owned(), name, version);
         return Ok(None);
     }
-    Ok(Some(store.publish(owner, &manifest, &upload, None).await?))
+    let new = models::NewVersion {
+        owner: Some(owner),
+        manifest: &manifest,
+        upload: &upload,
+        visibility: None,
+    };
+    let operator = Actor::Operator(crate::accounts::local_actor());
+    Ok(Some(models::publish(service, &operator, new).await?))
 }

@@ -42,6 +42,7 @@ fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
 pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     let config = a.serve.config();
     let (store, lock) = feather_server::open(&config).await?;
+    let service = feather_server::service(store, &config);
     let mut folders: Vec<PathBuf> = std::fs::read_dir(&a.examples)
         .with_context(|| format!("no examples folder at {}", a.examples.display()))?
         .flatten()
@@ -57,36 +58,18 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let version = match app::publish_local(&store, OWNER, &built).await? {
-            Some(p) => {
-                eprintln!("published {} version {}", p.model, p.version);
-                p.version
-            }
-            None => {
-                eprintln!("{OWNER}/{name} is up to date");
-                store
-                    .registry
-                    .version(OWNER, &name, "latest")
-                    .await?
-                    .version
-                    .version
-            }
-        };
-        models.push((name, version));
+        match app::publish_local(&service, OWNER, &built).await? {
+            Some(p) => eprintln!("published {} version {}", p.model, p.version),
+            None => eprintln!("{OWNER}/{name} is up to date"),
+        }
+        models.push(name);
     }
     let data = config.data.clone();
-    feather_server::run(store, lock, config, |state, addr| {
-        for (name, version) in &models {
-            feather_server::exec::prepare_in_background(
-                state,
-                OWNER.into(),
-                name.clone(),
-                *version,
-            );
-        }
+    // Their environments build and workers warm up in the background meanwhile.
+    feather_server::run(service, lock, config, |_, addr| {
         announce(&data, addr);
         println!("\nOpen http://{addr}/ to use the examples (environments build in the background):");
-        for (name, _) in &models {
+        for name in &models {
             println!("  http://{addr}/m/{OWNER}/{name}    API: http://{addr}/api/v1/models/{OWNER}/{name}");
         }
         println!("  the API: http://{addr}/api/openapi.json");

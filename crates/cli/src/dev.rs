@@ -55,6 +55,7 @@ pub async fn run(mut a: DevArgs) -> anyhow::Result<()> {
     }
     let config = a.serve.config();
     let (store, lock) = feather_server::open(&config).await?;
+    let service = feather_server::service(store, &config);
     let folder = if a.path.is_file() {
         a.path.parent().map(Path::to_path_buf).unwrap_or_default()
     } else {
@@ -65,16 +66,12 @@ pub async fn run(mut a: DevArgs) -> anyhow::Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let first = app::publish_local(&store, OWNER, &built)
-        .await?
-        .map_or(1, |p| p.version);
+    app::publish_local(&service, OWNER, &built).await?;
     drop(built);
 
     let (python, path, watched) = (a.python.clone(), a.path.clone(), folder.clone());
-    let reload_store = store.clone();
     let data = config.data.clone();
-    feather_server::run(store, lock, config, move |state, addr| {
-        feather_server::exec::prepare_in_background(state, OWNER.into(), name.clone(), first);
+    feather_server::run(service, lock, config, move |service, addr| {
         announce(&data, addr);
         let base = format!("http://{addr}/api/v1/models/{OWNER}/{name}");
         println!("\n{name} runs at {base}");
@@ -82,7 +79,7 @@ pub async fn run(mut a: DevArgs) -> anyhow::Result<()> {
         println!("  a run:     curl -s -X POST {base}/runs -H 'content-type: application/json' -d '{{\"inputs\": {{...}}}}'");
         println!("  its API:   http://{addr}/api/openapi.json");
         println!("Edit the files in {}: each change is built and served as a new version.", watched.display());
-        let state = state.clone();
+        let service = service.clone();
         tokio::spawn(async move {
             let mut seen = newest(&watched);
             loop {
@@ -94,14 +91,12 @@ pub async fn run(mut a: DevArgs) -> anyhow::Result<()> {
                 seen = now;
                 let rebuilt = tokio::task::block_in_place(|| app::build(&python, &path));
                 let published = match rebuilt {
-                    Ok(b) => app::publish_local(&reload_store, OWNER, &b).await,
+                    Ok(b) => app::publish_local(&service, OWNER, &b).await,
                     Err(e) => Err(e),
                 };
                 match published {
                     Ok(Some(p)) => {
                         eprintln!("reloaded: {} version {}", p.model, p.version);
-                        let model = p.model.rsplit('/').next().unwrap_or_default().to_owned();
-                        feather_server::exec::prepare_in_background(&state, OWNER.into(), model, p.version);
                     }
                     Ok(None) => {}
                     Err(e) => eprintln!("the change did not build: {e:#}"),

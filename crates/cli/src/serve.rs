@@ -10,9 +10,9 @@ use feather_runner::env::BuildPolicy;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
-use feather_server::exec::files::FilePolicy;
 use feather_server::listen::HttpLimits;
 use feather_server::rate::RateConfig;
+use feather_service::exec::files::FilePolicy;
 use feather_store::BundleLimits;
 
 use crate::DataArg;

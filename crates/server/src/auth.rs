@@ -1,5 +1,5 @@
-//! Who is calling, and what they may do: the principal behind a bearer token, its scopes, and
-//! the rules every route applies through these methods.
+//! Who is calling: the principal behind a bearer token, as the service layer's [`Actor`]. The
+//! rules about what it may do live there.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -24,27 +24,8 @@ impl User {
         Actor::Token(self.0.clone())
     }
 
-    /// Refuses unless the token carries `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        Ok(self.actor().require(scope)?)
-    }
-
-    /// Refuses unless the caller is an admin acting as one.
-    pub fn must_be_admin(&self) -> Result<(), ApiError> {
-        Ok(self.actor().must_be_admin()?)
-    }
-
-    /// Refuses unless the caller may change `owner`'s models: the owner with a publish token,
-    /// or an admin.
-    pub fn must_manage(&self, owner: &str) -> Result<(), ApiError> {
-        Ok(self.actor().must_manage(owner)?)
-    }
-
     pub fn viewer(&self) -> Viewer {
-        Viewer {
-            user: Some(self.name().to_owned()),
-            admin: self.0.is_admin(),
-        }
+        self.actor().viewer()
     }
 }
 
@@ -75,7 +56,9 @@ where
                     "the Authorization header must be `Bearer <token>`".into(),
                 ))
             })?;
-        Ok(Self(state.store.registry.authenticate(token).await?))
+        Ok(Self(
+            state.service.store.registry.authenticate(token).await?,
+        ))
     }
 }
 
@@ -92,11 +75,12 @@ impl MaybeUser {
     /// The caller, allowed to run models: anonymous, or a token with the run scope. A token
     /// narrows what its holder may do, so one without `run` is refused even where anonymous
     /// callers are not.
-    pub fn runner(&self) -> Result<Option<&User>, ApiError> {
-        if let Some(u) = &self.0 {
-            u.require(Scope::Run)?;
+    pub fn runner(&self) -> Result<Option<Actor>, ApiError> {
+        let actor = self.0.as_ref().map(User::actor);
+        if let Some(a) = &actor {
+            a.require(Scope::Run)?;
         }
-        Ok(self.0.as_ref())
+        Ok(actor)
     }
 }
 

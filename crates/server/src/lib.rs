@@ -7,7 +7,6 @@
 
 pub mod auth;
 pub mod error;
-pub mod exec;
 mod extract;
 pub mod listen;
 mod model_doc;
@@ -28,6 +27,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use feather_runner::{Runner, RunnerConfig};
+use feather_service::Service;
 use feather_store::{BundleLimits, Store};
 use tower_http::trace::TraceLayer;
 
@@ -48,7 +48,7 @@ pub struct ServerConfig {
     /// How long clients may take, and how many may be connected at once.
     pub http: listen::HttpLimits,
     /// How much may be uploaded, and how long files and runs are kept.
-    pub files: exec::files::FilePolicy,
+    pub files: feather_service::exec::files::FilePolicy,
 }
 
 /// The largest JSON body of a step's inputs, files inline included.
@@ -220,28 +220,33 @@ fn note_holder(lock: &mut std::fs::File, who: &str) -> std::io::Result<()> {
 /// Serves until ctrl-c or SIGTERM; `ready` receives the bound address.
 pub async fn serve(
     config: ServerConfig,
-    ready: impl FnOnce(&AppState, SocketAddr),
+    ready: impl FnOnce(&Service, SocketAddr),
 ) -> Result<(), ServeError> {
     let (store, lock) = open(&config).await?;
-    run(store, lock, config, ready).await
+    run(service(store, &config), lock, config, ready).await
 }
 
 /// Serves a store already opened with [`open`] (which holds the data folder's lock).
+/// The service a server with this configuration runs, on an opened store: publishing through
+/// it before the server listens (as `feather demo` does) prepares versions the same way.
+pub fn service(store: Store, config: &ServerConfig) -> Service {
+    Service::new(
+        store,
+        Arc::new(Runner::new(config.runner.clone())),
+        config.files,
+    )
+}
+
 pub async fn run(
-    store: Store,
+    service: Service,
     mut lock: std::fs::File,
     config: ServerConfig,
-    ready: impl FnOnce(&AppState, SocketAddr),
+    ready: impl FnOnce(&Service, SocketAddr),
 ) -> Result<(), ServeError> {
-    let runner = Arc::new(Runner::new(config.runner.clone()));
-    let state = AppState::new(
-        store.clone(),
-        runner.clone(),
-        config.public_url.map(Arc::from),
-    )
-    .with_rates(config.rate)
-    .with_files(config.files)
-    .with_cors(&config.cors_origins)?;
+    let (store, runner) = (service.store.clone(), service.runner.clone());
+    let state = AppState::new(service, config.public_url.map(Arc::from))
+        .with_rates(config.rate)
+        .with_cors(&config.cors_origins)?;
     // Idle workers stop after their pool's idle time: scale to zero.
     let trimmer = runner.clone();
     let rates = state.rates.clone();
@@ -259,7 +264,7 @@ pub async fn run(
         &mut lock,
         &format!("pid {}, serving on http://{addr}", std::process::id()),
     )?;
-    ready(&state, addr);
+    ready(&state.service, addr);
     listen::serve(
         listener,
         router(state),
@@ -275,7 +280,7 @@ pub async fn run(
 }
 
 /// Removes expired uploads and runs past their retention, now and then, in the background.
-pub async fn collect(store: Store, policy: exec::files::FilePolicy) {
+pub async fn collect(store: Store, policy: feather_service::exec::files::FilePolicy) {
     let mut last_sweep = std::time::Instant::now();
     loop {
         if let Err(e) = store

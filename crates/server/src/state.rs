@@ -1,28 +1,22 @@
 //! What every handler can reach: passed in, never global.
 
+use axum::http::HeaderValue;
+use feather_service::Service;
 use std::sync::Arc;
 
-use axum::http::HeaderValue;
-use feather_runner::Runner;
-use feather_store::Store;
-
 impl AppState {
-    pub fn new(store: Store, runner: Arc<Runner>, public_url: Option<Arc<str>>) -> Self {
+    pub fn new(service: Service, public_url: Option<Arc<str>>) -> Self {
         Self {
-            store,
-            runner,
-            cache: Default::default(),
+            service,
             public_url,
             rates: Default::default(),
             cors: Vec::new(),
-            files: Default::default(),
-            upload_locks: Default::default(),
         }
     }
 
     /// Keeps files and runs as the operator says.
-    pub fn with_files(mut self, p: crate::exec::files::FilePolicy) -> Self {
-        self.files = p;
+    pub fn with_files(mut self, p: feather_service::exec::files::FilePolicy) -> Self {
+        self.service.files = p;
         self
     }
 
@@ -51,17 +45,11 @@ impl AppState {
 /// Shared state of the server.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub store: Store,
-    pub runner: Arc<Runner>,
-    /// Parsed versions and recent alias answers.
-    pub cache: Arc<crate::exec::cache::Cache>,
+    /// What the routes call: every decision is made there.
+    pub service: Service,
     /// The URL clients reach this server at, when it is set; else taken from each request.
     pub public_url: Option<Arc<str>>,
     pub rates: Arc<crate::rate::RateLimits>,
     /// Origins allowed to call the API from a browser.
     pub cors: Vec<HeaderValue>,
-    /// How long files and runs are kept, and how much may be uploaded.
-    pub files: crate::exec::files::FilePolicy,
-    /// One turn at a time per uploader for checking the quota and storing.
-    pub upload_locks: Arc<crate::exec::files::UploadLocks>,
 }

@@ -7,11 +7,9 @@
 use std::collections::BTreeSet;
 
 use feather_store::accounts::{rfc3339, unix_now};
-use feather_store::{
-    AuditPage, AuditQuery, NewToken, Result, Role, Scope, Store, StoreError, TokenInfo, UserInfo,
-};
+use feather_store::{AuditPage, AuditQuery, NewToken, Role, Scope, Store, TokenInfo, UserInfo};
 
-use crate::Actor;
+use crate::{Actor, Result, ServiceError};
 
 /// The longest a token may be made to live, in days.
 pub const MAX_DAYS: u32 = 3650;
@@ -37,16 +35,14 @@ pub async fn create_token(
         (Some(u), _) => u,
         (None, Some(own)) => own.to_owned(),
         (None, None) => {
-            return Err(StoreError::BadRequest(
-                "name the token's user (--user)".into(),
-            ));
+            return Err(ServiceError::bad_request("name the token's user (--user)"));
         }
     };
     actor.must_be_or_admin(&user)?;
     let expires_at = match req.expires_in_days {
         Some(d @ 1..=MAX_DAYS) => Some(unix_now() + i64::from(d) * 86_400),
         Some(_) => {
-            return Err(StoreError::BadRequest(format!(
+            return Err(ServiceError::bad_request(format!(
                 "expires_in_days is between 1 and {MAX_DAYS}"
             )));
         }
@@ -56,7 +52,7 @@ pub async fn create_token(
         expires_at
     } else {
         if let Some(extra) = req.scopes.iter().find(|sc| !actor.has(**sc)) {
-            return Err(StoreError::Forbidden(format!(
+            return Err(ServiceError::forbidden(format!(
                 "this token lacks the `{}` scope, so it cannot give it",
                 extra.as_str()
             )));
@@ -64,7 +60,7 @@ pub async fn create_token(
         if let Some(limit) = actor.expires_at()
             && expires_at.is_some_and(|e| e > limit)
         {
-            return Err(StoreError::Forbidden(format!(
+            return Err(ServiceError::forbidden(format!(
                 "this token expires at {}, so a token it makes must expire no later",
                 rfc3339(limit)
             )));
@@ -78,7 +74,7 @@ pub async fn create_token(
         expires_at,
         label: req.label,
     };
-    store.registry.create_token(actor.name(), &new).await
+    Ok(store.registry.create_token(actor.name(), &new).await?)
 }
 
 /// Tokens (never the tokens themselves), newest first: `user`'s, by default the caller's own;
@@ -89,7 +85,7 @@ pub async fn tokens(store: &Store, actor: &Actor, user: Option<&str>) -> Result<
         actor.must_be_or_admin(u)?;
     }
     actor.must_manage_tokens()?;
-    store.registry.tokens(user).await
+    Ok(store.registry.tokens(user).await?)
 }
 
 /// Revokes a token at once: any token may revoke itself; its user's others need a token that
@@ -98,41 +94,42 @@ pub async fn revoke_token(store: &Store, actor: &Actor, id: i64) -> Result<Token
     let token = store.registry.token(id).await?;
     // Someone else's token is "not found": its id is not theirs to probe.
     if actor.must_be_or_admin(&token.user).is_err() {
-        return Err(StoreError::NotFound(format!("token {id}")));
+        return Err(ServiceError::not_found(format!("token {id} not found")));
     }
     if actor.token() != Some(id) {
         actor.must_manage_tokens()?;
     }
-    store.registry.revoke_token(actor.name(), id).await
+    Ok(store.registry.revoke_token(actor.name(), id).await?)
 }
 
 /// Users (admins only).
 pub async fn users(store: &Store, actor: &Actor) -> Result<Vec<UserInfo>> {
     actor.must_be_admin()?;
-    store.registry.users().await
+    Ok(store.registry.users().await?)
 }
 
 /// Creates a user (admins only).
 pub async fn create_user(store: &Store, actor: &Actor, name: &str, role: Role) -> Result<UserInfo> {
     actor.must_be_admin()?;
-    store.registry.create_user(actor.name(), name, role).await
+    Ok(store.registry.create_user(actor.name(), name, role).await?)
 }
 
 /// Changes a user's role (admins only); the last admin stays one.
 pub async fn set_role(store: &Store, actor: &Actor, name: &str, role: Role) -> Result<UserInfo> {
     actor.must_be_admin()?;
-    store.registry.set_role(actor.name(), name, role).await
+    Ok(store.registry.set_role(actor.name(), name, role).await?)
 }
 
 /// The audit log: all of it for admins, what the caller did or what concerned them otherwise.
 pub async fn audit(store: &Store, actor: &Actor, mut q: AuditQuery) -> Result<AuditPage> {
     q.concerning = (!actor.is_admin()).then(|| actor.name().to_owned());
-    store.registry.audit(&q).await
+    Ok(store.registry.audit(&q).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Code;
     use feather_store::{BundleLimits, Principal};
 
     async fn store() -> (tempfile::TempDir, Store) {
@@ -168,10 +165,25 @@ mod tests {
             ..TokenRequest::default()
         };
         let more = create_token(&store, &alice, asks("run,publish", None)).await;
-        assert!(matches!(more, Err(StoreError::Forbidden(_))), "{more:?}");
+        assert!(
+            matches!(
+                more,
+                Err(ServiceError {
+                    code: Code::Forbidden,
+                    ..
+                })
+            ),
+            "{more:?}"
+        );
         let longer = create_token(&store, &alice, asks("run", Some(30))).await;
         assert!(
-            matches!(longer, Err(StoreError::Forbidden(_))),
+            matches!(
+                longer,
+                Err(ServiceError {
+                    code: Code::Forbidden,
+                    ..
+                })
+            ),
             "{longer:?}"
         );
         let (_, made) = create_token(&store, &alice, asks("run", None))
@@ -183,11 +195,26 @@ mod tests {
             "it expires with the token that made it"
         );
         let never = create_token(&store, &alice, asks("run", Some(MAX_DAYS + 1))).await;
-        assert!(matches!(never, Err(StoreError::BadRequest(_))), "{never:?}");
+        assert!(
+            matches!(
+                never,
+                Err(ServiceError {
+                    code: Code::BadRequest,
+                    ..
+                })
+            ),
+            "{never:?}"
+        );
         // The operator gives what it likes, but must say to whom.
         let anyone = create_token(&store, &operator, asks("publish,run", None)).await;
         assert!(
-            matches!(anyone, Err(StoreError::BadRequest(_))),
+            matches!(
+                anyone,
+                Err(ServiceError {
+                    code: Code::BadRequest,
+                    ..
+                })
+            ),
             "{anyone:?}"
         );
         let req = TokenRequest {
@@ -210,7 +237,10 @@ mod tests {
         let alice = caller("alice", "publish,run", None);
         assert!(matches!(
             users(&store, &alice).await,
-            Err(StoreError::Forbidden(_))
+            Err(ServiceError {
+                code: Code::Forbidden,
+                ..
+            })
         ));
         assert!(
             create_user(&store, &alice, "carol", Role::Admin)

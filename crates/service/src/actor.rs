@@ -1,6 +1,8 @@
 //! Who asks, and the checks every service applies to them.
 
-use feather_store::{Principal, Result, Role, Scope, StoreError};
+use feather_store::{Principal, Role, Scope, Viewer};
+
+use crate::{Result, ServiceError};
 
 /// Who asks for something.
 #[derive(Debug, Clone)]
@@ -60,12 +62,20 @@ impl Actor {
         }
     }
 
+    /// What the caller may see: its user's own and shared models, or everything as an admin.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user: self.user().map(str::to_owned),
+            admin: self.is_admin(),
+        }
+    }
+
     /// Refuses unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<()> {
         if self.has(scope) {
             Ok(())
         } else {
-            Err(StoreError::Forbidden(format!(
+            Err(ServiceError::forbidden(format!(
                 "this token lacks the `{}` scope",
                 scope.as_str()
             )))
@@ -77,7 +87,10 @@ impl Actor {
         if let Self::Token(p) = self
             && p.role != Role::Admin
         {
-            return Err(StoreError::Forbidden(format!("{} is not an admin", p.user)));
+            return Err(ServiceError::forbidden(format!(
+                "{} is not an admin",
+                p.user
+            )));
         }
         self.require(Scope::Admin)
     }
@@ -92,7 +105,7 @@ impl Actor {
         if self.user() == Some(owner) {
             Ok(())
         } else {
-            Err(StoreError::Forbidden(format!(
+            Err(ServiceError::forbidden(format!(
                 "only {owner} (or an admin) may change {owner}'s models"
             )))
         }
@@ -103,7 +116,7 @@ impl Actor {
         if self.user() == Some(user) || self.is_admin() {
             Ok(())
         } else {
-            Err(StoreError::Forbidden(format!(
+            Err(ServiceError::forbidden(format!(
                 "only {user} (or an admin) may do that"
             )))
         }
@@ -115,9 +128,8 @@ impl Actor {
         if self.has(Scope::Publish) || self.has(Scope::Admin) {
             Ok(())
         } else {
-            Err(StoreError::Forbidden(
-                "a token that may only run models may revoke itself, but not list or revoke its user's other tokens"
-                    .into(),
+            Err(ServiceError::forbidden(
+                "a token that may only run models may revoke itself, but not list or revoke its user's other tokens",
             ))
         }
     }

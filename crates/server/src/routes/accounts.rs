@@ -64,7 +64,7 @@ pub async fn create_token(
         expires_in_days: req.expires_in_days,
         label: req.label,
     };
-    let (token, info) = accounts::create_token(&s.store, &caller.actor(), req).await?;
+    let (token, info) = accounts::create_token(&s.service.store, &caller.actor(), req).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedToken { token, info }),
@@ -79,7 +79,7 @@ pub async fn list_tokens(
     caller: User,
     Query(p): Query<TokenParams>,
 ) -> ApiResult<axum::Json<TokenList>> {
-    let tokens = accounts::tokens(&s.store, &caller.actor(), p.user.as_deref()).await?;
+    let tokens = accounts::tokens(&s.service.store, &caller.actor(), p.user.as_deref()).await?;
     Ok(axum::Json(TokenList { tokens }))
 }
 
@@ -92,7 +92,7 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<TokenInfo>> {
     Ok(axum::Json(
-        accounts::revoke_token(&s.store, &caller.actor(), id).await?,
+        accounts::revoke_token(&s.service.store, &caller.actor(), id).await?,
     ))
 }
 
@@ -125,7 +125,7 @@ pub async fn list_users(
     caller: User,
 ) -> ApiResult<axum::Json<UserList>> {
     Ok(axum::Json(UserList {
-        users: accounts::users(&s.store, &caller.actor()).await?,
+        users: accounts::users(&s.service.store, &caller.actor()).await?,
     }))
 }
 
@@ -139,7 +139,7 @@ pub async fn create_user(
     Json(req): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, axum::Json<UserInfo>)> {
     let role = req.role.unwrap_or(Role::Developer);
-    let user = accounts::create_user(&s.store, &caller.actor(), &req.name, role).await?;
+    let user = accounts::create_user(&s.service.store, &caller.actor(), &req.name, role).await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -154,7 +154,7 @@ pub async fn set_role(
     Json(req): Json<SetRole>,
 ) -> ApiResult<axum::Json<UserInfo>> {
     Ok(axum::Json(
-        accounts::set_role(&s.store, &caller.actor(), &name, req.role).await?,
+        accounts::set_role(&s.service.store, &caller.actor(), &name, req.role).await?,
     ))
 }
 
@@ -192,6 +192,6 @@ pub async fn audit(
         limit: p.limit.unwrap_or(100),
     };
     Ok(axum::Json(
-        accounts::audit(&s.store, &caller.actor(), q).await?,
+        accounts::audit(&s.service.store, &caller.actor(), q).await?,
     ))
 }

@@ -24,7 +24,7 @@ pub struct Health {
 /// Whether the server is up, and whether models run contained.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
-    let (sandbox, warning) = match &s.runner.sandbox {
+    let (sandbox, warning) = match &s.service.runner.sandbox {
         Ok(Sandbox::Bubblewrap(_)) => ("bubblewrap", None),
         Ok(Sandbox::Off) => (
             "off",

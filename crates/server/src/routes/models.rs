@@ -5,15 +5,15 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use feather_service::{exec, models};
 use feather_store::bundle::Compression;
-use feather_store::{Model, ModelPage, ModelQuery, StoreError, Version, VersionDetail};
+use feather_store::{Model, ModelPage, StoreError, Version, VersionDetail};
 use futures::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{MaybeUser, User};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::exec::check_visible;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Path, Query};
 use crate::state::AppState;
 
@@ -47,21 +47,14 @@ pub async fn search(
     caller: MaybeUser,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<ModelPage>> {
-    let per_page = p.per_page.unwrap_or(20);
-    if !(1..=100).contains(&per_page) || p.page == Some(0) {
-        return Err(ApiError::bad_request(
-            "page starts at 1 and per_page is between 1 and 100",
-        ));
-    }
-    let q = ModelQuery {
-        q: p.q.filter(|q| !q.is_empty()),
+    let q = models::Search {
+        q: p.q,
         tag: p.tag,
         owner: p.owner,
-        page: p.page.unwrap_or(1),
-        per_page,
-        viewer: caller.viewer(),
+        page: p.page,
+        per_page: p.per_page,
     };
-    Ok(Json(s.store.registry.search(&q).await?))
+    Ok(Json(models::search(&s.service, &caller.viewer(), q).await?))
 }
 
 /// One model, its tags and aliases.
@@ -72,8 +65,9 @@ pub async fn show(
     caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Model>> {
-    check_visible(&s, &owner, &name, &caller.viewer()).await?;
-    Ok(Json(s.store.registry.model(&owner, &name).await?))
+    Ok(Json(
+        models::model(&s.service, &caller.viewer(), &owner, &name).await?,
+    ))
 }
 
 /// A model's versions, newest first.
@@ -84,9 +78,8 @@ pub async fn versions(
     caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<VersionList>> {
-    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     Ok(Json(VersionList {
-        versions: s.store.registry.versions(&owner, &name).await?,
+        versions: models::versions(&s.service, &caller.viewer(), &owner, &name).await?,
     }))
 }
 
@@ -98,9 +91,8 @@ pub async fn version(
     caller: MaybeUser,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionDetail>> {
-    check_visible(&s, &owner, &name, &caller.viewer()).await?;
     Ok(Json(
-        s.store.registry.version(&owner, &name, &version).await?,
+        models::version(&s.service, &caller.viewer(), &owner, &name, &version).await?,
     ))
 }
 
@@ -113,10 +105,11 @@ pub async fn bundle(
     caller: MaybeUser,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    check_visible(&s, &owner, &name, &caller.viewer()).await?;
-    let v = s.store.registry.version(&owner, &name, &version).await?;
-    let (size, stream) = s.store.blobs.get(&v.version.digest).await?;
-    let mut first = stream;
+    let models::BundleDownload {
+        detail: v,
+        size,
+        bytes: mut first,
+    } = models::bundle(&s.service, &caller.viewer(), &owner, &name, &version).await?;
     // The compression is read off the first bytes, so the name and type match the content.
     let head = first.next().await.transpose()?.unwrap_or_default();
     let kind = Compression::sniff(&head).unwrap_or(Compression::Gzip);
@@ -151,22 +144,7 @@ pub async fn delete_version(
     user: User,
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&s, &owner, &name, &user.viewer()).await?;
-    user.must_manage(&owner)?;
-    let version: i64 = version
-        .parse()
-        .map_err(|_| ApiError::bad_request("delete a version by its number, not an alias"))?;
-    let dropped = s
-        .store
-        .delete_version(user.name(), &owner, &name, version)
-        .await?;
-    s.cache.forget(&owner, &name);
-    s.runner
-        .stop(&format!("{owner}/{name}@{version}"), true)
-        .await;
-    for digest in dropped {
-        s.runner.forget_bundle(&digest).await;
-    }
+    models::delete_version(&s.service, &user.actor(), &owner, &name, &version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -179,14 +157,7 @@ pub async fn delete_model(
     user: User,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&s, &owner, &name, &user.viewer()).await?;
-    user.must_manage(&owner)?;
-    let dropped = s.store.delete_model(user.name(), &owner, &name).await?;
-    s.cache.forget(&owner, &name);
-    s.runner.stop(&format!("{owner}/{name}@"), false).await;
-    for digest in dropped {
-        s.runner.forget_bundle(&digest).await;
-    }
+    models::delete_model(&s.service, &user.actor(), &owner, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -199,9 +170,13 @@ pub async fn openapi(
     caller: MaybeUser,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(
-        crate::exec::model_openapi(&s, &owner, &name, &caller.viewer()).await?,
-    ))
+    let t = exec::resolve(&s.service, &owner, &name, &caller.viewer()).await?;
+    Ok(Json(crate::model_doc::document(
+        &t.manifest,
+        &t.detail.owner,
+        &t.detail.name,
+        t.detail.version.version,
+    )))
 }
 
 /// Who the caller's token belongs to, and what it may do.
@@ -240,7 +215,7 @@ pub async fn bundle_file(
     Path((owner, name, version, path)): Path<(String, String, String, String)>,
 ) -> ApiResult<Response> {
     let (bytes, media_type) =
-        crate::exec::bundle_file(&s, &owner, &name, &version, &path, &caller.viewer()).await?;
+        exec::bundle_file(&s.service, &owner, &name, &version, &path, &caller.viewer()).await?;
     let cache = if version.parse::<i64>().is_ok() {
         "public, max-age=31536000, immutable"
     } else {

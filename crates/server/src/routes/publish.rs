@@ -4,9 +4,10 @@ use axum::Json;
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
+use feather_service::models;
 use feather_spec::strict::StrictError;
 use feather_spec::{Manifest, Problem, Problems};
-use feather_store::{Published, Scope, StoreError, Upload, Visibility};
+use feather_store::{Published, StoreError, Upload, Visibility};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -70,7 +71,7 @@ pub async fn publish(
             ),
         )
     })?;
-    user.require(Scope::Publish)?;
+    models::may_publish(&user.actor())?;
     let (mut manifest, mut upload): (Option<Manifest>, Option<Upload>) = (None, None);
     let mut visibility = None;
     while let Some(field) = form
@@ -97,7 +98,7 @@ pub async fn publish(
                 let json = read_manifest(field).await?;
                 manifest = Some(Manifest::parse(&json).map_err(StoreError::InvalidManifest)?);
             }
-            Some("bundle") => upload = Some(s.store.receive(field).await?),
+            Some("bundle") => upload = Some(s.service.store.receive(field).await?),
             Some("visibility") => visibility = Some(read_visibility(field).await?),
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -110,18 +111,14 @@ pub async fn publish(
     let manifest =
         manifest.ok_or_else(|| ApiError::bad_request("the `manifest` part is missing"))?;
     let upload = upload.ok_or_else(|| ApiError::bad_request("the `bundle` part is missing"))?;
-    let published = s
-        .store
-        .publish(user.name(), &manifest, &upload, visibility)
-        .await?;
-    s.cache.forget(user.name(), &manifest.name);
+    let new = models::NewVersion {
+        owner: None,
+        manifest: &manifest,
+        upload: &upload,
+        visibility,
+    };
     // The environment builds and a worker warms up while the client reads the answer.
-    crate::exec::prepare_in_background(
-        &s,
-        user.name().to_owned(),
-        manifest.name.clone(),
-        published.version,
-    );
+    let published = models::publish(&s.service, &user.actor(), new).await?;
     let url = format!(
         "{}/api/v1/models/{}",
         base_url(&s, &headers),

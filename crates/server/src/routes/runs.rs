@@ -7,16 +7,17 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::auth::MaybeUser;
+use crate::auth::{MaybeUser, User};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::exec::{
-    self,
-    views::{Environment, Prediction, RunView},
-};
 use crate::extract::{ClientAddr, Path, Query};
 use crate::state::AppState;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{FromRequest, Multipart, Request};
+use feather_service::ServiceError;
+use feather_service::exec::{
+    self, files,
+    views::{Environment, Prediction, RunView},
+};
 use feather_spec::strict::StrictError;
 
 /// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
@@ -119,10 +120,11 @@ fn strict_json(bytes: &[u8], prefix: &str) -> ApiResult<Value> {
     feather_spec::strict::from_slice(bytes).map_err(|e| match e {
         StrictError::Syntax(e) => ApiError::bad_request(format!("{SHAPE}: {e}")),
         StrictError::Duplicate { pointer, key } => {
-            ApiError::invalid_inputs(vec![feather_spec::Problem::new(
+            ServiceError::invalid_inputs(vec![feather_spec::Problem::new(
                 format!("{prefix}{pointer}"),
                 format!("the key {key:?} is given twice"),
             )])
+            .into()
         }
     })
 }
@@ -197,7 +199,7 @@ async fn read_form(mut form: Multipart) -> ApiResult<exec::StepRequest> {
             .filter(|t| *t != "application/octet-stream")
             .map(str::to_owned);
         let bytes = field.bytes().await.map_err(fail)?;
-        out.uploads.push(exec::files::Upload {
+        out.uploads.push(files::Upload {
             field: name,
             name: file_name,
             mime,
@@ -220,7 +222,7 @@ pub async fn start(
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(exec::start_run(&s, &owner, &name, body, caller.runner()?).await?),
+        Json(exec::start_run(&s.service, &owner, &name, body, caller.runner()?.as_ref()).await?),
     ))
 }
 
@@ -235,7 +237,7 @@ pub async fn answer(
     StepBody(body): StepBody,
 ) -> ApiResult<Json<RunView>> {
     Ok(Json(
-        exec::answer_run(&s, &id, body, caller.runner()?).await?,
+        exec::answer_run(&s.service, &id, body, caller.runner()?.as_ref()).await?,
     ))
 }
 
@@ -246,7 +248,9 @@ pub async fn show(
     caller: MaybeUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RunView>> {
-    Ok(Json(exec::get_run(&s, &id, &caller.viewer()).await?))
+    Ok(Json(
+        exec::get_run(&s.service, &id, &caller.viewer()).await?,
+    ))
 }
 
 /// Options of a one-call prediction.
@@ -269,13 +273,10 @@ pub async fn predict(
     Query(p): Query<PredictParams>,
     StepBody(body): StepBody,
 ) -> ApiResult<Json<Prediction>> {
-    let mut prediction = exec::predict(&s, &owner, &name, &body, caller.runner()?).await?;
-    if p.inline {
-        for o in &mut prediction.outputs {
-            exec::files::inline_files(&s, o).await?;
-        }
-    }
-    Ok(Json(prediction))
+    let caller = caller.runner()?;
+    Ok(Json(
+        exec::predict(&s.service, &owner, &name, &body, caller.as_ref(), p.inline).await?,
+    ))
 }
 
 /// A version's Python environment: status (`pending`, `building`, `ready`, `failed` with the
@@ -288,7 +289,7 @@ pub async fn environment(
     Path((owner, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Environment>> {
     Ok(Json(
-        exec::environment(&s, &owner, &name, &version, &caller.viewer()).await?,
+        exec::environment(&s.service, &owner, &name, &version, &caller.viewer()).await?,
     ))
 }
 
@@ -306,10 +307,6 @@ pub async fn upload(
     ClientAddr(addr): ClientAddr,
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<feather_store::StoredFile>)> {
-    let uploader = match caller.runner()? {
-        Some(u) => format!("user:{}", u.name()),
-        None => format!("addr:{addr}"),
-    };
     let mut form = form.map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -340,14 +337,21 @@ pub async fn upload(
         .content_type()
         .filter(|t| *t != "application/octet-stream")
         .map(str::to_owned);
-    let f = exec::files::receive_upload(&s, field, name, mime, &uploader).await?;
+    let new = files::NewUpload {
+        body: field,
+        name,
+        media_type: mime,
+        caller: caller.0.as_ref().map(User::actor),
+        client: Some(addr),
+    };
+    let f = files::receive_upload(&s.service, new).await?;
     if form
         .next_field()
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?
         .is_some()
     {
-        s.store.registry.forget_file(&f.id).await?;
+        files::discard_upload(&s.service, &f).await?;
         return Err(ApiError::bad_request("send one part, `file`, per upload"));
     }
     Ok((StatusCode::CREATED, Json(f)))
@@ -365,9 +369,8 @@ pub struct FileForm {
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "runs",
     responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
 pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let f = s.store.registry.file(&id).await?;
     // Streamed: a large file is never held in memory whole.
-    let (size, stream) = s.store.blobs.get(&f.digest).await?;
+    let (f, size, stream) = files::open_file(&s.service, &id).await?;
     let disposition = match &f.name {
         Some(n) => format!("inline; filename=\"{}\"", n.replace(['"', '\\'], "_")),
         None => "inline".into(),

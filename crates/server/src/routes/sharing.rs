@@ -2,13 +2,13 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use feather_service::models;
 use feather_store::{Grant, Model, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::User;
 use crate::error::{ApiResult, ErrorBody};
-use crate::exec::check_visible;
 use crate::extract::{Json, Path};
 use crate::state::AppState;
 
@@ -30,19 +30,9 @@ pub async fn change(
     Path((owner, name)): Path<(String, String)>,
     Json(change): Json<ModelChange>,
 ) -> ApiResult<axum::Json<Model>> {
-    manageable(&s, &user, &owner, &name).await?;
-    s.store
-        .registry
-        .set_visibility(user.name(), &owner, &name, change.visibility)
-        .await?;
-    s.cache.forget(&owner, &name);
-    Ok(axum::Json(s.store.registry.model(&owner, &name).await?))
-}
-
-/// 404 for a model the caller cannot see, 403 for one they see but may not change.
-async fn manageable(s: &AppState, user: &User, owner: &str, name: &str) -> ApiResult<()> {
-    check_visible(s, owner, name, &user.viewer()).await?;
-    user.must_manage(owner)
+    Ok(axum::Json(
+        models::set_visibility(&s.service, &user.actor(), &owner, &name, change.visibility).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -58,9 +48,8 @@ pub async fn grants(
     user: User,
     Path((owner, name)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<GrantList>> {
-    manageable(&s, &user, &owner, &name).await?;
     Ok(axum::Json(GrantList {
-        grants: s.store.registry.grants(&owner, &name).await?,
+        grants: models::grants(&s.service, &user.actor(), &owner, &name).await?,
     }))
 }
 
@@ -72,11 +61,7 @@ pub async fn grant(
     user: User,
     Path((owner, name, to)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    manageable(&s, &user, &owner, &name).await?;
-    s.store
-        .registry
-        .grant(user.name(), &owner, &name, &to)
-        .await?;
+    models::grant(&s.service, &user.actor(), &owner, &name, &to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,11 +73,7 @@ pub async fn ungrant(
     user: User,
     Path((owner, name, to)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    manageable(&s, &user, &owner, &name).await?;
-    s.store
-        .registry
-        .ungrant(user.name(), &owner, &name, &to)
-        .await?;
+    models::ungrant(&s.service, &user.actor(), &owner, &name, &to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,13 +104,15 @@ pub async fn set_alias(
     Path((owner, name, alias)): Path<(String, String, String)>,
     Json(target): Json<AliasTarget>,
 ) -> ApiResult<axum::Json<AliasView>> {
-    manageable(&s, &user, &owner, &name).await?;
-    let previous = s
-        .store
-        .registry
-        .set_alias(user.name(), &owner, &name, &alias, target.version)
-        .await?;
-    s.cache.forget(&owner, &name);
+    let previous = models::set_alias(
+        &s.service,
+        &user.actor(),
+        &owner,
+        &name,
+        &alias,
+        target.version,
+    )
+    .await?;
     Ok(axum::Json(AliasView {
         alias,
         version: target.version,
@@ -145,11 +128,6 @@ pub async fn delete_alias(
     user: User,
     Path((owner, name, alias)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    manageable(&s, &user, &owner, &name).await?;
-    s.store
-        .registry
-        .delete_alias(user.name(), &owner, &name, &alias)
-        .await?;
-    s.cache.forget(&owner, &name);
+    models::delete_alias(&s.service, &user.actor(), &owner, &name, &alias).await?;
     Ok(StatusCode::NO_CONTENT)
 }

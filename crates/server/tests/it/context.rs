@@ -184,9 +184,10 @@ impl Server {
         let other = token_for(&registry, "bob", Role::Developer, "publish,run").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let runner = Arc::new(Runner::new(config.runner.clone()));
-        let state = tweak(AppState::new(store, runner.clone(), None));
-        let collector = feather_server::collect(state.store.clone(), state.files);
+        let service = feather_server::service(store, &config);
+        let runner = service.runner.clone();
+        let state = tweak(AppState::new(service, None));
+        let collector = feather_server::collect(state.service.store.clone(), state.service.files);
         let app = feather_server::router(state);
         let http = config.http;
         let task = tokio::spawn(async move {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use feather_server::exec::files::FilePolicy;
 use feather_server::rate::RateConfig;
+use feather_service::exec::files::FilePolicy;
 use feather_store::Role;
 use futures::StreamExt;
 use reqwest::StatusCode;

@@ -18,9 +18,9 @@ use feather_spec::{Component, Manifest, Problem};
 use feather_store::{RunRecord, StepRecord, StoreError, Viewer, Visibility, new_id, now};
 use serde_json::{Map, Value, json};
 
-use crate::auth::User;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::Actor;
+use crate::Service;
+use crate::{Code, Result, ServiceError};
 use cache::Target;
 use views::{NextStep, Prediction, RunView, StepView};
 
@@ -30,12 +30,7 @@ pub fn split_ref(name: &str) -> (&str, &str) {
 }
 
 /// Refuses (404, as if it did not exist) a model the viewer may not see.
-pub async fn check_visible(
-    s: &AppState,
-    owner: &str,
-    name: &str,
-    viewer: &Viewer,
-) -> ApiResult<()> {
+pub async fn check_visible(s: &Service, owner: &str, name: &str, viewer: &Viewer) -> Result<()> {
     if viewer.admin || s.cache.is_public(owner, name) {
         return Ok(());
     }
@@ -45,7 +40,7 @@ pub async fn check_visible(
     Ok(())
 }
 
-async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiResult<Arc<Target>> {
+async fn target(s: &Service, owner: &str, name: &str, reference: &str) -> Result<Arc<Target>> {
     let number = match reference.parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => s.cache.alias(owner, name, reference),
@@ -68,13 +63,13 @@ async fn target(s: &AppState, owner: &str, name: &str, reference: &str) -> ApiRe
     Ok(t)
 }
 
-fn viewer(user: Option<&User>) -> Viewer {
-    user.map(User::viewer).unwrap_or_default()
+fn viewer(user: Option<&Actor>) -> Viewer {
+    user.map(Actor::viewer).unwrap_or_default()
 }
 
 /// Starts preparing a version (unpacked bundle, environment, one warm worker) in the
 /// background, as publishing does.
-pub fn prepare_in_background(s: &AppState, owner: String, name: String, version: i64) {
+pub fn prepare_in_background(s: &Service, owner: String, name: String, version: i64) {
     let s = s.clone();
     tokio::spawn(async move {
         let result = async {
@@ -95,7 +90,7 @@ pub fn prepare_in_background(s: &AppState, owner: String, name: String, version:
 /// The version's pool once its environment is ready; a clear 409 until then, and the build
 /// is started if nothing started it yet (after a restart, say). A request never waits for a
 /// build.
-async fn ready_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
+async fn ready_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
     if let Some(engine) = t.engine.lock().expect("not poisoned").as_ref()
         && !engine.is_closed()
     {
@@ -120,16 +115,16 @@ async fn ready_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
                 t.detail.name.clone(),
                 t.detail.version.version,
             );
-            Err(ApiError::env_not_ready(
+            Err(ServiceError::env_not_ready(
                 "its environment is being built; try again shortly",
                 None,
             ))
         }
-        EnvStatus::Building => Err(ApiError::env_not_ready(
+        EnvStatus::Building => Err(ServiceError::env_not_ready(
             "its environment is being built; try again shortly",
             None,
         )),
-        EnvStatus::Failed { reason } => Err(ApiError::env_not_ready(
+        EnvStatus::Failed { reason } => Err(ServiceError::env_not_ready(
             "its environment failed to build",
             Some(reason),
         )),
@@ -137,7 +132,7 @@ async fn ready_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
 }
 
 /// The version's bundle, unpacked (once) where its workers run.
-async fn unpacked(s: &AppState, t: &Target) -> ApiResult<std::path::PathBuf> {
+async fn unpacked(s: &Service, t: &Target) -> Result<std::path::PathBuf> {
     let digest = &t.detail.version.digest;
     let dir = s.runner.bundle_dir(digest);
     if !dir.is_dir() {
@@ -146,43 +141,40 @@ async fn unpacked(s: &AppState, t: &Target) -> ApiResult<std::path::PathBuf> {
         let digest = digest.clone();
         tokio::task::spawn_blocking(move || runner.unpack(&digest, archive.path()))
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .map_err(|e| ApiError::internal(format!("unpacking the bundle: {e}")))?;
+            .map_err(|e| ServiceError::internal(e.to_string()))?
+            .map_err(|e| ServiceError::internal(format!("unpacking the bundle: {e}")))?;
     }
     Ok(dir)
 }
 
 /// Unpacks the bundle if needed, builds the environment if needed, and gives the engine.
-async fn build_engine(s: &AppState, t: &Target) -> ApiResult<Arc<dyn Engine>> {
+async fn build_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
     let dir = unpacked(s, t).await?;
     s.runner
         .engine(&t.key(), &t.manifest, &dir)
         .await
         .map_err(|e| match e {
-            feather_runner::RunnerError::Env(env) => {
-                ApiError::env_not_ready("its environment failed to build", Some(env.to_string()))
-            }
+            feather_runner::RunnerError::Env(env) => ServiceError::env_not_ready(
+                "its environment failed to build",
+                Some(env.to_string()),
+            ),
             feather_runner::RunnerError::NoSandbox(_) => sandbox_unavailable(e),
-            other => ApiError::internal(other.to_string()),
+            other => ServiceError::internal(other.to_string()),
         })
 }
 
-fn sandbox_unavailable(e: feather_runner::RunnerError) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "sandbox_unavailable",
-        e.to_string(),
-    )
+fn sandbox_unavailable(e: feather_runner::RunnerError) -> ServiceError {
+    ServiceError::new(Code::SandboxUnavailable, e.to_string())
 }
 
 /// The environment of a version: its status and build log.
 pub async fn environment(
-    s: &AppState,
+    s: &Service,
     owner: &str,
     name: &str,
     reference: &str,
     viewer: &Viewer,
-) -> ApiResult<views::Environment> {
+) -> Result<views::Environment> {
     check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
     let spec = Runner::env_spec(&t.manifest);
@@ -213,9 +205,9 @@ fn shown_paths(log: &str, data: &std::path::Path) -> String {
 }
 
 /// Checks answers against the components they answer: every problem, with `/inputs/<id>` paths.
-fn check_inputs(components: &[Component], inputs: &Value) -> ApiResult<Map<String, Value>> {
+fn check_inputs(components: &[Component], inputs: &Value) -> Result<Map<String, Value>> {
     let Value::Object(map) = inputs else {
-        return Err(ApiError::invalid_inputs(vec![Problem::new(
+        return Err(ServiceError::invalid_inputs(vec![Problem::new(
             "/inputs",
             "expected an object of component id to value",
         )]));
@@ -240,7 +232,7 @@ fn check_inputs(components: &[Component], inputs: &Value) -> ApiResult<Map<Strin
     if problems.is_empty() {
         Ok(map.clone())
     } else {
-        Err(ApiError::invalid_inputs(problems))
+        Err(ServiceError::invalid_inputs(problems))
     }
 }
 
@@ -262,15 +254,15 @@ struct Executed {
 
 #[allow(clippy::too_many_arguments)]
 async fn execute(
-    s: &AppState,
+    s: &Service,
     t: &Target,
     index: usize,
     components: &[Component],
     req: &StepRequest,
     state: Option<&str>,
-    user: Option<&User>,
+    user: Option<&Actor>,
     keeper: files::Keeper<'_>,
-) -> ApiResult<Executed> {
+) -> Result<Executed> {
     let inputs = files::attach(components, &req.inputs, &req.uploads)?;
     let inputs = check_inputs(components, &inputs)?;
     let engine = ready_engine(s, t).await?;
@@ -306,7 +298,7 @@ async fn execute(
     };
     for (i, o) in outputs.iter().enumerate() {
         Component::parse(o).map_err(|e| {
-            ApiError::step_failed(
+            ServiceError::step_failed(
                 format!(
                     "step {:?} returned an invalid component #{i}: {}",
                     step.name, e.0[0]
@@ -389,12 +381,12 @@ fn view(t: &Target, run: &RunRecord) -> RunView {
 
 /// Runs step 1 of a new run.
 pub async fn start_run(
-    s: &AppState,
+    s: &Service,
     owner: &str,
     name: &str,
     req: StepRequest,
-    user: Option<&User>,
-) -> ApiResult<RunView> {
+    user: Option<&Actor>,
+) -> Result<RunView> {
     let (name, reference) = split_ref(name);
     check_visible(s, owner, name, &viewer(user)).await?;
     let t = target(s, owner, name, reference).await?;
@@ -423,7 +415,7 @@ struct Claim {
 }
 
 impl Claim {
-    async fn take(s: &AppState, t: &Target, run: &RunRecord) -> ApiResult<Self> {
+    async fn take(s: &Service, t: &Target, run: &RunRecord) -> Result<Self> {
         // Held well past the longest the step may take, its worker's start and a wait in the
         // queue included: the holder always records the outcome (the step runs on whether
         // or not its caller waits), so a claim lapses only when its server died.
@@ -439,11 +431,11 @@ impl Claim {
                 run: run.id.clone(),
                 token,
             }),
-            None => Err(ApiError::step_in_progress(&run.id)),
+            None => Err(ServiceError::step_in_progress(&run.id)),
         }
     }
 
-    async fn release(self, s: &AppState) -> ApiResult<()> {
+    async fn release(self, s: &Service) -> Result<()> {
         Ok(s.store
             .registry
             .release_step(&self.run, &self.token)
@@ -455,14 +447,14 @@ impl Claim {
 /// client that goes away neither abandons a step its worker is running nor leaves its files
 /// unowned. The caller gets the outcome if it is still there.
 async fn advance_detached(
-    s: &AppState,
+    s: &Service,
     t: Arc<Target>,
     mut run: RunRecord,
     components: Vec<Component>,
     req: StepRequest,
     state: Option<String>,
-    user: Option<User>,
-) -> ApiResult<RunView> {
+    user: Option<Actor>,
+) -> Result<RunView> {
     let s = s.clone();
     tokio::spawn(async move {
         advance(
@@ -477,24 +469,24 @@ async fn advance_detached(
         .await
     })
     .await
-    .map_err(|e| ApiError::internal(format!("a step's task failed: {e}")))?
+    .map_err(|e| ServiceError::internal(format!("a step's task failed: {e}")))?
 }
 
 /// Answers the step a run waits for, and runs it.
 pub async fn answer_run(
-    s: &AppState,
+    s: &Service,
     id: &str,
     req: StepRequest,
-    user: Option<&User>,
-) -> ApiResult<RunView> {
+    user: Option<&Actor>,
+) -> Result<RunView> {
     let run = s.store.registry.run(id).await?;
     check_visible(s, &run.owner, &run.name, &viewer(user)).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
     if run.status == "running" {
-        return Err(ApiError::step_in_progress(id));
+        return Err(ServiceError::step_in_progress(id));
     }
     if run.status != "awaiting_input" {
-        return Err(ApiError::conflict(format!(
+        return Err(ServiceError::conflict(format!(
             "run {id} is {} and takes no more answers",
             run.status
         )));
@@ -510,14 +502,14 @@ pub async fn answer_run(
 }
 
 async fn advance(
-    s: &AppState,
+    s: &Service,
     t: &Target,
     run: &mut RunRecord,
     components: &[Component],
     req: &StepRequest,
     state: Option<&str>,
-    user: Option<&User>,
-) -> ApiResult<RunView> {
+    user: Option<&Actor>,
+) -> Result<RunView> {
     let index = run.next_step as usize;
     // A new run is this caller's alone; a later step is claimed in the database first, once
     // the answers are known to be good, so that exactly one caller runs it.
@@ -532,7 +524,7 @@ async fn advance(
     // Bad answers change nothing: the person can correct them and send them again.
     let keeper = files::Keeper::Run(&run.id);
     let executed = match execute(s, t, index, components, req, state, user, keeper).await {
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.is_callers() => {
             if let Some(c) = claim {
                 c.release(s).await?;
             }
@@ -571,7 +563,7 @@ async fn advance(
                 // The answers are not kept for a failed step: they may be large data: URLs.
                 inputs: Value::Null,
                 outputs: None,
-                error: Some(json!({"code": e.code, "message": e.message})),
+                error: Some(json!({"code": e.code.as_str(), "message": e.message})),
                 state_digest: None,
                 created_at: now,
             }
@@ -586,32 +578,39 @@ async fn advance(
 }
 
 /// A run as it stands.
-pub async fn get_run(s: &AppState, id: &str, viewer: &Viewer) -> ApiResult<RunView> {
+pub async fn get_run(s: &Service, id: &str, viewer: &Viewer) -> Result<RunView> {
     let run = s.store.registry.run(id).await?;
     check_visible(s, &run.owner, &run.name, viewer).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
     Ok(view(&t, &run))
 }
 
-/// One call to a one-step model: inputs in, outputs out, nothing kept but output files.
+/// One call to a one-step model: inputs in, outputs out, nothing kept but output files
+/// (given back inline as `data:` URLs when asked).
 pub async fn predict(
-    s: &AppState,
+    s: &Service,
     owner: &str,
     name: &str,
     req: &StepRequest,
-    user: Option<&User>,
-) -> ApiResult<Prediction> {
+    user: Option<&Actor>,
+    inline: bool,
+) -> Result<Prediction> {
     let (name, reference) = split_ref(name);
     check_visible(s, owner, name, &viewer(user)).await?;
     let t = target(s, owner, name, reference).await?;
     if t.manifest.steps.len() != 1 {
-        return Err(ApiError::conflict(format!(
+        return Err(ServiceError::conflict(format!(
             "{owner}/{name} has {} steps; start a run with POST /api/v1/models/{owner}/{name}/runs",
             t.manifest.steps.len()
         )));
     }
     let keeper = files::Keeper::Prediction;
-    let executed = execute(s, &t, 0, t.init(), req, None, user, keeper).await?;
+    let mut executed = execute(s, &t, 0, t.init(), req, None, user, keeper).await?;
+    if inline {
+        for o in &mut executed.outputs {
+            files::inline_files(s, o).await?;
+        }
+    }
     Ok(Prediction {
         model: format!("{owner}/{name}"),
         version: t.detail.version.version,
@@ -619,38 +618,28 @@ pub async fn predict(
     })
 }
 
-/// The OpenAPI document of a model version (`name` may end in `@version` or `@alias`).
-pub async fn model_openapi(
-    s: &AppState,
-    owner: &str,
-    name: &str,
-    viewer: &Viewer,
-) -> ApiResult<Value> {
+/// The version a reference names (`name` may end in `@version` or `@alias`), parsed, for a
+/// viewer who may see it.
+pub async fn resolve(s: &Service, owner: &str, name: &str, viewer: &Viewer) -> Result<Arc<Target>> {
     let (name, reference) = split_ref(name);
     check_visible(s, owner, name, viewer).await?;
-    let t = target(s, owner, name, reference).await?;
-    Ok(crate::model_doc::document(
-        &t.manifest,
-        owner,
-        name,
-        t.detail.version.version,
-    ))
+    target(s, owner, name, reference).await
 }
 
 /// A file of a version's bundle, by its relative path: its bytes and media type. Links were
 /// checked to stay inside the bundle when it was published; the resolved path is checked again.
 pub async fn bundle_file(
-    s: &AppState,
+    s: &Service,
     owner: &str,
     name: &str,
     reference: &str,
     path: &str,
     viewer: &Viewer,
-) -> ApiResult<(Vec<u8>, String)> {
+) -> Result<(Vec<u8>, String)> {
     check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
     let missing = || {
-        ApiError::not_found(format!(
+        ServiceError::not_found(format!(
             "{path} is not a file of {owner}/{name}@{reference}"
         ))
     };
@@ -663,12 +652,12 @@ pub async fn bundle_file(
         .map_err(|_| missing())?;
     let root = tokio::fs::canonicalize(&dir)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
     if !file.starts_with(&root) || !file.is_file() {
         return Err(missing());
     }
     let bytes = tokio::fs::read(&file)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
     Ok((bytes, files::guess_type(Some(path))))
 }

@@ -12,8 +12,8 @@ use feather_store::accounts::unix_now;
 use feather_store::{Keep, StoredFile, new_id, now};
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::Service;
+use crate::{Actor, Code, Result, ServiceError};
 
 /// How files uploaded or made by runs are kept: the operator's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub enum Keeper<'a> {
 }
 
 impl Keeper<'_> {
-    fn keep(&self, s: &AppState) -> Keep<'_> {
+    fn keep(&self, s: &Service) -> Keep<'_> {
         match self {
             Self::Run(r) => Keep::Run(r),
             Self::Prediction => Keep::Until(unix_now() + s.files.ttl.as_secs() as i64),
@@ -67,13 +67,13 @@ impl Keeper<'_> {
 
 /// Stores bytes as a file and returns its record.
 pub async fn store_file(
-    s: &AppState,
+    s: &Service,
     data: Bytes,
     name: Option<String>,
     media_type: Option<String>,
     keeper: Keeper<'_>,
     uploader: Option<&str>,
-) -> ApiResult<StoredFile> {
+) -> Result<StoredFile> {
     let size = data.len() as i64;
     let digest = s.store.blobs.put_bytes(data).await?;
     let media_type = media_type.unwrap_or_else(|| guess_type(name.as_deref()));
@@ -94,7 +94,7 @@ pub async fn store_file(
 
 /// Whose quota a caller's files count against: their user's (all their tokens together), or
 /// without a token their address's.
-pub fn uploader(user: Option<&crate::auth::User>, client: Option<std::net::IpAddr>) -> String {
+pub fn uploader(user: Option<&Actor>, client: Option<std::net::IpAddr>) -> String {
     match user {
         Some(u) => format!("user:{}", u.name()),
         None => format!(
@@ -104,10 +104,9 @@ pub fn uploader(user: Option<&crate::auth::User>, client: Option<std::net::IpAdd
     }
 }
 
-fn quota_exceeded(policy: &FilePolicy, held: u64) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "quota_exceeded",
+fn quota_exceeded(policy: &FilePolicy, held: u64) -> ServiceError {
+    ServiceError::new(
+        Code::QuotaExceeded,
         format!(
             "a user (or an address without a token) may store {} MiB of files, uploads and files sent with runs alike; {} MiB are stored now, kept until they expire or their runs go",
             policy.quota >> 20,
@@ -133,19 +132,36 @@ impl UploadLocks {
     }
 }
 
+/// A file a client sends to use in runs later, as it streams in.
+pub struct NewUpload<S> {
+    pub body: S,
+    /// Its name, without folders.
+    pub name: Option<String>,
+    /// Its type as the client says; guessed from the name otherwise.
+    pub media_type: Option<String>,
+    /// Who sends it: its user's quota, or without a token its address's.
+    pub caller: Option<Actor>,
+    pub client: Option<std::net::IpAddr>,
+}
+
 /// Receives an upload as it streams in (memory stays at a chunk) and keeps it for the upload
-/// TTL under `uploader`, whose quota it counts against until a run uses it.
-pub async fn receive_upload<S, E>(
-    s: &AppState,
-    body: S,
-    name: Option<String>,
-    media_type: Option<String>,
-    uploader: &str,
-) -> ApiResult<StoredFile>
+/// TTL under its sender, whose quota it counts against until a run uses it.
+pub async fn receive_upload<S, E>(s: &Service, new: NewUpload<S>) -> Result<StoredFile>
 where
     S: futures::Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
+    let NewUpload {
+        body,
+        name,
+        media_type,
+        caller,
+        client,
+    } = new;
+    if let Some(a) = &caller {
+        a.require(feather_store::Scope::Run)?;
+    }
+    let uploader = &uploader(caller.as_ref(), client);
     let policy = s.files;
     let _turn = s.upload_locks.hold(uploader).await;
     let held = s.store.registry.stored_bytes(uploader).await?;
@@ -175,6 +191,25 @@ where
         .insert_file(&f, Keep::Until(expires), Some(uploader), &now())
         .await?;
     Ok(s.store.registry.file(&f.id).await?)
+}
+
+/// Takes back an upload its request turned out to be bad for.
+pub async fn discard_upload(s: &Service, f: &StoredFile) -> Result<()> {
+    Ok(s.store.registry.forget_file(&f.id).await?)
+}
+
+/// A stored file (an upload or a step's output): its record, size and bytes, streamed.
+pub async fn open_file(
+    s: &Service,
+    id: &str,
+) -> Result<(
+    StoredFile,
+    u64,
+    futures::stream::BoxStream<'static, feather_store::Result<Bytes>>,
+)> {
+    let f = s.store.registry.file(id).await?;
+    let (size, bytes) = s.store.blobs.get(&f.digest).await?;
+    Ok((f, size, bytes))
 }
 
 const IMAGE_KINDS: &str = "PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, ICO or SVG";
@@ -270,7 +305,7 @@ pub struct Upload {
 /// (repeated for several files) is that input's value, unless the inputs JSON gives the input
 /// itself or names the part as `{"part": N}`. A part that answers nothing is a problem, so a
 /// misnamed field is not silently dropped.
-pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> ApiResult<Value> {
+pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> Result<Value> {
     let mut inputs = inputs.clone();
     let Value::Object(map) = &mut inputs else {
         return Ok(inputs);
@@ -322,7 +357,7 @@ pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> A
     if problems.is_empty() {
         Ok(inputs)
     } else {
-        Err(ApiError::invalid_inputs(problems))
+        Err(ServiceError::invalid_inputs(problems))
     }
 }
 
@@ -363,13 +398,13 @@ struct Incoming {
 /// file's real size and type are checked against its component. Only when every file passed
 /// are new ones stored, so a refused request leaves nothing behind.
 pub async fn resolve_inputs(
-    s: &AppState,
+    s: &Service,
     components: &[Component],
     inputs: &Map<String, Value>,
     uploads: &[Upload],
     keeper: Keeper<'_>,
     uploader: &(dyn Fn() -> String + Sync),
-) -> ApiResult<WireInputs> {
+) -> Result<WireInputs> {
     let mut out = WireInputs {
         wire: json!({}),
         stored: json!({}),
@@ -402,7 +437,7 @@ pub async fn resolve_inputs(
                 format!("/inputs/{}", c.id)
             };
             let bad = |reason: String| {
-                ApiError::invalid_inputs(vec![feather_spec::Problem::new(path.clone(), reason)])
+                ServiceError::invalid_inputs(vec![feather_spec::Problem::new(path.clone(), reason)])
             };
             let f = FileRef::parse(r).map_err(|_| bad("is not a file reference".into()))?;
             let file = match &f.source {
@@ -554,11 +589,11 @@ pub async fn resolve_inputs(
 
 /// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference.
 pub async fn store_output_files(
-    s: &AppState,
+    s: &Service,
     v: &mut Value,
     parts: &[Bytes],
     keeper: Keeper<'_>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut pending = Vec::new();
     collect_parts(v, &mut Vec::new(), &mut pending);
     for OutputPart {
@@ -569,7 +604,7 @@ pub async fn store_output_files(
     } in pending
     {
         let data = parts.get(n).cloned().ok_or_else(|| {
-            ApiError::step_failed("the step's output names a part that was not sent", None)
+            ServiceError::step_failed("the step's output names a part that was not sent", None)
         })?;
         let f = store_file(s, data, name, mime, keeper, None).await?;
         if let Some(slot) = pointer_mut(v, &path) {
@@ -627,7 +662,7 @@ fn pointer_mut<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
 
 /// Replaces every stored file reference (`{"id", "type", "size", ...}`) inside `v` with its
 /// bytes as a `data:` URL, for clients that asked for inline files.
-pub async fn inline_files(s: &AppState, v: &mut Value) -> ApiResult<()> {
+pub async fn inline_files(s: &Service, v: &mut Value) -> Result<()> {
     let is_file = |o: &Map<String, Value>| {
         o.contains_key("id") && o.contains_key("type") && o.contains_key("size")
     };

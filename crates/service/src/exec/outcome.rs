@@ -1,51 +1,51 @@
 //! What an engine's failure means to a client: the one place a [`RunError`] becomes an
-//! [`ApiError`], with the limit a step met named in the model's own terms.
+//! [`ServiceError`], with the limit a step met named in the model's own terms.
 
 use feather_runner::engine::{LimitKind, RunError};
 use feather_runner::sandbox::Limits;
 
 use super::cache::Target;
-use crate::auth::User;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::Actor;
+use crate::Service;
+use crate::{Code, ServiceError};
 
 /// The answer to a step that failed; only the model's owner sees the traceback.
 pub fn run_error(
     e: RunError,
     step: &str,
-    s: &AppState,
+    s: &Service,
     t: &Target,
-    user: Option<&User>,
-) -> ApiError {
+    user: Option<&Actor>,
+) -> ServiceError {
     let owner = user.is_some_and(|u| u.name() == t.detail.owner);
     match e {
         RunError::Limit {
             kind: LimitKind::Cpu,
             message,
             ..
-        } => ApiError::step_timeout(message),
+        } => ServiceError::new(Code::StepTimeout, message),
         RunError::Limit {
             kind,
             message,
             traceback,
-        } => ApiError::step_failed(
+        } => ServiceError::step_failed(
             format!(
                 "step {step:?} raised {message} ({})",
                 named(kind, &s.runner.limits(&t.manifest))
             ),
             owner.then_some(traceback),
         ),
-        RunError::Failed { message, traceback } => ApiError::step_failed(
+        RunError::Failed { message, traceback } => ServiceError::step_failed(
             format!("step {step:?} raised {message}"),
             owner.then_some(traceback),
         ),
-        RunError::LoadFailed { message, traceback } => ApiError::step_failed(
+        RunError::LoadFailed { message, traceback } => ServiceError::step_failed(
             format!("the model failed to load: {message}"),
             owner.then_some(traceback),
         ),
-        RunError::Timeout(message) => ApiError::step_timeout(message),
-        RunError::Crashed(message) => ApiError::worker_crashed(message),
-        RunError::Unavailable(message) => ApiError::internal(message),
+        RunError::Timeout(message) => ServiceError::new(Code::StepTimeout, message),
+        RunError::Crashed(message) => ServiceError::new(Code::WorkerCrashed, message),
+        RunError::Unavailable(message) => ServiceError::internal(message),
     }
 }
 
