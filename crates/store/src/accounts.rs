@@ -1,6 +1,7 @@
 //! Users, their roles, and their API tokens. A token is shown once; only its SHA-256 is stored.
 //! A token carries scopes (what it may do) and may expire; its user's role bounds its scopes.
 
+use async_trait::async_trait;
 use std::collections::BTreeSet;
 
 use rand::RngCore;
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{Action, Record};
 use crate::error::{Result, StoreError};
-use crate::registry::Registry;
+use crate::registry::SqliteRegistry;
 
 const TOKEN_PREFIX: &str = "ftr_";
 
@@ -204,9 +205,39 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<UserInfo> {
     })
 }
 
-impl Registry {
+/// Users, roles and tokens.
+#[async_trait]
+pub trait AccountRegistry: Send + Sync {
     /// Creates a user; a name that is taken is a conflict.
-    pub async fn create_user(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo> {
+    async fn create_user(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo>;
+
+    async fn user(&self, name: &str) -> Result<UserInfo>;
+
+    async fn users(&self) -> Result<Vec<UserInfo>>;
+
+    /// Changes a user's role. An admin made a developer keeps their tokens, which lose the
+    /// admin scope at once.
+    async fn set_role(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo>;
+
+    /// Creates a token; returns it (it is not kept) with its record.
+    async fn create_token(&self, actor: &str, new: &NewToken) -> Result<(String, TokenInfo)>;
+
+    async fn token(&self, id: i64) -> Result<TokenInfo>;
+
+    /// Tokens, newest first: one user's, or everyone's.
+    async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>>;
+
+    /// Revokes a token at once. Revoking a revoked token changes nothing.
+    async fn revoke_token(&self, actor: &str, id: i64) -> Result<TokenInfo>;
+
+    /// The principal a token speaks for; unknown, revoked and expired tokens are refused,
+    /// each with its reason.
+    async fn authenticate(&self, token: &str) -> Result<Principal>;
+}
+
+#[async_trait]
+impl AccountRegistry for SqliteRegistry {
+    async fn create_user(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo> {
         check_user_name(name)?;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
@@ -232,7 +263,7 @@ impl Registry {
         user_from(&row)
     }
 
-    pub async fn user(&self, name: &str) -> Result<UserInfo> {
+    async fn user(&self, name: &str) -> Result<UserInfo> {
         let row = sqlx::query("SELECT * FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
@@ -241,7 +272,7 @@ impl Registry {
         user_from(&row)
     }
 
-    pub async fn users(&self) -> Result<Vec<UserInfo>> {
+    async fn users(&self) -> Result<Vec<UserInfo>> {
         sqlx::query("SELECT * FROM users ORDER BY name")
             .fetch_all(&self.pool)
             .await?
@@ -250,9 +281,7 @@ impl Registry {
             .collect()
     }
 
-    /// Changes a user's role. An admin made a developer keeps their tokens, which lose the
-    /// admin scope at once.
-    pub async fn set_role(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo> {
+    async fn set_role(&self, actor: &str, name: &str, role: Role) -> Result<UserInfo> {
         let mut tx = self.pool.begin().await?;
         let before: String = sqlx::query_scalar("SELECT role FROM users WHERE name = $1")
             .bind(name)
@@ -289,8 +318,7 @@ impl Registry {
         user_from(&row)
     }
 
-    /// Creates a token; returns it (it is not kept) with its record.
-    pub async fn create_token(&self, actor: &str, new: &NewToken) -> Result<(String, TokenInfo)> {
+    async fn create_token(&self, actor: &str, new: &NewToken) -> Result<(String, TokenInfo)> {
         if new.scopes.is_empty() {
             return Err(StoreError::BadRequest(
                 "a token needs at least one scope: publish, run or admin".into(),
@@ -361,7 +389,7 @@ impl Registry {
         Ok((token, self.token(id).await?))
     }
 
-    pub async fn token(&self, id: i64) -> Result<TokenInfo> {
+    async fn token(&self, id: i64) -> Result<TokenInfo> {
         let row = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1"
         ))
@@ -372,8 +400,7 @@ impl Registry {
         token_from(&row)
     }
 
-    /// Tokens, newest first: one user's, or everyone's.
-    pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>> {
+    async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>> {
         sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens t JOIN users u ON u.id = t.user_id
              WHERE ($1 IS NULL OR u.name = $1) ORDER BY t.id DESC"
@@ -386,8 +413,7 @@ impl Registry {
         .collect()
     }
 
-    /// Revokes a token at once. Revoking a revoked token changes nothing.
-    pub async fn revoke_token(&self, actor: &str, id: i64) -> Result<TokenInfo> {
+    async fn revoke_token(&self, actor: &str, id: i64) -> Result<TokenInfo> {
         let mut tx = self.pool.begin().await?;
         let user: Option<String> = sqlx::query_scalar(
             "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
@@ -412,9 +438,7 @@ impl Registry {
         self.token(id).await
     }
 
-    /// The principal a token speaks for; unknown, revoked and expired tokens are refused,
-    /// each with its reason.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+    async fn authenticate(&self, token: &str) -> Result<Principal> {
         let row = sqlx::query(
             "SELECT t.id, t.scopes, t.expires_at, t.revoked_at, u.name, u.role
              FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",

@@ -2,13 +2,14 @@
 //! Each entry is written in the transaction of the change it records, so the log shows a
 //! change exactly when the change happened.
 
+use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Row, Sqlite, Transaction};
 use utoipa::ToSchema;
 
 use crate::error::{Result, StoreError};
-use crate::registry::Registry;
+use crate::registry::SqliteRegistry;
 
 /// What was done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,8 +136,15 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
-impl Registry {
-    pub async fn audit(&self, q: &AuditQuery) -> Result<AuditPage> {
+/// The log of changes (each written in its change's transaction).
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn audit(&self, q: &AuditQuery) -> Result<AuditPage>;
+}
+
+#[async_trait]
+impl AuditLog for SqliteRegistry {
+    async fn audit(&self, q: &AuditQuery) -> Result<AuditPage> {
         if !(1..=500).contains(&q.limit) {
             return Err(StoreError::BadRequest("limit is between 1 and 500".into()));
         }

@@ -4,6 +4,7 @@
 //! against their uploader's quota. [`Store::collect_expired`] removes what expired and runs
 //! past their retention, and then the blobs nothing names any more.
 
+use async_trait::async_trait;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 use crate::Store;
 use crate::accounts::{rfc3339, unix_now};
 use crate::error::{Result, StoreError};
-use crate::registry::Registry;
+use crate::registry::SqliteRegistry;
 
 /// A stored file: an upload or a step's output.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -57,10 +58,46 @@ const BATCH: i64 = 500;
 /// same bytes.
 pub const FRESH: Duration = Duration::from_secs(600);
 
-impl Registry {
+/// Files and how long each is kept.
+#[async_trait]
+pub trait FileRegistry: Send + Sync {
     /// Records a stored file; `uploader` is counted against its quota while the file waits for
     /// a run.
-    pub async fn insert_file(
+    async fn insert_file(
+        &self,
+        f: &StoredFile,
+        keep: Keep<'_>,
+        uploader: Option<&str>,
+        now: &str,
+    ) -> Result<()>;
+
+    /// A file by id; one past its expiry is gone, collected or not.
+    async fn file(&self, id: &str) -> Result<StoredFile>;
+
+    /// A file a run uses becomes the run's: it no longer expires on its own, and counts
+    /// against its uploader's quota until the run goes. Files another run already took stay
+    /// that run's.
+    async fn attach_file(&self, id: &str, run: &str) -> Result<()>;
+
+    /// Forgets a file at once (an upload refused after it was stored); its blob goes with the
+    /// next collection.
+    async fn forget_file(&self, id: &str) -> Result<()>;
+
+    /// Bytes of the files an uploader stored that are still kept: uploads, and the files sent
+    /// with runs and predictions.
+    async fn stored_bytes(&self, uploader: &str) -> Result<u64>;
+
+    /// Deletes a batch of expired files; their digests.
+    async fn delete_expired_files(&self) -> Result<Vec<String>>;
+
+    /// Deletes a batch of runs last changed before `cutoff` (RFC 3339), with their steps and
+    /// files, in one transaction; how many runs, and the digests they named.
+    async fn delete_old_runs(&self, cutoff: &str) -> Result<(usize, Vec<String>)>;
+}
+
+#[async_trait]
+impl FileRegistry for SqliteRegistry {
+    async fn insert_file(
         &self,
         f: &StoredFile,
         keep: Keep<'_>,
@@ -89,8 +126,7 @@ impl Registry {
         Ok(())
     }
 
-    /// A file by id; one past its expiry is gone, collected or not.
-    pub async fn file(&self, id: &str) -> Result<StoredFile> {
+    async fn file(&self, id: &str) -> Result<StoredFile> {
         let row = sqlx::query(
             "SELECT * FROM files WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
@@ -109,9 +145,7 @@ impl Registry {
         })
     }
 
-    /// A file a run uses becomes the run's: it no longer expires on its own, nor counts
-    /// against its uploader's quota. Files another run already took stay that run's.
-    pub async fn attach_file(&self, id: &str, run: &str) -> Result<()> {
+    async fn attach_file(&self, id: &str, run: &str) -> Result<()> {
         sqlx::query(
             "UPDATE files SET run_id = $2, expires_at = NULL WHERE id = $1 AND run_id IS NULL AND expires_at IS NOT NULL",
         )
@@ -122,9 +156,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Forgets a file at once (an upload refused after it was stored); its blob goes with the
-    /// next collection.
-    pub async fn forget_file(&self, id: &str) -> Result<()> {
+    async fn forget_file(&self, id: &str) -> Result<()> {
         sqlx::query("UPDATE files SET expires_at = 0 WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -132,9 +164,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Bytes of the files an uploader stored that are still kept: uploads, and the files sent
-    /// with runs and predictions.
-    pub async fn stored_bytes(&self, uploader: &str) -> Result<u64> {
+    async fn stored_bytes(&self, uploader: &str) -> Result<u64> {
         let n: Option<i64> = sqlx::query_scalar(
             "SELECT SUM(size) FROM files WHERE uploader = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
@@ -145,7 +175,6 @@ impl Registry {
         Ok(n.unwrap_or(0).max(0) as u64)
     }
 
-    /// Deletes a batch of expired files; their digests.
     async fn delete_expired_files(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "DELETE FROM files WHERE id IN (
@@ -158,8 +187,6 @@ impl Registry {
         .await?)
     }
 
-    /// Deletes a batch of runs last changed before `cutoff` (RFC 3339), with their steps and
-    /// files, in one transaction; how many runs, and the digests they named.
     async fn delete_old_runs(&self, cutoff: &str) -> Result<(usize, Vec<String>)> {
         let mut tx = self.pool.begin().await?;
         let ids: Vec<String> =

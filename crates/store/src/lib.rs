@@ -6,8 +6,9 @@
 //! and blobs that no version uses are collected. It does not know HTTP; the server maps
 //! [`StoreError`] to statuses.
 //!
-//! - [`registry`]: records and their SQL; [`runs`]: runs and their steps; [`files`]: files
-//!   and how long each is kept.
+//! - [`registry`]: the traits every record is kept behind, one per concern, and their SQLite
+//!   implementation; [`models`]: models and versions; [`runs`]: runs and their steps;
+//!   [`files`]: files and how long each is kept.
 //! - [`accounts`]: users, roles and scoped tokens; [`sharing`]: visibility, grants, aliases;
 //!   [`audit`]: the log of changes, written in the transaction of each change.
 //! - [`blobs`]: content-addressed blobs.
@@ -20,16 +21,14 @@ pub mod blobs;
 pub mod bundle;
 pub mod error;
 pub mod files;
+pub mod models;
 pub mod publish;
 pub mod registry;
 pub mod runs;
 pub mod sharing;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::sync::Arc;
 
 pub use accounts::{NewToken, Principal, Role, Scope, TokenInfo, UserInfo};
 pub use audit::{Action, AuditEntry, AuditPage, AuditQuery};
@@ -37,15 +36,16 @@ pub use blobs::Blobs;
 pub use bundle::BundleLimits;
 pub use error::{Result, StoreError};
 pub use files::{Expired, Keep, StoredFile};
+pub use models::{Model, ModelPage, ModelQuery, Version, VersionDetail};
 pub use publish::{Published, Upload};
-pub use registry::{Model, ModelPage, ModelQuery, Registry, Version, VersionDetail};
+pub use registry::{Registry, SqliteRegistry};
 pub use runs::{RunRecord, StepRecord, new_id};
 pub use sharing::{Grant, Viewer, Visibility};
 
 /// The registry and the blobs of one data folder.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub registry: Registry,
+    pub registry: Arc<dyn Registry>,
     pub blobs: Blobs,
     pub limits: BundleLimits,
     data: PathBuf,
@@ -65,20 +65,9 @@ impl Store {
         std::fs::create_dir_all(data)?;
         let tmp = data.join("tmp");
         std::fs::create_dir_all(&tmp)?;
-        let url = format!("sqlite://{}", data.join("feather.db").display());
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let registry = SqliteRegistry::open(&data.join("feather.db")).await?;
         Ok(Self {
-            registry: Registry { pool },
+            registry: Arc::new(registry),
             blobs: Blobs::local(&data.join("blobs"))?,
             limits,
             data: data.to_path_buf(),
@@ -122,6 +111,6 @@ impl Store {
 
     /// Closes the database connections.
     pub async fn close(&self) {
-        self.registry.pool.close().await;
+        self.registry.close().await;
     }
 }

@@ -17,11 +17,10 @@ use utoipa::ToSchema;
 
 use feather_spec::{Manifest, Problem, Problems, Runtime};
 
-use crate::audit::{Action, Record};
 use crate::blobs::digest_of;
 use crate::bundle::{self, BundleInfo};
 use crate::error::{Result, StoreError};
-use crate::registry::{NewVersion, Registry};
+use crate::registry::NewVersion;
 use crate::sharing::Visibility;
 use crate::{Store, now};
 
@@ -137,41 +136,19 @@ impl Store {
             .await?;
         let canonical = manifest.to_value().to_string();
         let now = now();
-        let mut tx = self.registry.pool.begin().await?;
-        let version = Registry::insert_version(
-            &mut tx,
-            &NewVersion {
-                owner,
-                name: &manifest.name,
-                title: &manifest.title,
-                description: &manifest.description,
-                tags: &manifest.tags,
-                manifest: &canonical,
-                digest: &upload.digest,
-                bundle_size: upload.size as i64,
-                bundle_files: info.files.len() as i64,
-                now: &now,
-            },
-        )
-        .await?;
-        if let Some(v) = visibility {
-            sqlx::query("UPDATE models SET private = $3 WHERE owner = $1 AND name = $2")
-                .bind(owner)
-                .bind(&manifest.name)
-                .bind(v.flag())
-                .execute(&mut *tx)
-                .await?;
-        }
-        Record {
-            actor: owner,
-            action: Action::Publish,
-            owner: Some(owner),
-            target: &format!("{owner}/{}@{version}", manifest.name),
-            details: serde_json::json!({ "digest": upload.digest, "visibility": visibility }),
-        }
-        .write(&mut tx)
-        .await?;
-        tx.commit().await?;
+        let new = NewVersion {
+            owner,
+            name: &manifest.name,
+            title: &manifest.title,
+            description: &manifest.description,
+            tags: &manifest.tags,
+            manifest: &canonical,
+            digest: &upload.digest,
+            bundle_size: upload.size as i64,
+            bundle_files: info.files.len() as i64,
+            now: &now,
+        };
+        let version = self.registry.add_version(&new, visibility).await?;
         tracing::info!(model = %format!("{owner}/{}", manifest.name), version, digest = %upload.digest, deduplicated, "published");
         Ok(Published {
             model: format!("{owner}/{}", manifest.name),

@@ -1,11 +1,12 @@
 //! Runs and files: the records of each use of a model, kept server-side.
 
+use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::Row;
 
 use crate::accounts::unix_now;
 use crate::error::{Result, StoreError};
-use crate::registry::Registry;
+use crate::registry::SqliteRegistry;
 
 /// One step of a run as stored.
 #[derive(Debug, Clone)]
@@ -47,11 +48,35 @@ fn json(s: Option<String>) -> Option<Value> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
-impl Registry {
+/// Runs and their steps, and the claims that let one caller run a step.
+#[async_trait]
+pub trait RunRegistry: Send + Sync {
     /// Creates a run with its first step, or records a later step, in one transaction. A
     /// later step records only under the claim it ran with: a holder whose claim lapsed and
     /// was taken over gets a conflict, and the run keeps its new holder's outcome.
-    pub async fn save_step(
+    async fn save_step(
+        &self,
+        run: &RunRecord,
+        step: &StepRecord,
+        claim: Option<&str>,
+    ) -> Result<()>;
+
+    /// Claims the step a run waits for, so that exactly one caller runs it: a compare-and-set
+    /// from awaiting that step to `running`, in the database, so it holds across replicas. A
+    /// claim past its expiry (its holder died) may be taken over. Returns the claim's token,
+    /// which recording the outcome or giving the claim back needs; none: someone else holds
+    /// it, or the run no longer waits for that step.
+    async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<Option<String>>;
+
+    /// Gives a claim back: the answers were refused before the step ran.
+    async fn release_step(&self, id: &str, token: &str) -> Result<()>;
+
+    async fn run(&self, id: &str) -> Result<RunRecord>;
+}
+
+#[async_trait]
+impl RunRegistry for SqliteRegistry {
+    async fn save_step(
         &self,
         run: &RunRecord,
         step: &StepRecord,
@@ -115,12 +140,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Claims the step a run waits for, so that exactly one caller runs it: a compare-and-set
-    /// from awaiting that step to `running`, in the database, so it holds across replicas. A
-    /// claim past its expiry (its holder died) may be taken over. Returns the claim's token,
-    /// which recording the outcome or giving the claim back needs; none: someone else holds
-    /// it, or the run no longer waits for that step.
-    pub async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<Option<String>> {
+    async fn claim_step(&self, id: &str, step: i64, expires_at: i64) -> Result<Option<String>> {
         let token = new_id("c_");
         let done = sqlx::query(
             "UPDATE runs SET status = 'running', claim_expires = $3, claim_token = $5, updated_at = $6
@@ -138,8 +158,7 @@ impl Registry {
         Ok((done.rows_affected() == 1).then_some(token))
     }
 
-    /// Gives a claim back: the answers were refused before the step ran.
-    pub async fn release_step(&self, id: &str, token: &str) -> Result<()> {
+    async fn release_step(&self, id: &str, token: &str) -> Result<()> {
         sqlx::query(
             "UPDATE runs SET status = 'awaiting_input', claim_expires = NULL, claim_token = NULL
              WHERE id = $1 AND claim_token = $2 AND status = 'running'",
@@ -151,7 +170,7 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn run(&self, id: &str) -> Result<RunRecord> {
+    async fn run(&self, id: &str) -> Result<RunRecord> {
         let row = sqlx::query("SELECT * FROM runs WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)

@@ -1,5 +1,6 @@
 //! Who may see a model, and the names pointing at its versions: visibility, grants and aliases.
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -7,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{Action, Record};
 use crate::error::{Result, StoreError};
-use crate::registry::Registry;
+use crate::registry::{AccountRegistry, SqliteRegistry};
 
 /// Public models are listed and run by anyone; private ones only by their owner, the users
 /// granted them, and admins.
@@ -67,10 +68,44 @@ fn check_alias(alias: &str) -> Result<()> {
     }
 }
 
-impl Registry {
+/// Who may see a model, and where its aliases point.
+#[async_trait]
+pub trait SharingRegistry: Send + Sync {
     /// The model's visibility when the viewer may see it. A private model they may not see is
     /// "not found", as if it did not exist: its name is not theirs to learn.
-    pub async fn visible(&self, owner: &str, name: &str, viewer: &Viewer) -> Result<Visibility> {
+    async fn visible(&self, owner: &str, name: &str, viewer: &Viewer) -> Result<Visibility>;
+
+    async fn set_visibility(
+        &self,
+        actor: &str,
+        owner: &str,
+        name: &str,
+        visibility: Visibility,
+    ) -> Result<()>;
+
+    async fn grants(&self, owner: &str, name: &str) -> Result<Vec<Grant>>;
+
+    /// Lets `user` see and run the model. Granting twice changes nothing.
+    async fn grant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()>;
+
+    async fn ungrant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()>;
+
+    /// Points `alias` at a version; returns the version it pointed at before, if any.
+    async fn set_alias(
+        &self,
+        actor: &str,
+        owner: &str,
+        name: &str,
+        alias: &str,
+        version: i64,
+    ) -> Result<Option<i64>>;
+
+    async fn delete_alias(&self, actor: &str, owner: &str, name: &str, alias: &str) -> Result<()>;
+}
+
+#[async_trait]
+impl SharingRegistry for SqliteRegistry {
+    async fn visible(&self, owner: &str, name: &str, viewer: &Viewer) -> Result<Visibility> {
         let row = sqlx::query(
             "SELECT m.private, (m.owner = $3 OR EXISTS (
                  SELECT 1 FROM grants g JOIN users u ON u.id = g.user_id
@@ -93,7 +128,7 @@ impl Registry {
         }
     }
 
-    pub async fn set_visibility(
+    async fn set_visibility(
         &self,
         actor: &str,
         owner: &str,
@@ -123,7 +158,7 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn grants(&self, owner: &str, name: &str) -> Result<Vec<Grant>> {
+    async fn grants(&self, owner: &str, name: &str) -> Result<Vec<Grant>> {
         let id = self.model_id(owner, name).await?;
         let rows = sqlx::query(
             "SELECT u.name, g.granted_by, g.created_at FROM grants g JOIN users u ON u.id = g.user_id
@@ -143,8 +178,7 @@ impl Registry {
             .collect()
     }
 
-    /// Lets `user` see and run the model. Granting twice changes nothing.
-    pub async fn grant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()> {
+    async fn grant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()> {
         if user == owner {
             return Err(StoreError::BadRequest(format!(
                 "{owner} owns {owner}/{name} already"
@@ -180,7 +214,7 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn ungrant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()> {
+    async fn ungrant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()> {
         let id = self.model_id(owner, name).await?;
         let mut tx = self.pool.begin().await?;
         let removed = sqlx::query(
@@ -209,8 +243,7 @@ impl Registry {
         Ok(())
     }
 
-    /// Points `alias` at a version; returns the version it pointed at before, if any.
-    pub async fn set_alias(
+    async fn set_alias(
         &self,
         actor: &str,
         owner: &str,
@@ -262,13 +295,7 @@ impl Registry {
         Ok(before)
     }
 
-    pub async fn delete_alias(
-        &self,
-        actor: &str,
-        owner: &str,
-        name: &str,
-        alias: &str,
-    ) -> Result<()> {
+    async fn delete_alias(&self, actor: &str, owner: &str, name: &str, alias: &str) -> Result<()> {
         check_alias(alias)?;
         let id = self.model_id(owner, name).await?;
         let mut tx = self.pool.begin().await?;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 async fn token_for(
-    registry: &feather_store::Registry,
+    registry: &dyn feather_store::Registry,
     user: &str,
     role: Role,
     scopes: &str,
@@ -54,7 +54,7 @@ pub struct Server {
     /// bob's token.
     pub other: String,
     /// The server's registry, to set up users and tokens.
-    pub registry: feather_store::Registry,
+    pub registry: std::sync::Arc<dyn feather_store::Registry>,
     /// The server's runner, to drive its housekeeping.
     pub runner: Arc<Runner>,
     task: tokio::task::JoinHandle<()>,
@@ -180,8 +180,8 @@ impl Server {
         };
         let (store, lock) = feather_server::open(&config).await.unwrap();
         let registry = store.registry.clone();
-        let token = token_for(&registry, "alice", Role::Developer, "publish,run").await;
-        let other = token_for(&registry, "bob", Role::Developer, "publish,run").await;
+        let token = token_for(registry.as_ref(), "alice", Role::Developer, "publish,run").await;
+        let other = token_for(registry.as_ref(), "bob", Role::Developer, "publish,run").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let service = feather_server::service(store, &config);
@@ -211,7 +211,7 @@ impl Server {
 
     /// A token for `user` (created with `role` if new) with these scopes.
     pub async fn token_for(&self, user: &str, role: Role, scopes: &str) -> String {
-        token_for(&self.registry, user, role, scopes).await
+        token_for(self.registry.as_ref(), user, role, scopes).await
     }
 
     pub fn api(&self, path: &str) -> String {

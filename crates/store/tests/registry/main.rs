@@ -1,0 +1,106 @@
+//! The registry's conformance suite: every check is written against the [`Registry`] traits
+//! alone and runs on each implementation. A new one (PostgreSQL, say) is done when it is added
+//! to `backends!` below and every check passes on it.
+
+mod accounts;
+mod files;
+mod models;
+mod runs;
+mod sharing;
+
+use std::sync::Arc;
+
+use feather_store::registry::NewVersion;
+use feather_store::{Registry, SqliteRegistry, StoreError, Visibility};
+
+/// An opened registry, and what must live as long as it.
+pub struct Backend {
+    _dir: tempfile::TempDir,
+    pub registry: Arc<dyn Registry>,
+}
+
+pub async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = SqliteRegistry::open(&dir.path().join("feather.db"))
+        .await
+        .unwrap();
+    Backend {
+        _dir: dir,
+        registry: Arc::new(registry),
+    }
+}
+
+/// One test per check and backend, named after the check, in a module named after the backend.
+macro_rules! backends {
+    ($($backend:ident),* ; $checks:tt) => {
+        $( backends!(@one $backend $checks); )*
+    };
+    (@one $backend:ident [$($group:ident :: $check:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let b = crate::$backend().await;
+                    crate::$group::$check(b.registry.as_ref()).await;
+                    b.registry.close().await;
+                }
+            )*
+        }
+    };
+}
+
+backends!(sqlite; [
+    models::versions_are_numbered_per_model_and_latest_follows,
+    models::deleted_numbers_are_never_reused_and_latest_moves_back,
+    models::a_deleted_model_gives_back_its_digests_and_is_gone,
+    models::search_finds_by_words_tag_and_owner_a_page_at_a_time,
+    sharing::private_models_are_seen_by_their_owner_grantees_and_admins_only,
+    sharing::aliases_name_existing_versions_and_say_what_they_named_before,
+    runs::exactly_one_claim_wins_and_only_its_holder_records_the_step,
+    runs::a_lapsed_claim_is_taken_over_and_its_first_holder_records_nothing,
+    files::files_expire_unless_a_run_takes_them,
+    files::old_runs_go_with_their_files,
+    accounts::tokens_authenticate_until_revoked_or_expired,
+    accounts::names_are_unique_and_the_last_admin_stays_one,
+    accounts::every_change_is_audited_and_others_read_only_what_concerns_them,
+]);
+
+/// Publishes the next version of `owner/name` with this bundle digest.
+pub async fn publish(
+    r: &dyn Registry,
+    owner: &str,
+    name: &str,
+    digest: &str,
+    visibility: Option<Visibility>,
+) -> i64 {
+    publish_tagged(r, owner, name, digest, &[], visibility).await
+}
+
+pub async fn publish_tagged(
+    r: &dyn Registry,
+    owner: &str,
+    name: &str,
+    digest: &str,
+    tags: &[String],
+    visibility: Option<Visibility>,
+) -> i64 {
+    let title = format!("The {name} model");
+    let new = NewVersion {
+        owner,
+        name,
+        title: &title,
+        description: "",
+        tags,
+        manifest: r#"{"name": "m"}"#,
+        digest,
+        bundle_size: 10,
+        bundle_files: 1,
+        now: &feather_store::now(),
+    };
+    r.add_version(&new, visibility).await.unwrap()
+}
+
+/// The error's kind, for comparing with `matches!`.
+pub fn err<T: std::fmt::Debug>(r: feather_store::Result<T>) -> StoreError {
+    r.expect_err("an error")
+}
