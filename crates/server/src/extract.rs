@@ -72,3 +72,39 @@ impl From<QueryRejection> for ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text())
     }
 }
+
+/// A whole number in a JSON body, as JSON Schema counts one: `3` and `3.0` alike, so that a
+/// body that fits the document is read.
+pub fn whole<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    whole_number(serde_json::Number::deserialize(d)?)
+}
+
+/// [`whole`], for an optional field (with `#[serde(default)]`): null is none.
+pub fn whole_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    Option::<serde_json::Number>::deserialize(d)?
+        .map(whole_number)
+        .transpose()
+}
+
+fn whole_number<T: TryFrom<i64>, E: serde::de::Error>(n: serde_json::Number) -> Result<T, E> {
+    // Above 2^53 a float no longer holds every whole number, so none is taken for one.
+    let v = n
+        .as_i64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| E::custom(format!("{n} is not a whole number")))?;
+    T::try_from(v).map_err(|_| E::custom(format!("{n} is out of range")))
+}

@@ -1,7 +1,8 @@
 //! The JSON Schema of the manifest, derived from the same types that serialise it.
 
 use serde_json::{Value, json};
-use utoipa::OpenApi;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use crate::components::{
     CellType, Checkbox, Column, DocumentView, DocumentWithTextIn, FileDownload, FileUpload,
@@ -50,7 +51,9 @@ use crate::{Component, Manifest, Problem};
     Label,
     ImageView,
     DocumentView,
-    FileDownload
+    FileDownload,
+    ComponentValue,
+    FileInput
 )))]
 pub struct SpecDoc;
 
@@ -70,3 +73,57 @@ pub fn manifest_schema() -> Value {
         "$defs": defs,
     })
 }
+
+/// A component id, as the manifest's reader checks it.
+pub const COMPONENT_ID: &str = "^[a-z][a-z0-9_]{0,63}$";
+
+fn schema(v: Value) -> RefOr<Schema> {
+    serde_json::from_value(v).expect("a valid schema")
+}
+
+/// The value of one input component: text, a number, a choice, a file, or a list of these
+/// (several texts, choices per image, a table's rows).
+pub struct ComponentValue;
+
+impl PartialSchema for ComponentValue {
+    fn schema() -> RefOr<Schema> {
+        schema(json!({
+            "description": "The value of one input component; which kind each takes is in the model's own document.",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+                {"$ref": "#/components/schemas/FileInput"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/ComponentValue"}},
+            ],
+        }))
+    }
+}
+
+impl ToSchema for ComponentValue {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        out.push(("FileInput".into(), FileInput::schema()));
+    }
+}
+
+/// A file sent as an input.
+pub struct FileInput;
+
+impl PartialSchema for FileInput {
+    fn schema() -> RefOr<Schema> {
+        schema(json!({
+            "description": "A file: its bytes as a `data:` URL, the id of an upload (`POST /api/v1/files`), or the number of a file part of the same multipart request.",
+            "oneOf": [
+                {"type": "object", "required": ["data"], "additionalProperties": false,
+                 "properties": {"data": {"type": "string", "pattern": "^data:", "description": "A `data:` URL (RFC 2397)."}}},
+                {"type": "object", "required": ["id"], "additionalProperties": false,
+                 "properties": {"id": {"type": "string", "description": "A stored file's id."}}},
+                {"type": "object", "required": ["part"], "additionalProperties": false,
+                 "properties": {"part": {"type": "integer", "minimum": 0, "description": "The file part's number, from 0."}}},
+            ],
+        }))
+    }
+}
+
+impl ToSchema for FileInput {}

@@ -325,7 +325,9 @@ impl AccountRegistry for SqliteRegistry {
             ));
         }
         if let Some(label) = &new.label
-            && (label.is_empty() || label.len() > 100 || label.chars().any(char::is_control))
+            && (label.is_empty()
+                || label.chars().count() > 100
+                || label.chars().any(char::is_control))
         {
             return Err(StoreError::BadRequest(
                 "a token's label is 1 to 100 printable characters".into(),

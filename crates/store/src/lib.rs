@@ -39,7 +39,7 @@ pub use files::{Expired, Keep, StoredFile};
 pub use models::{Model, ModelPage, ModelQuery, Version, VersionDetail};
 pub use publish::{Published, Upload};
 pub use registry::{Registry, SqliteRegistry};
-pub use runs::{RunRecord, StepRecord, new_id};
+pub use runs::{RunRecord, RunStatus, StepRecord, new_id};
 pub use sharing::{Grant, Viewer, Visibility};
 
 /// The registry and the blobs of one data folder.

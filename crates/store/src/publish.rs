@@ -69,7 +69,9 @@ impl Store {
             .receive_limited(body, self.limits.max_upload, "the bundle upload")
             .await?;
         if upload.size == 0 {
-            return Err(StoreError::BadRequest("the bundle is empty".into()));
+            return Err(StoreError::UnsupportedFormat(
+                "the bundle is empty; send a .tar.gz or .tar.zst archive".into(),
+            ));
         }
         Ok(upload)
     }

@@ -1,12 +1,51 @@
 //! Runs and files: the records of each use of a model, kept server-side.
 
 use async_trait::async_trait;
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::Row;
+use utoipa::ToSchema;
 
 use crate::accounts::unix_now;
 use crate::error::{Result, StoreError};
 use crate::registry::SqliteRegistry;
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// A step waits for the person's answers.
+    AwaitingInput,
+    /// A request is answering its step.
+    Running,
+    Completed,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingInput => "awaiting_input",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "awaiting_input" => Self::AwaitingInput,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            other => {
+                return Err(StoreError::Db(sqlx::Error::Decode(
+                    format!("unknown run status {other:?}").into(),
+                )));
+            }
+        })
+    }
+}
 
 /// One step of a run as stored.
 #[derive(Debug, Clone)]
@@ -27,7 +66,7 @@ pub struct RunRecord {
     pub owner: String,
     pub name: String,
     pub version: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub next_step: i64,
     pub awaiting: Option<Value>,
     pub created_by: Option<String>,
@@ -90,7 +129,7 @@ impl RunRegistry for SqliteRegistry {
                  WHERE id = $1 AND claim_token = $6",
             )
             .bind(&run.id)
-            .bind(&run.status)
+            .bind(run.status.as_str())
             .bind(run.next_step)
             .bind(run.awaiting.as_ref().map(Value::to_string))
             .bind(&run.updated_at)
@@ -106,7 +145,7 @@ impl RunRegistry for SqliteRegistry {
             .bind(&run.owner)
             .bind(&run.name)
             .bind(run.version)
-            .bind(&run.status)
+            .bind(run.status.as_str())
             .bind(run.next_step)
             .bind(run.awaiting.as_ref().map(Value::to_string))
             .bind(&run.created_by)
@@ -198,16 +237,16 @@ impl RunRegistry for SqliteRegistry {
             owner: row.try_get("owner")?,
             name: row.try_get("name")?,
             version: row.try_get("version")?,
-            status: match row.try_get::<String, _>("status")?.as_str() {
+            status: match RunStatus::parse(row.try_get("status")?)? {
                 // Its holder died: the step waits for an answer again.
-                "running"
+                RunStatus::Running
                     if row
                         .try_get::<Option<i64>, _>("claim_expires")?
                         .is_some_and(|t| t < unix_now()) =>
                 {
-                    "awaiting_input".to_owned()
+                    RunStatus::AwaitingInput
                 }
-                other => other.to_owned(),
+                other => other,
             },
             next_step: row.try_get("next_step")?,
             awaiting: json(row.try_get("awaiting")?),

@@ -179,8 +179,9 @@ impl SharingRegistry for SqliteRegistry {
     }
 
     async fn grant(&self, actor: &str, owner: &str, name: &str, user: &str) -> Result<()> {
+        // The owner sees their model already: a grant would change nothing.
         if user == owner {
-            return Err(StoreError::BadRequest(format!(
+            return Err(StoreError::Conflict(format!(
                 "{owner} owns {owner}/{name} already"
             )));
         }

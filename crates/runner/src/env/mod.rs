@@ -31,7 +31,7 @@ use install::{Budget, BuildLog, Stop, clean_env};
 pub use install::dir_size;
 
 /// Where an environment is in its life.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase", tag = "status")]
 pub enum EnvStatus {
     Pending,

@@ -17,12 +17,21 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// Whose token it is: the caller by default; another user's needs an admin.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")]
     pub user: Option<String>,
     /// What it may do; no more than the calling token may, unless an admin calls.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
-    /// Days until it expires, 1 to 3650; none: it does not expire.
+    /// Days until it expires, 1 to 3650; none: as long as the calling token lives.
+    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "crate::extract::whole_opt")]
     pub expires_in_days: Option<u32>,
     /// A name to tell it apart, such as the machine it is for.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub label: Option<String>,
 }
 
@@ -105,6 +114,7 @@ pub struct UserList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")]
     pub name: String,
     /// `developer` by default.
     pub role: Option<Role>,
@@ -146,7 +156,8 @@ pub async fn create_user(
 /// Changes a user's role (admins only).
 #[utoipa::path(patch, path = "/api/v1/users/{name}", tag = "accounts", security(("token" = [])),
     request_body = SetRole,
-    responses((status = 200, body = UserInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the user is the last admin")))]
 pub async fn set_role(
     State(s): State<AppState>,
     caller: User,
@@ -167,11 +178,13 @@ pub struct AuditParams {
     /// Only what concerned this user's models and tokens.
     pub owner: Option<String>,
     /// Only this action, such as `model.publish` or `token.revoke`.
+    #[param(value_type = Option<crate::openapi::schemas::AuditAction>)]
     pub action: Option<String>,
     /// Only entries older than this id (the previous page's `next_before`).
     pub before: Option<i64>,
     /// Entries per page, 1 to 500 (default 100).
-    pub limit: Option<u32>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i32>,
 }
 
 /// The audit log: publishes, deletions, alias and sharing changes, token and user actions.
@@ -189,7 +202,7 @@ pub async fn audit(
         action: p.action.as_deref().map(Action::parse).transpose()?,
         concerning: None,
         before: p.before,
-        limit: p.limit.unwrap_or(100),
+        limit: p.limit.map_or(100, |n| u32::try_from(n).unwrap_or(0)),
     };
     Ok(axum::Json(
         accounts::audit(&s.service.store, &caller.actor(), q).await?,

@@ -28,9 +28,11 @@ pub struct SearchParams {
     /// Only this owner's models.
     pub owner: Option<String>,
     /// Page number, from 1.
-    pub page: Option<u32>,
+    #[param(minimum = 1)]
+    pub page: Option<i32>,
     /// Models per page, 1 to 100 (default 20).
-    pub per_page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i32>,
 }
 
 /// Lists the versions of a model.
@@ -51,14 +53,15 @@ pub async fn search(
         q: p.q,
         tag: p.tag,
         owner: p.owner,
-        page: p.page,
-        per_page: p.per_page,
+        // Out of range, negative numbers are refused as 0 is.
+        page: p.page.map(|n| u32::try_from(n).unwrap_or(0)),
+        per_page: p.per_page.map(|n| u32::try_from(n).unwrap_or(0)),
     };
     Ok(Json(models::search(&s.service, &caller.viewer(), q).await?))
 }
 
 /// One model, its tags and aliases.
-#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}", tag = "models",
+#[utoipa::path(get, path = "/api/v1/models/{owner}/{name}", tag = "models", operation_id = "show_model",
     responses((status = 200, body = Model), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(s): State<AppState>,
@@ -98,7 +101,7 @@ pub async fn version(
 
 /// The version's bundle archive, as published.
 #[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}/bundle", tag = "models",
-    responses((status = 200, description = "a .tar.gz or .tar.zst archive", content_type = "application/octet-stream"),
+    responses((status = 200, description = "a .tar.gz or .tar.zst archive", content(("application/gzip"), ("application/zstd"))),
               (status = 404, body = ErrorBody)))]
 pub async fn bundle(
     State(s): State<AppState>,
@@ -138,6 +141,8 @@ pub async fn bundle(
 /// Deletes one version (the owner only). Its number is never reused.
 #[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}/versions/{version}", tag = "models",
     security(("token" = [])),
+    params(("owner" = String, Path), ("name" = String, Path),
+           ("version" = String, Path, pattern = "^[0-9]+$", description = "the version's number (not an alias)")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_version(
     State(s): State<AppState>,
@@ -208,7 +213,7 @@ pub async fn me(User(p): User) -> Json<Me> {
 /// sandbox: a bundle is anyone's upload, so nothing in it may run as this site.
 #[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}/files/{path}", tag = "models",
     params(("path" = String, Path, description = "the file's path inside the bundle")),
-    responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the file's bytes, with the type its name says", content_type = "*/*"), (status = 404, body = ErrorBody)))]
 pub async fn bundle_file(
     State(s): State<AppState>,
     caller: MaybeUser,

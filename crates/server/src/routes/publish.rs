@@ -22,6 +22,7 @@ const MAX_MANIFEST: usize = 4 << 20;
 
 /// The parts of a publish request.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct PublishForm {
     /// The manifest, JSON.
@@ -32,6 +33,7 @@ pub struct PublishForm {
     bundle: Vec<u8>,
     /// `public` or `private`; a new model is public unless this says otherwise, and an
     /// existing one keeps its visibility.
+    #[schema(nullable = false)]
     visibility: Option<feather_store::Visibility>,
 }
 

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::{MaybeUser, User};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ClientAddr, Path, Query};
+use crate::openapi::schemas::{StepForm, StepInputs};
 use crate::state::AppState;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{FromRequest, Multipart, Request};
@@ -19,27 +20,6 @@ use feather_service::exec::{
     views::{Environment, Prediction, RunView},
 };
 use feather_spec::strict::StrictError;
-
-/// Answers to a step: component id to value; files as `{"data": "data:..."}` or `{"id": ...}`.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct StepInputs {
-    #[schema(value_type = Object)]
-    inputs: Value,
-}
-
-/// The same answers as multipart/form-data: a text part `inputs` with the JSON object, and
-/// file parts named after their inputs' ids (several with one name for a multi-file input), or
-/// referenced from `inputs` as `{"part": N}` (N counts file parts from 0).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct StepForm {
-    #[schema(value_type = Object)]
-    inputs: Value,
-    /// A file for the input of this id.
-    #[schema(value_type = String, format = Binary)]
-    input_id: Vec<u8>,
-}
 
 /// A step's request body: JSON `{"inputs": {...}}`, or the multipart form.
 pub struct StepBody(exec::StepRequest);
@@ -242,7 +222,7 @@ pub async fn answer(
 }
 
 /// A run's whole history and what it waits for.
-#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs", responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs", operation_id = "show_run", responses((status = 200, body = RunView), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(s): State<AppState>,
     caller: MaybeUser,
@@ -359,6 +339,7 @@ pub async fn upload(
 
 /// The part of a file upload.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct FileForm {
     #[schema(value_type = String, format = Binary)]
@@ -367,8 +348,14 @@ pub struct FileForm {
 
 /// A stored file (an upload or a step's output), with its type.
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "runs",
-    responses((status = 200, description = "the file's bytes", content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
-pub async fn file(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    responses((status = 200, description = "the file's bytes, with the type it was stored with", content_type = "*/*"), (status = 404, body = ErrorBody)))]
+pub async fn file(
+    State(s): State<AppState>,
+    // Anyone with a file's id may read it, but a token that is sent must be valid, as on
+    // every route.
+    _caller: MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     // Streamed: a large file is never held in memory whole.
     let (f, size, stream) = files::open_file(&s.service, &id).await?;
     let disposition = match &f.name {

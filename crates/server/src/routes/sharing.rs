@@ -55,7 +55,8 @@ pub async fn grants(
 
 /// Lets a user see and run a private model. Granting twice changes nothing.
 #[utoipa::path(put, path = "/api/v1/models/{owner}/{name}/grants/{user}", tag = "models", security(("token" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("owner" = String, Path), ("name" = String, Path), ("user" = String, Path, pattern = r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")),
+    responses((status = 204), (status = 409, body = ErrorBody, description = "the user owns the model"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn grant(
     State(s): State<AppState>,
     user: User,
@@ -81,6 +82,7 @@ pub async fn ungrant(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AliasTarget {
+    #[serde(deserialize_with = "crate::extract::whole")]
     pub version: i64,
 }
 
@@ -95,6 +97,7 @@ pub struct AliasView {
 
 /// Points an alias (such as `prod`) at a version; `latest` moves only by publishing.
 #[utoipa::path(put, path = "/api/v1/models/{owner}/{name}/aliases/{alias}", tag = "models", security(("token" = [])),
+    params(("owner" = String, Path), ("name" = String, Path), ("alias" = String, Path, pattern = r"^[a-z]([a-z0-9._-]{0,62}[a-z0-9])?$")),
     request_body = AliasTarget,
     responses((status = 200, body = AliasView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -122,6 +125,7 @@ pub async fn set_alias(
 
 /// Removes an alias.
 #[utoipa::path(delete, path = "/api/v1/models/{owner}/{name}/aliases/{alias}", tag = "models", security(("token" = [])),
+    params(("owner" = String, Path), ("name" = String, Path), ("alias" = String, Path, pattern = r"^[a-z]([a-z0-9._-]{0,62}[a-z0-9])?$")),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_alias(
     State(s): State<AppState>,

@@ -24,23 +24,6 @@ ftr.build("echo", init=[ftr.Text.In(id="text")], steps=[echo])
 "#;
 
 impl Server {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut r = self.http.request(method, self.api(path));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        read(r.send().await.unwrap()).await
-    }
-
     async fn predict_echo(&self, model: &str, token: Option<&str>) -> (StatusCode, Value) {
         let body = json!({"inputs": {"text": "hi"}});
         self.call(

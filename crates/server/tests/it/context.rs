@@ -218,6 +218,24 @@ impl Server {
         format!("{}/api/v1{path}", self.url)
     }
 
+    /// Any call under `/api/v1`, with an optional token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self.http.request(method, self.api(path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        read(r.send().await.unwrap()).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         read(self.http.get(self.api(path)).send().await.unwrap()).await
     }

@@ -2,7 +2,7 @@
 //! leaves nothing behind.
 
 use feather_store::BundleLimits;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tar::EntryType;
 
@@ -107,10 +107,16 @@ async fn malformed_requests_get_400_or_415() {
     );
     assert!(e["message"].as_str().unwrap().contains(".tar.gz"));
     let plain_tar = s
-        .publish_raw(t, m, Some(Tar::new().file("app.py", b"").tar()))
+        .publish_raw(t, m.clone(), Some(Tar::new().file("app.py", b"").tar()))
         .await;
     assert_error(
         &plain_tar,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    // An empty part is no archive either.
+    assert_error(
+        &s.publish_raw(t, m.clone(), Some(Vec::new())).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
     );
@@ -345,4 +351,59 @@ async fn a_bad_manifest_is_refused_before_its_bundle_is_received() {
     let got = s.publish(&m, vec![0x1f; 4 << 10]).await;
     assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest");
     s.assert_empty("bad manifest first").await;
+}
+
+/// What the OpenAPI document allows is read: JSON Schema counts `2.0` as a whole number, and
+/// out-of-range numbers in queries are refused like 0 is, not wrapped.
+#[tokio::test]
+async fn bodies_and_queries_are_read_as_the_document_describes_them() {
+    let s = Server::start().await;
+    let bundle = app_bundle();
+    for _ in 0..2 {
+        assert_eq!(
+            s.publish(&manifest("m"), bundle.clone()).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let prod = "/models/alice/m/aliases/prod";
+    let t = Some(s.token.as_str());
+    let (status, body) = s
+        .call(Method::PUT, prod, t, Some(json!({"version": 2.0})))
+        .await;
+    assert_eq!(
+        (status, body["version"].clone()),
+        (StatusCode::OK, json!(2)),
+        "{body}"
+    );
+    for bad in [json!(1.5), json!(-1e300), json!("2")] {
+        let got = s
+            .call(Method::PUT, prod, t, Some(json!({"version": bad})))
+            .await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    for query in ["page=-1", "page=0", "per_page=101", "per_page=4294967297"] {
+        let got = s.get(&format!("/models?{query}")).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    // A token that is sent must be valid, on the file route as on every other.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(&b"hello"[..]).file_name("a.txt"),
+    );
+    let up = s
+        .http
+        .post(s.api("/files"))
+        .bearer_auth(&s.token)
+        .multipart(form);
+    let up = crate::context::read(up.send().await.unwrap()).await;
+    assert_eq!(up.0, StatusCode::CREATED, "{}", up.1);
+    let id = up.1["id"].as_str().unwrap().to_owned();
+    let got = s
+        .http
+        .get(s.api(&format!("/files/{id}")))
+        .bearer_auth("ftr_not_a_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::UNAUTHORIZED);
 }

@@ -15,7 +15,9 @@ use feather_runner::Runner;
 use feather_runner::engine::{Engine, StepCall};
 use feather_runner::env::EnvStatus;
 use feather_spec::{Component, Manifest, Problem};
-use feather_store::{RunRecord, StepRecord, StoreError, Viewer, Visibility, new_id, now};
+use feather_store::{
+    RunRecord, RunStatus, StepRecord, StoreError, Viewer, Visibility, new_id, now,
+};
 use serde_json::{Map, Value, json};
 
 use crate::Actor;
@@ -352,7 +354,7 @@ fn view(t: &Target, run: &RunRecord) -> RunView {
             }
         })
         .collect();
-    let next = (run.status == "awaiting_input").then(|| {
+    let next = (run.status == RunStatus::AwaitingInput).then(|| {
         let step = &t.manifest.steps[run.next_step as usize];
         NextStep {
             index: run.next_step,
@@ -371,7 +373,7 @@ fn view(t: &Target, run: &RunRecord) -> RunView {
         id: run.id.clone(),
         model: format!("{}/{}", run.owner, run.name),
         version: run.version,
-        status: run.status.clone(),
+        status: run.status,
         steps,
         next,
         created_at: run.created_at.clone(),
@@ -396,7 +398,8 @@ pub async fn start_run(
         owner: owner.to_owned(),
         name: name.to_owned(),
         version: t.detail.version.version,
-        status: String::new(),
+        // Step 1 runs before the run is saved; its outcome sets this.
+        status: RunStatus::Running,
         next_step: 0,
         awaiting: None,
         created_by: user.map(|u| u.name().to_owned()),
@@ -482,13 +485,13 @@ pub async fn answer_run(
     let run = s.store.registry.run(id).await?;
     check_visible(s, &run.owner, &run.name, &viewer(user)).await?;
     let t = target(s, &run.owner, &run.name, &run.version.to_string()).await?;
-    if run.status == "running" {
+    if run.status == RunStatus::Running {
         return Err(ServiceError::step_in_progress(id));
     }
-    if run.status != "awaiting_input" {
+    if run.status != RunStatus::AwaitingInput {
         return Err(ServiceError::conflict(format!(
             "run {id} is {} and takes no more answers",
-            run.status
+            run.status.as_str()
         )));
     }
     let components: Vec<Component> = run
@@ -538,11 +541,10 @@ async fn advance(
         Ok(e) => {
             run.awaiting = next_step(t, index, &e.outputs);
             run.status = if run.awaiting.is_some() {
-                "awaiting_input"
+                RunStatus::AwaitingInput
             } else {
-                "completed"
-            }
-            .into();
+                RunStatus::Completed
+            };
             run.next_step = index as i64 + run.awaiting.is_some() as i64;
             StepRecord {
                 index: index as i64,
@@ -555,7 +557,7 @@ async fn advance(
             }
         }
         Err(e) => {
-            run.status = "failed".into();
+            run.status = RunStatus::Failed;
             run.awaiting = None;
             StepRecord {
                 index: index as i64,

@@ -12,9 +12,8 @@ pub struct RunView {
     /// `owner/name`.
     pub model: String,
     pub version: i64,
-    /// `awaiting_input`, `running` (another request is answering its step), `completed` or
-    /// `failed`.
-    pub status: String,
+    /// `running` while another request is answering its step.
+    pub status: feather_store::RunStatus,
     pub steps: Vec<StepView>,
     /// The step waiting for answers, when the status is `awaiting_input`.
     pub next: Option<NextStep>,
@@ -28,16 +27,25 @@ pub struct StepView {
     pub index: i64,
     pub name: String,
     pub title: String,
-    /// The answers it was given, files as stored ids.
-    #[schema(value_type = Object)]
+    /// The answers it was given, files as stored ids (none for a step that failed).
+    #[schema(value_type = Option<std::collections::BTreeMap<String, feather_spec::schema::ComponentValue>>)]
     pub inputs: Value,
     /// The components it returned.
     #[schema(value_type = Vec<feather_spec::Component>)]
     pub outputs: Vec<Value>,
-    /// Why it failed, if it did.
-    #[schema(value_type = Option<Object>)]
+    /// Why it failed, if it did: its `code` and `message`.
+    #[schema(value_type = Option<StepError>)]
     pub error: Option<Value>,
     pub created_at: String,
+}
+
+/// Why a step failed, as its run keeps it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StepError {
+    /// The error's code, as the answer to the request that ran it had it.
+    code: String,
+    message: String,
 }
 
 /// The step that waits for the person's answers.
@@ -68,7 +76,6 @@ pub struct Environment {
     pub key: String,
     /// `{"status": "pending" | "building" | "ready"}` or `{"status": "failed", "reason": ...}`.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub state: feather_runner::env::EnvStatus,
     /// The build's output, once there is one: only for the model's owner and admins, with
     /// paths relative to the data folder.

@@ -1,5 +1,5 @@
 use feather_store::accounts::unix_now;
-use feather_store::{Registry, RunRecord, StepRecord, StoreError, new_id, now};
+use feather_store::{Registry, RunRecord, RunStatus, StepRecord, StoreError, new_id, now};
 use serde_json::json;
 
 use crate::err;
@@ -12,7 +12,7 @@ pub async fn started(r: &dyn Registry) -> RunRecord {
         owner: "alice".into(),
         name: "review".into(),
         version: 1,
-        status: "awaiting_input".into(),
+        status: RunStatus::AwaitingInput,
         next_step: 1,
         awaiting: Some(json!([{"type": "text", "id": "answer"}])),
         created_by: Some("bob".into()),
@@ -47,7 +47,7 @@ pub async fn exactly_one_claim_wins_and_only_its_holder_records_the_step(r: &dyn
         .unwrap()
         .expect("claimed");
     assert_eq!(r.claim_step(&run.id, 1, later).await.unwrap(), None);
-    assert_eq!(r.run(&run.id).await.unwrap().status, "running");
+    assert_eq!(r.run(&run.id).await.unwrap().status, RunStatus::Running);
     assert_eq!(
         r.claim_step(&run.id, 2, later).await.unwrap(),
         None,
@@ -56,16 +56,19 @@ pub async fn exactly_one_claim_wins_and_only_its_holder_records_the_step(r: &dyn
 
     // Given back (the answers were refused), the step may be claimed again.
     r.release_step(&run.id, "c_not_the_token").await.unwrap();
-    assert_eq!(r.run(&run.id).await.unwrap().status, "running");
+    assert_eq!(r.run(&run.id).await.unwrap().status, RunStatus::Running);
     r.release_step(&run.id, &first).await.unwrap();
-    assert_eq!(r.run(&run.id).await.unwrap().status, "awaiting_input");
+    assert_eq!(
+        r.run(&run.id).await.unwrap().status,
+        RunStatus::AwaitingInput
+    );
     let second = r
         .claim_step(&run.id, 1, later)
         .await
         .unwrap()
         .expect("claimed again");
 
-    run.status = "completed".into();
+    run.status = RunStatus::Completed;
     run.next_step = 1;
     run.awaiting = None;
     run.updated_at = now();
@@ -76,7 +79,7 @@ pub async fn exactly_one_claim_wins_and_only_its_holder_records_the_step(r: &dyn
         .unwrap();
 
     let saved = r.run(&run.id).await.unwrap();
-    assert_eq!((saved.status.as_str(), saved.awaiting), ("completed", None));
+    assert_eq!((saved.status, saved.awaiting), (RunStatus::Completed, None));
     assert_eq!(saved.created_by.as_deref(), Some("bob"));
     let steps: Vec<_> = saved
         .steps
@@ -108,7 +111,7 @@ pub async fn a_lapsed_claim_is_taken_over_and_its_first_holder_records_nothing(r
         .await
         .unwrap()
         .expect("taken over");
-    run.status = "completed".into();
+    run.status = RunStatus::Completed;
     run.awaiting = None;
     let late = r.save_step(&run, &step(1, None), Some(&lapsed)).await;
     assert!(matches!(err(late), StoreError::Conflict(_)));

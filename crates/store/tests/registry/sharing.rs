@@ -54,7 +54,7 @@ pub async fn private_models_are_seen_by_their_owner_grantees_and_admins_only(r: 
     );
     assert!(matches!(
         err(r.grant("alice", "alice", "secret", "alice").await),
-        StoreError::BadRequest(_)
+        StoreError::Conflict(_)
     ));
     assert!(matches!(
         err(r.grant("alice", "alice", "secret", "nobody").await),

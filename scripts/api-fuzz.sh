@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The API against its own OpenAPI document: starts `feather demo` (the debug build) on a free
+# port with its own data folder, and runs the schemathesis fuzzer with every check (statuses,
+# content types, schemas, valid requests accepted and invalid ones refused, stateful links) as
+# an admin. tests/api/schemathesis.toml says what a JSON Schema cannot (see its comments).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/test-tools.sh
+DATA=$(mktemp -d -t feather-fuzz.XXXXXX)
+LOG=$DATA/demo.log
+PORT=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+target/debug/feather demo --data "$DATA/data" --addr "127.0.0.1:$PORT" \
+  --python .venv/bin/python --uv .venv/bin/uv >"$LOG" 2>&1 &
+PID=$!
+cleanup() {
+  kill -TERM "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+for ((i = 0; i < 300; i++)); do
+  kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "feather demo exited" >&2; exit 1; }
+  curl -fsS --max-time 5 "$URL/healthz" >/dev/null 2>&1 && break
+  sleep 1
+done
+export FEATHER_FUZZ_TOKEN
+FEATHER_FUZZ_TOKEN=$(target/debug/feather token create --user root --role admin --data "$DATA/data" 2>/dev/null)
+cd tests/api
+../../.venv-tools/bin/schemathesis --config-file schemathesis.toml run "$URL/api/openapi.json" \
+  --checks all --seed "${FEATHER_FUZZ_SEED:-1}" "$@"
