@@ -49,7 +49,7 @@ enum Command {
     User(accounts::UserCommand),
     /// Read the audit log: publishes, deletions, aliases, sharing, tokens and users.
     Audit(accounts::AuditArgs),
-    /// Print JSON Schemas.
+    /// Print JSON Schemas, and the API's OpenAPI document.
     #[command(subcommand)]
     Schema(SchemaCommand),
 }
@@ -58,6 +58,8 @@ enum Command {
 enum SchemaCommand {
     /// The JSON Schema (draft 2020-12) of a canonical manifest, as the SDK writes it.
     Manifest,
+    /// The REST API's OpenAPI 3.1 document, as a server serves it at /api/openapi.json.
+    Openapi,
 }
 
 /// Where the server keeps its database and blobs.
@@ -119,6 +121,10 @@ fn run() -> anyhow::Result<()> {
                     "{}",
                     serde_json::to_string_pretty(&feather_spec::schema::manifest_schema())?
                 );
+                Ok(())
+            }
+            Command::Schema(SchemaCommand::Openapi) => {
+                println!("{}", feather_server::openapi::document().to_pretty_json()?);
                 Ok(())
             }
         }

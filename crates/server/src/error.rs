@@ -33,8 +33,26 @@ pub struct ErrorInfo {
     /// A sentence a person can act on.
     pub message: String,
     /// Structured specifics, such as `{"problems": [{"path", "reason"}]}` for a manifest.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<ErrorDetails>)]
     pub details: Option<Value>,
+}
+
+/// What an error's details may hold, each where it applies.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetails {
+    /// Every problem of a manifest or of a step's inputs, each with its JSON Pointer.
+    problems: Option<Vec<feather_spec::Problem>>,
+    /// The run the error happened in.
+    run: Option<String>,
+    /// The model's traceback: only for its owner.
+    traceback: Option<String>,
+    /// Why an environment failed to build.
+    reason: Option<String>,
+    /// The bundle entry that was refused.
+    entry: Option<String>,
+    /// The limit, in bytes, that was passed.
+    limit: Option<u64>,
 }
 
 impl ApiError {

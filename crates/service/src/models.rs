@@ -156,9 +156,20 @@ pub async fn delete_version(
     reference: &str,
 ) -> Result<()> {
     manageable(s, actor, owner, name).await?;
-    let number: i64 = reference
-        .parse()
-        .map_err(|_| ServiceError::bad_request("delete a version by its number, not an alias"))?;
+    let number: i64 = match reference.parse() {
+        Ok(n) => n,
+        // A number too large for any version names none.
+        Err(_) if reference.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(ServiceError::not_found(format!(
+                "version {owner}/{name}@{reference} not found"
+            )));
+        }
+        Err(_) => {
+            return Err(ServiceError::bad_request(
+                "delete a version by its number, not an alias",
+            ));
+        }
+    };
     let dropped = s
         .store
         .delete_version(actor.name(), owner, name, number)
@@ -384,6 +395,11 @@ mod tests {
         assert_eq!(
             code(delete_version(&s, &alice, "alice", "m", "latest").await),
             Code::BadRequest
+        );
+        let huge = "830343107072565638890572563";
+        assert_eq!(
+            code(delete_version(&s, &alice, "alice", "m", huge).await),
+            Code::NotFound
         );
         delete_version(&s, &alice, "alice", "m", "1").await.unwrap();
         let gone = crate::exec::resolve(&s, "alice", "m@1", &anyone).await;

@@ -27,12 +27,14 @@ pub struct FileRef {
     pub source: FileSource,
     /// The file's name, without folders.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// Its MIME type.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub mime: Option<String>,
     /// Its size in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub size: Option<u64>,
 }
 

@@ -53,7 +53,8 @@ use crate::{Component, Manifest, Problem};
     DocumentView,
     FileDownload,
     ComponentValue,
-    FileInput
+    FileInput,
+    Cell
 )))]
 pub struct SpecDoc;
 
@@ -87,15 +88,20 @@ pub struct ComponentValue;
 
 impl PartialSchema for ComponentValue {
     fn schema() -> RefOr<Schema> {
+        // Values nest two deep at most (a table's rows of cells, each image's choices), so the
+        // schema says that much rather than recurring: generated client types stay finite.
+        let one = json!({"anyOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+            {"$ref": "#/components/schemas/FileInput"},
+        ]});
         schema(json!({
             "description": "The value of one input component; which kind each takes is in the model's own document.",
             "anyOf": [
-                {"type": "string"},
-                {"type": "number"},
-                {"type": "boolean"},
-                {"type": "null"},
-                {"$ref": "#/components/schemas/FileInput"},
-                {"type": "array", "items": {"$ref": "#/components/schemas/ComponentValue"}},
+                one,
+                {"type": "array", "items": {"anyOf": [one, {"type": "array", "items": one}]}},
             ],
         }))
     }
@@ -127,3 +133,17 @@ impl PartialSchema for FileInput {
 }
 
 impl ToSchema for FileInput {}
+
+/// One cell of a table: a string, number, boolean or null.
+pub struct Cell;
+
+impl PartialSchema for Cell {
+    fn schema() -> RefOr<Schema> {
+        schema(json!({
+            "description": "One cell of a table.",
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}],
+        }))
+    }
+}
+
+impl ToSchema for Cell {}

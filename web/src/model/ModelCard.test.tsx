@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ModelCard, summary } from "./ModelCard";
 
 describe("ModelCard", () => {
-  it("shows title, owner, tags, latest version and runs when counted", () => {
+  it("shows title, owner, tags, latest version and runs", () => {
     const m = {
       owner: "demo",
       name: "digits",
@@ -12,6 +12,7 @@ describe("ModelCard", () => {
       tags: ["vision"],
       latest_version: 3,
       aliases: { latest: 3 },
+      visibility: "public" as const,
       versions: 3,
       runs: 12,
       created_at: "",
@@ -37,6 +38,7 @@ describe("ModelCard", () => {
       latest_version: 1,
       aliases: { latest: 1 },
       versions: 1,
+      runs: 0,
       created_at: "",
       updated_at: "",
     };

@@ -1,5 +1,4 @@
-// A model in a list: its title, owner, tags, latest version and, when the server counts them,
-// its runs.
+// A model in a list: its title, owner, tags, latest version and its runs.
 
 import type { Model } from "../api/types";
 import { modelHref } from "../router";
@@ -44,8 +43,8 @@ export function ModelCard({ m }: { m: Model }) {
           </ul>
         )}
         <span class="model-card-stats">
-          {m.latest_version !== null ? `v${m.latest_version}` : "no versions"}
-          {m.runs !== undefined && ` · ${m.runs} run${m.runs === 1 ? "" : "s"}`}
+          {m.latest_version != null ? `v${m.latest_version}` : "no versions"}
+          {` · ${m.runs} run${m.runs === 1 ? "" : "s"}`}
         </span>
       </div>
     </li>

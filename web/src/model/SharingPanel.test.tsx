@@ -18,6 +18,7 @@ const model = (visibility: "public" | "private"): Model => ({
   latest_version: null,
   aliases: {},
   versions: 0,
+  runs: 0,
   created_at: "",
   updated_at: "",
 });

@@ -10,6 +10,7 @@ mod errors;
 mod hostile;
 mod manage;
 mod multipart;
+mod openapi;
 mod portal;
 mod publish;
 mod rate;

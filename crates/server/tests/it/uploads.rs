@@ -266,3 +266,38 @@ async fn unused_uploads_expire_and_runs_past_their_retention_go_with_their_files
         s.files("blobs")
     );
 }
+
+/// An upload is one part named `file`: another name, or a part more, is refused, and what was
+/// stored of it counts against nobody's quota.
+#[tokio::test]
+async fn an_upload_is_one_part_named_file() {
+    let s = Server::start_with_state(|s| {
+        s.with_files(FilePolicy {
+            quota: 10,
+            ..FilePolicy::default()
+        })
+    })
+    .await;
+    let send = |form: Form| {
+        let r = s
+            .http
+            .post(s.api("/files"))
+            .bearer_auth(&s.token)
+            .multipart(form);
+        async move { crate::context::read(r.send().await.unwrap()).await }
+    };
+    let misnamed = Form::new().part("upload", Part::bytes(&b"hello"[..]).file_name("a.txt"));
+    assert_error(
+        &send(misnamed).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    let two = Form::new()
+        .part("file", Part::bytes(&b"hello"[..]).file_name("a.txt"))
+        .part("extra", Part::text("x"));
+    assert_error(&send(two).await, StatusCode::BAD_REQUEST, "bad_request");
+    // The refused upload left the quota whole: ten bytes still fit.
+    let ten = Form::new().part("file", Part::bytes(&b"0123456789"[..]).file_name("b.txt"));
+    let (status, body) = send(ten).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

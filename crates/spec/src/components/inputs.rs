@@ -18,13 +18,18 @@ const MAX_UPLOAD: u64 = 1 << 30;
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TextIn {
     /// Text shown in the field(s) at first.
+    #[schema(required = false)]
     pub default_text: String,
     /// How many text fields; above 1 the value is an array.
     #[schema(minimum = 1, maximum = 64)]
+    #[schema(required = false)]
     pub num_inputs: u64,
     #[schema(minimum = 1, maximum = 1_000_000)]
+    #[schema(required = false)]
     pub max_chars: u64,
+    #[schema(required = false)]
     pub placeholder: String,
+    #[schema(required = false)]
     pub multiline: bool,
 }
 
@@ -73,19 +78,24 @@ impl TextIn {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NumberIn {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(value_type = Option<f64>)]
     pub min: Option<Number>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(value_type = Option<f64>)]
     pub max: Option<Number>,
     /// Increment of the field's arrows; greater than 0.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(value_type = Option<f64>)]
     pub step: Option<Number>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(value_type = Option<f64>)]
     pub default: Option<Number>,
     /// Only whole numbers are accepted.
+    #[schema(required = false)]
     pub integer: bool,
 }
 
@@ -157,8 +167,10 @@ pub struct Slider {
     #[schema(value_type = f64)]
     pub max: Number,
     #[schema(value_type = f64)]
+    #[schema(required = false)]
     pub step: Number,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     #[schema(value_type = Option<f64>)]
     pub default: Option<Number>,
 }
@@ -212,6 +224,7 @@ impl Slider {
 /// A yes/no tick box.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Checkbox {
+    #[schema(required = false)]
     pub default: bool,
 }
 
@@ -257,8 +270,10 @@ pub(crate) fn read_style(ctx: &mut Ctx, o: &mut Obj, allowed: &[&str]) -> String
 pub struct SelectOne {
     pub items: Vec<String>,
     /// `radio` or `dropdown`.
+    #[schema(required = false)]
     pub style: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub default: Option<String>,
 }
 
@@ -319,10 +334,14 @@ pub(crate) fn check_choices(
 pub struct SelectMulti {
     pub items: Vec<String>,
     /// `checkbox` or `dropdown`.
+    #[schema(required = false)]
     pub style: String,
+    #[schema(required = false)]
     pub min_selected: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub max_selected: Option<u64>,
+    #[schema(required = false)]
     pub default: Vec<String>,
 }
 
@@ -456,10 +475,14 @@ fn check_file(ctx: &mut Ctx, types: &[String], max_size: u64, v: &Value, path: &
 /// One or more files.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FileUpload {
+    #[schema(required = false)]
     pub types: Vec<String>,
+    #[schema(required = false)]
     pub min_files: u64,
+    #[schema(required = false)]
     pub max_files: u64,
     /// Bytes per file.
+    #[schema(required = false)]
     pub max_size: u64,
 }
 
@@ -502,7 +525,9 @@ impl FileUpload {
 /// One image file.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ImageUpload {
+    #[schema(required = false)]
     pub types: Vec<String>,
+    #[schema(required = false)]
     pub max_size: u64,
 }
 

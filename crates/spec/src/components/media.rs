@@ -47,8 +47,10 @@ pub struct ImageWithSelectOne {
     pub images: Vec<FileRef>,
     pub lists: Vec<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub captions: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub default: Option<Vec<String>>,
 }
 
@@ -96,6 +98,7 @@ pub struct ImageWithSelectMulti {
     pub images: Vec<FileRef>,
     pub lists: Vec<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub captions: Option<Vec<String>>,
 }
 
@@ -145,9 +148,12 @@ fn texts_schema(n: usize, max: u64) -> Value {
 pub struct ImageWithTextIn {
     pub images: Vec<FileRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub captions: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub default_text: Option<Vec<String>>,
+    #[schema(required = false)]
     pub max_chars: u64,
 }
 
@@ -186,9 +192,12 @@ pub(crate) fn read_documents(ctx: &mut Ctx, o: &mut Obj) -> Option<Vec<String>> 
 pub struct DocumentWithTextIn {
     pub documents: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub titles: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub default_text: Option<Vec<String>>,
+    #[schema(required = false)]
     pub max_chars: u64,
 }
 

@@ -29,10 +29,13 @@ pub struct Component {
     #[serde(flatten)]
     pub props: Props,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
     /// An input that is not required may be left out or null.
+    #[schema(required = false)]
     pub required: bool,
 }
 

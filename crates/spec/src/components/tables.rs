@@ -52,6 +52,7 @@ impl CellType {
 pub struct Column {
     pub name: String,
     #[serde(rename = "type")]
+    #[schema(required = false)]
     pub cell: CellType,
 }
 
@@ -80,10 +81,13 @@ impl Column {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TableIn {
     pub columns: Vec<Column>,
+    #[schema(required = false)]
     pub min_rows: u64,
+    #[schema(required = false)]
     pub max_rows: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Vec<Value>>>)]
+    #[schema(nullable = false)]
+    #[schema(value_type = Option<Vec<Vec<crate::schema::Cell>>>)]
     pub default: Option<Value>,
 }
 
@@ -162,7 +166,7 @@ impl TableIn {
 pub struct TableView {
     pub columns: Vec<String>,
     /// One array a row, one scalar (string, number, boolean or null) per column.
-    #[schema(value_type = Vec<Vec<Value>>)]
+    #[schema(value_type = Vec<Vec<crate::schema::Cell>>)]
     pub rows: Vec<Vec<Value>>,
 }
 

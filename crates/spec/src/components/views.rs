@@ -67,9 +67,11 @@ pub struct Label {
     pub confidences: Map<String, Value>,
     /// The predicted class; defaults to the most likely one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub label: Option<String>,
     /// Show only this many of the most likely classes.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub num_top_classes: Option<u64>,
 }
 
@@ -108,6 +110,7 @@ impl Label {
 pub struct ImageView {
     pub images: Vec<FileRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub captions: Option<Vec<String>>,
 }
 
@@ -127,6 +130,7 @@ impl ImageView {
 pub struct DocumentView {
     pub documents: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub titles: Option<Vec<String>>,
 }
 
