@@ -31,10 +31,10 @@ ready() {
 }
 for ((i = 0; i < 600; i++)); do
   kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "feather demo exited" >&2; exit 1; }
-  if ready digits && ready review && ready iris; then break; fi
+  if ready digits && ready review && ready iris && ready iris-onnx; then break; fi
   sleep 1
 done
-ready digits && ready review && ready iris || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
+ready digits && ready review && ready iris && ready iris-onnx || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
 TOKEN=$(target/debug/feather token create --user demo --data "$DATA/data" 2>/dev/null)
 cd web
 FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples TOKEN=$TOKEN node e2e/portal.mjs

@@ -104,6 +104,11 @@ def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
             if isinstance(step, dict) and "batch" in step:
                 reason = "only a model of one step can batch: later steps carry each run's state"
                 ctx.add(f"/steps/{i}/batch", reason)
+    if isinstance(runtime, dict) and runtime.get("kind") == "onnx" and isinstance(raw_steps, list):
+        if len(raw_steps) != 1:
+            ctx.add("/steps", "a model in the ONNX format has one step")
+        if any(isinstance(step, dict) and "batch" in step for step in raw_steps):
+            ctx.add("/steps/0/batch", "the server batches a model in the ONNX format itself")
     limits = o.opt(ctx, "limits", _read_limits)
     provenance = o.req(ctx, "provenance", _read_provenance)
     o.finish(ctx)
@@ -141,8 +146,18 @@ def _read_runtime(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     if o is None:
         return None
     kind = o.req(ctx, "kind", string(32))
-    if kind is not None and kind != "python":
-        ctx.add(join(path, "kind"), 'must be "python"')
+    if kind == "python":
+        return _read_python(ctx, o, path)
+    if kind == "onnx":
+        onnx = _read_onnx(ctx, o, path)
+        o.finish(ctx)
+        return onnx
+    if kind is not None:
+        ctx.add(join(path, "kind"), 'must be "python" or "onnx"')
+    return None
+
+
+def _read_python(ctx: Ctx, o: Obj, path: str) -> dict[str, Any] | None:
     python = o.req(ctx, "python", string(16))
     if python is not None and _PYTHON_RE.fullmatch(python) is None:
         ctx.add(join(path, "python"), 'must be a Python version such as "3.11"')
@@ -160,9 +175,86 @@ def _read_runtime(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
 
     requirements = o.opt(ctx, "requirements", list_of(0, 200, requirement))
     o.finish(ctx)
-    if kind is None or python is None or entry is None:
+    if python is None or entry is None:
         return None
     return {"kind": "python", "python": python, "entry": entry, "requirements": requirements or []}
+
+
+ELEMENT_TYPES = [
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "string",
+]
+"""The element types a tensor of an ONNX model's signature may have."""
+
+
+def _read_onnx(ctx: Ctx, o: Obj, path: str) -> dict[str, Any] | None:
+    file = o.req(ctx, "file", string(1024))
+    if file is not None and not (is_relative_path(file) and file.endswith(".onnx")):
+        ctx.add(join(path, "file"), "must be a relative path to a .onnx file inside the bundle")
+    signature = o.opt(ctx, "signature", _read_signature)
+    labels = o.opt(ctx, "labels", list_of(1, 10_000, nonempty(200)))
+    if file is None:
+        return None
+    out: dict[str, Any] = {"kind": "onnx", "file": file}
+    if signature is not None:
+        out["signature"] = signature
+    if labels is not None:
+        out["labels"] = labels
+    return out
+
+
+def _read_signature(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    inputs = o.req(ctx, "inputs", list_of(1, 64, _read_tensor))
+    outputs = o.req(ctx, "outputs", list_of(1, 64, _read_tensor))
+    o.finish(ctx)
+    if inputs is None or outputs is None:
+        return None
+    return {"inputs": inputs, "outputs": outputs}
+
+
+_MAP_RE = re.compile(r"seq\(map\((\w+),(\w+)\)\)")
+
+
+def _read_tensor(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
+    o = Obj.new(ctx, value, path)
+    if o is None:
+        return None
+    name = o.req(ctx, "name", nonempty(256))
+    kind = o.req(ctx, "type", nonempty(64))
+
+    def dim(ctx: Ctx, value: Any, p: str) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= -1:
+            return value
+        ctx.add(p, "must be a size, or -1 for any size")
+        return None
+
+    shape = o.opt(ctx, "shape", list_of(0, 16, dim))
+    o.finish(ctx)
+    if name is None or kind is None:
+        return None
+    m = _MAP_RE.fullmatch(kind)
+    known = kind in ELEMENT_TYPES or (
+        m is not None and m.group(1) in ELEMENT_TYPES and m.group(2) in ELEMENT_TYPES
+    )
+    if not known:
+        ctx.add(join(path, "type"), f"must be one of {', '.join(ELEMENT_TYPES)} or seq(map(K,V))")
+        return None
+    return {"name": name, "type": kind, **({} if shape is None else {"shape": shape})}
 
 
 def read_step(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
@@ -230,7 +322,7 @@ def _read_provenance(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     if o is None:
         return None
     sdk = o.req(ctx, "sdk", nonempty(64))
-    python = o.req(ctx, "python", nonempty(64))
+    python = o.opt(ctx, "python", nonempty(64))
     platform = o.req(ctx, "platform", nonempty(128))
 
     def read_packages(ctx: Ctx, value: Any, p: str) -> dict[str, str] | None:
@@ -256,9 +348,10 @@ def _read_provenance(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
     packages = o.opt(ctx, "packages", read_packages)
     git = o.opt(ctx, "git", read_git)
     o.finish(ctx)
-    if sdk is None or python is None or platform is None:
+    if sdk is None or platform is None:
         return None
-    out: dict[str, Any] = {"sdk": sdk, "python": python, "platform": platform}
+    out: dict[str, Any] = {"sdk": sdk, **({} if python is None else {"python": python})}
+    out["platform"] = platform
     out["packages"] = packages or {}
     if git is not None:
         out["git"] = git

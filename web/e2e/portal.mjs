@@ -126,6 +126,21 @@ const checks = [
     },
   ],
   [
+    "iris-onnx: a model in the ONNX format runs in the server, its fields named by the model",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/iris-onnx`);
+      const fields = { "sepal length (cm)": "6.7", "sepal width (cm)": "3.0", "petal length (cm)": "5.2", "petal width (cm)": "2.3" };
+      for (const [label, value] of Object.entries(fields)) {
+        await page.getByLabel(label).fill(value);
+      }
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "virginica");
+      await shot(page, "iris-onnx");
+    },
+  ],
+  [
     "signed in: a model made private and back, and a token made and shown once",
     async (page) => {
       const token = process.env.TOKEN;
@@ -134,7 +149,7 @@ const checks = [
       await page.getByRole("textbox", { name: "Token", exact: true }).fill(token);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "My models" }).waitFor();
-      const iris = page.locator(".my-model", { hasText: "demo/iris" });
+      const iris = page.locator(".my-model").filter({ has: page.getByText("demo/iris", { exact: true }) });
       await iris.getByRole("button", { name: "Make private" }).click();
       await iris.getByRole("button", { name: "Make public" }).waitFor();
       const anonymous = await fetch(`${BASE}/api/v1/models/demo/iris`);

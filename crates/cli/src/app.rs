@@ -18,6 +18,14 @@ pub struct Built {
 }
 
 impl Built {
+    /// A build written into a scratch folder, removed with it.
+    pub fn scratch(dir: tempfile::TempDir) -> Self {
+        Self {
+            dir: dir.path().to_path_buf(),
+            _scratch: Some(dir),
+        }
+    }
+
     pub fn manifest(&self) -> anyhow::Result<serde_json::Value> {
         Ok(serde_json::from_slice(
             &std::fs::read(self.dir.join("manifest.json")).context("reading manifest.json")?,
@@ -69,9 +77,13 @@ pub fn run_python(python: &str, file: &Path, env: &[(&str, &Path)]) -> anyhow::R
     Ok(())
 }
 
-/// Takes a build folder as it is, or runs the folder's (or the given) app file with
+/// Takes a build folder as it is, makes an ONNX model (a `.onnx` file, or a folder with
+/// `model.onnx`) into one, or runs the folder's (or the given) app file with
 /// FEATHER_BUILD_DIR set so that `ftr.build` writes into a scratch folder.
 pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
+    if let Some(model) = crate::onnx::model_file(path) {
+        return crate::onnx::build(&model, crate::onnx::About::default());
+    }
     if path.is_dir() && path.join("manifest.json").is_file() {
         return Ok(Built {
             dir: path.to_path_buf(),

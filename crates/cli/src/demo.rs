@@ -15,7 +15,8 @@ const OWNER: &str = "demo";
 pub struct DemoArgs {
     #[command(flatten)]
     serve: ServeArgs,
-    /// The folder of example models: each sub-folder with an app.py is published.
+    /// The folder of example models: each sub-folder with an app.py, or an ONNX model's
+    /// model.json, is published.
     #[arg(long, env = "FEATHER_EXAMPLES", default_value = "examples")]
     examples: PathBuf,
     /// The Python that trains the examples and runs their app files (the SDK and the examples'
@@ -29,7 +30,12 @@ pub struct DemoArgs {
 fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
     let needs =
         |script: &str, output: &str| dir.join(script).is_file() && !dir.join(output).exists();
-    if needs("train.py", "model.pkl") {
+    let trained = if dir.join("model.json").is_file() {
+        "model.onnx"
+    } else {
+        "model.pkl"
+    };
+    if needs("train.py", trained) {
         eprintln!("training {} ...", dir.display());
         app::run_python(python, &dir.join("train.py"), &[])?;
     }
@@ -47,7 +53,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no examples folder at {}", a.examples.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.join("app.py").is_file())
+        .filter(|p| p.join("app.py").is_file() || p.join("model.json").is_file())
         .collect();
     folders.sort();
     let mut models = Vec::new();

@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod dev;
 mod models;
+mod onnx;
 mod publish;
 mod serve;
 

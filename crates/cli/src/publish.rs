@@ -12,9 +12,19 @@ use crate::client::{Client, ServerArgs};
 #[derive(Args)]
 pub struct PublishArgs {
     /// A model folder holding an app file that calls `ftr.build` (app.py or main.py), that app
-    /// file itself, or a folder `ftr.build` wrote (manifest.json and bundle.tar.gz).
+    /// file itself, a folder `ftr.build` wrote (manifest.json and bundle.tar.gz), or an ONNX
+    /// model: a `.onnx` file, or a folder with `model.onnx` (and `model.json`).
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// An ONNX model's name [default: the file's stem].
+    #[arg(long)]
+    name: Option<String>,
+    /// An ONNX model's title.
+    #[arg(long)]
+    title: Option<String>,
+    /// An ONNX classifier's class names, comma-separated, in the order of its class indices.
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<String>>,
     #[command(flatten)]
     server: ServerArgs,
     /// The Python that runs the app file; it needs the feather SDK installed.
@@ -30,7 +40,18 @@ pub struct PublishArgs {
 }
 
 pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
-    let built = app::build(&a.python, &a.path)?;
+    let built = match crate::onnx::model_file(&a.path) {
+        Some(model) => {
+            let about = crate::onnx::About {
+                name: a.name.clone(),
+                title: a.title.clone(),
+                labels: a.labels.clone(),
+                ..Default::default()
+            };
+            crate::onnx::build(&model, about)?
+        }
+        None => app::build(&a.python, &a.path)?,
+    };
     let manifest =
         std::fs::read(built.dir.join("manifest.json")).context("reading manifest.json")?;
     let bundle_path = built.bundle()?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use feather_runner::RunnerConfig;
 use feather_runner::env::BuildPolicy;
+use feather_runner::onnx::OnnxConfig;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
 use feather_server::ServerConfig;
@@ -159,6 +160,17 @@ pub struct ServeArgs {
     /// Most entries in a bundle.
     #[arg(long, env = "FEATHER_MAX_FILES", default_value_t = BundleLimits::default().max_files)]
     max_files: u64,
+    /// The ONNX Runtime library (libonnxruntime.so) that runs ONNX models [default: the
+    /// onnxruntime wheel's, installed with uv into the data folder when a model first needs it].
+    #[arg(long, env = "FEATHER_ONNXRUNTIME")]
+    onnxruntime: Option<PathBuf>,
+    /// Sessions per ONNX model, each running one batch of requests at a time [default: the
+    /// number of CPUs].
+    #[arg(long, env = "FEATHER_ONNX_SESSIONS")]
+    onnx_sessions: Option<usize>,
+    /// Threads each ONNX session's operators may use.
+    #[arg(long, env = "FEATHER_ONNX_THREADS", default_value_t = 1)]
+    onnx_threads: usize,
 }
 
 impl ServeArgs {
@@ -223,6 +235,18 @@ impl ServeArgs {
                     disk: a.build_disk_mb << 20,
                     memory: a.build_memory_mb << 20,
                     cache: a.uv_cache.clone(),
+                },
+                onnx: OnnxConfig {
+                    library: a
+                        .onnxruntime
+                        .as_ref()
+                        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+                    sessions: a
+                        .onnx_sessions
+                        .unwrap_or(OnnxConfig::default().sessions)
+                        .max(1),
+                    threads: a.onnx_threads.max(1),
+                    ..OnnxConfig::default()
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },

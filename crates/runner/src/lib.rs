@@ -10,6 +10,7 @@ mod cache;
 pub mod cpu;
 pub mod engine;
 pub mod env;
+pub mod onnx;
 pub mod output;
 pub mod pool;
 pub mod protocol;

@@ -39,6 +39,8 @@ pub struct RunnerConfig {
     pub build: BuildPolicy,
     /// Bytes the unpacked bundles and environments may hold; none: no cap.
     pub cache_cap: Option<u64>,
+    /// How models in the ONNX format run.
+    pub onnx: crate::onnx::OnnxConfig,
 }
 
 impl RunnerConfig {
@@ -56,6 +58,7 @@ impl RunnerConfig {
             limits: Limits::default(),
             build: BuildPolicy::default(),
             cache_cap: None,
+            onnx: crate::onnx::OnnxConfig::default(),
         }
     }
 }
@@ -68,6 +71,9 @@ pub struct Runner {
     /// How workers are contained, or why they cannot be: then no model runs.
     pub sandbox: Result<Sandbox, String>,
     pub(crate) pools: Mutex<HashMap<String, Arc<WorkerPool>>>,
+    /// ONNX Runtime, loaded when a model first needs it.
+    pub onnx: crate::onnx::OnnxLibrary,
+    onnx_engines: Mutex<HashMap<String, Arc<crate::onnx::OnnxEngine>>>,
     /// Sizes of cached folders, measured once.
     pub(crate) sizes: Mutex<HashMap<PathBuf, u64>>,
 }
@@ -83,6 +89,12 @@ pub enum RunnerError {
         "models cannot run: the sandbox is unavailable ({0}); fix it, or start the server with --insecure-no-sandbox"
     )]
     NoSandbox(String),
+    /// ONNX Runtime could not be installed or loaded.
+    #[error("ONNX Runtime is unavailable: {0}")]
+    OnnxRuntime(String),
+    /// The version's model could not be made ready to run.
+    #[error("{0}")]
+    Model(String),
 }
 
 impl Runner {
@@ -122,22 +134,50 @@ impl Runner {
             config.build.clone(),
             sandbox.clone().ok(),
         );
+        let onnx = crate::onnx::OnnxLibrary::new(
+            config.onnx.library.clone(),
+            &config.root,
+            &config.build,
+            &config.uv,
+        );
         Self {
             config,
             envs,
             sandbox,
             pools: Mutex::new(HashMap::new()),
+            onnx,
+            onnx_engines: Mutex::new(HashMap::new()),
             sizes: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn env_spec(manifest: &Manifest) -> EnvSpec {
-        let Runtime::Python {
-            python,
-            requirements,
-            ..
-        } = &manifest.runtime;
-        EnvSpec::new(python, requirements)
+    /// The Python environment a version needs; none for a model that runs without Python.
+    pub fn env_spec(manifest: &Manifest) -> Option<EnvSpec> {
+        match &manifest.runtime {
+            Runtime::Python {
+                python,
+                requirements,
+                ..
+            } => Some(EnvSpec::new(python, requirements)),
+            Runtime::Onnx(_) => None,
+        }
+    }
+
+    /// What a version needs before it runs, and where that stands: its Python environment, or
+    /// for an ONNX model the ONNX Runtime library. Its key names it (`onnxruntime-1.31.1`).
+    pub fn readiness(&self, manifest: &Manifest) -> (String, EnvStatus) {
+        match Self::env_spec(manifest) {
+            Some(spec) => (spec.key(), self.envs.status(&spec)),
+            None => (
+                format!("onnxruntime-{}", crate::onnx::ORT_VERSION),
+                self.onnx.status(),
+            ),
+        }
+    }
+
+    /// The build log of what a version needs, if there is one.
+    pub fn readiness_log(&self, manifest: &Manifest) -> Option<String> {
+        Self::env_spec(manifest).and_then(|spec| self.envs.log(&spec))
     }
 
     /// How long a step of this model may run: its own limit within the operator's cap, else
@@ -171,10 +211,6 @@ impl Runner {
                 .map_or(cap.cpu, |v| u64::from(v).min(cap.cpu)),
             output: mib(manifest.limits.output_mb, cap.output),
         }
-    }
-
-    pub fn env_status(&self, manifest: &Manifest) -> EnvStatus {
-        self.envs.status(&Self::env_spec(manifest))
     }
 
     /// The unpacked bundle of a digest, if it is there.
@@ -228,14 +264,17 @@ impl Runner {
             return Ok(p.clone());
         }
         let sandbox = self.sandbox.clone().map_err(RunnerError::NoSandbox)?;
-        let python = self.envs.ensure(&Self::env_spec(manifest)).await?;
+        let Runtime::Python { entry, .. } = &manifest.runtime else {
+            return Err(RunnerError::Model("not a Python model".into()));
+        };
+        let spec = Self::env_spec(manifest).expect("a Python model has an environment");
+        let python = self.envs.ensure(&spec).await?;
         for dir in [python.parent().and_then(Path::parent), Some(bundle)]
             .into_iter()
             .flatten()
         {
             crate::cache::touch(dir);
         }
-        let Runtime::Python { entry, .. } = &manifest.runtime;
         let spec = WorkerSpec {
             python,
             bundle: bundle.to_path_buf(),
@@ -279,8 +318,87 @@ impl Runner {
         manifest: &Manifest,
         bundle: &Path,
     ) -> Result<Arc<dyn crate::engine::Engine>, RunnerError> {
-        let pool = self.pool(key, manifest, bundle).await?;
-        Ok(Arc::new(crate::engine::PythonEngine { pool }))
+        match &manifest.runtime {
+            Runtime::Python { .. } => {
+                let pool = self.pool(key, manifest, bundle).await?;
+                Ok(Arc::new(crate::engine::PythonEngine { pool }))
+            }
+            Runtime::Onnx(rt) => Ok(self.onnx_engine(key, manifest, rt, bundle).await?),
+        }
+    }
+
+    async fn onnx_engine(
+        &self,
+        key: &str,
+        manifest: &Manifest,
+        rt: &feather_spec::onnx::OnnxRuntime,
+        bundle: &Path,
+    ) -> Result<Arc<crate::onnx::OnnxEngine>, RunnerError> {
+        if let Some(e) = self.onnx_engines.lock().expect("not poisoned").get(key) {
+            return Ok(e.clone());
+        }
+        let env = self.onnx.ensure().await.map_err(RunnerError::OnnxRuntime)?;
+        crate::cache::touch(bundle);
+        let model = tokio::fs::read(bundle.join(&rt.file)).await?;
+        let sig = rt
+            .signature
+            .clone()
+            .ok_or_else(|| RunnerError::Model("the manifest has no signature".into()))?;
+        let init: Vec<serde_json::Value> = manifest
+            .init
+            .iter()
+            .map(|c| serde_json::to_value(c).expect("components serialise"))
+            .collect();
+        let plan = crate::onnx::Plan::new(&sig, rt, None, &init).map_err(RunnerError::Model)?;
+        let batchable = sig.inputs[0]
+            .shape
+            .as_ref()
+            .and_then(|s| s.first())
+            .is_some_and(|d| *d < 0);
+        let (config, timeout) = (self.config.onnx.clone(), self.step_timeout(manifest));
+        let engine = tokio::task::spawn_blocking(move || {
+            crate::onnx::OnnxEngine::start(&env, &model, plan, &config, timeout, batchable)
+        })
+        .await
+        .map_err(|e| RunnerError::Model(e.to_string()))?
+        .map_err(RunnerError::Model)?;
+        Ok(self
+            .onnx_engines
+            .lock()
+            .expect("not poisoned")
+            .entry(key.to_owned())
+            .or_insert(Arc::new(engine))
+            .clone())
+    }
+
+    /// Reads an ONNX model at publish: its signature, and the init components derived from it
+    /// when the manifest gives none; the reason when the runtime cannot load it or feather
+    /// cannot serve its shape.
+    pub async fn inspect_onnx(
+        &self,
+        model: Vec<u8>,
+        rt: &feather_spec::onnx::OnnxRuntime,
+        init: Vec<serde_json::Value>,
+    ) -> Result<(feather_spec::onnx::Signature, Vec<serde_json::Value>), RunnerError> {
+        let env = self.onnx.ensure().await.map_err(RunnerError::OnnxRuntime)?;
+        let rt = rt.clone();
+        tokio::task::spawn_blocking(move || {
+            let session = crate::onnx::engine::session(&env, &model, 1).map_err(|e| {
+                RunnerError::Model(format!("ONNX Runtime cannot load the model: {e}"))
+            })?;
+            let sig = crate::onnx::plan::signature(&session).map_err(RunnerError::Model)?;
+            let names = crate::onnx::plan::feature_names(&session);
+            let plan = crate::onnx::Plan::new(&sig, &rt, names.clone(), &init)
+                .map_err(RunnerError::Model)?;
+            let init = if init.is_empty() {
+                plan.init(names.as_deref())
+            } else {
+                init
+            };
+            Ok((sig, init))
+        })
+        .await
+        .map_err(|e| RunnerError::Model(e.to_string()))?
     }
 
     /// Stops idle workers past their idle time, brings every pool back to its minimum, and
@@ -324,6 +442,20 @@ impl Runner {
         for p in pools {
             p.close().await;
         }
+        self.onnx_engines
+            .lock()
+            .expect("not poisoned")
+            .retain(|k, e| {
+                let gone = if exact {
+                    k == prefix
+                } else {
+                    k.starts_with(prefix)
+                };
+                if gone {
+                    e.close();
+                }
+                !gone
+            });
     }
 
     /// Stops every idle worker (at shutdown).
@@ -337,6 +469,9 @@ impl Runner {
             .collect();
         for p in pools {
             p.close().await;
+        }
+        for (_, e) in self.onnx_engines.lock().expect("not poisoned").drain() {
+            e.close();
         }
     }
 }

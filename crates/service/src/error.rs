@@ -44,12 +44,14 @@ pub enum Code {
     WorkerCrashed,
     /// No sandbox on this machine, so nothing runs.
     SandboxUnavailable,
+    /// The runtime a model needs (ONNX Runtime) cannot be installed or loaded.
+    RuntimeUnavailable,
     /// A fault of the server; the details are in its log, never in the answer.
     Internal,
 }
 
 impl Code {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::BadRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -67,6 +69,7 @@ impl Code {
         Self::StepTimeout,
         Self::WorkerCrashed,
         Self::SandboxUnavailable,
+        Self::RuntimeUnavailable,
         Self::Internal,
     ];
 
@@ -89,6 +92,7 @@ impl Code {
             Self::StepTimeout => "step_timeout",
             Self::WorkerCrashed => "worker_crashed",
             Self::SandboxUnavailable => "sandbox_unavailable",
+            Self::RuntimeUnavailable => "runtime_unavailable",
             Self::Internal => "internal",
         }
     }

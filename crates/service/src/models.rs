@@ -5,7 +5,7 @@
 //! bundle goes, and a new version starts preparing.
 
 use bytes::Bytes;
-use feather_spec::Manifest;
+use feather_spec::{Manifest, Runtime};
 use feather_store::{
     Grant, Model, ModelPage, ModelQuery, Published, Scope, Upload, Version, VersionDetail, Viewer,
     Visibility,
@@ -126,9 +126,17 @@ pub async fn publish(s: &Service, actor: &Actor, new: NewVersion<'_>) -> Result<
         (None, Some(own)) => own,
         (None, None) => return Err(ServiceError::bad_request("name the model's owner")),
     };
+    let completed;
+    let manifest = match &new.manifest.runtime {
+        Runtime::Onnx(rt) => {
+            completed = read_onnx(s, new.manifest, rt, new.upload).await?;
+            &completed
+        }
+        Runtime::Python { .. } => new.manifest,
+    };
     let published = s
         .store
-        .publish(owner, new.manifest, new.upload, new.visibility)
+        .publish(owner, manifest, new.upload, new.visibility)
         .await?;
     s.cache.forget(owner, &new.manifest.name);
     exec::prepare_in_background(
@@ -138,6 +146,50 @@ pub async fn publish(s: &Service, actor: &Actor, new: NewVersion<'_>) -> Result<
         published.version,
     );
     Ok(published)
+}
+
+/// An ONNX model's manifest as it is kept: with the signature the model itself has, and the
+/// init components derived from it when the manifest gives none. A model ONNX Runtime cannot
+/// load, or of a shape feather cannot serve, is refused here with the reason, not at its first
+/// call.
+async fn read_onnx(
+    s: &Service,
+    manifest: &Manifest,
+    rt: &feather_spec::onnx::OnnxRuntime,
+    upload: &Upload,
+) -> Result<Manifest> {
+    let model = s
+        .store
+        .bundle_file(upload, &rt.file, "/runtime/file")
+        .await?;
+    let init: Vec<serde_json::Value> = manifest
+        .init
+        .iter()
+        .map(|c| serde_json::to_value(c).expect("components serialise"))
+        .collect();
+    let (signature, init) = match s.runner.inspect_onnx(model, rt, init).await {
+        Ok(read) => read,
+        Err(feather_runner::RunnerError::Model(reason)) => {
+            return Err(invalid("/runtime/file", reason));
+        }
+        Err(e) => {
+            return Err(ServiceError::new(
+                crate::Code::RuntimeUnavailable,
+                e.to_string(),
+            ));
+        }
+    };
+    let mut value = manifest.to_value();
+    value["runtime"]["signature"] = serde_json::to_value(&signature).expect("serialises");
+    value["init"] = serde_json::Value::Array(init);
+    Manifest::parse(&value)
+        .map_err(|p| ServiceError::from(feather_store::StoreError::InvalidManifest(p)))
+}
+
+fn invalid(path: &str, reason: String) -> ServiceError {
+    ServiceError::from(feather_store::StoreError::InvalidManifest(
+        feather_spec::Problems(vec![feather_spec::Problem::new(path, reason)]),
+    ))
 }
 
 /// 404 for a model the caller cannot see, 403 for one they see but may not change.

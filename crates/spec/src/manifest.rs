@@ -84,6 +84,8 @@ pub enum Runtime {
         /// pip requirement lines.
         requirements: Vec<String>,
     },
+    /// A model in the ONNX format, run by ONNX Runtime inside the server: no Python.
+    Onnx(crate::onnx::OnnxRuntime),
 }
 
 /// One function of the model.
@@ -115,8 +117,11 @@ pub const MAX_STEP_TIMEOUT: u64 = 86_400;
 pub struct Provenance {
     /// The SDK's version.
     pub sdk: String,
-    /// The full Python version that built the bundle.
-    pub python: String,
+    /// The full Python version that built the bundle; none for a model no Python made (an
+    /// ONNX file published as it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub python: Option<String>,
     /// `sys.platform` and machine, such as `linux-x86_64`.
     pub platform: String,
     /// Installed versions of the required packages.
@@ -216,6 +221,19 @@ impl Manifest {
                 }
             }
         }
+        if let Some(Runtime::Onnx(_)) = &runtime
+            && let Some(raw) = v.get("steps").and_then(Value::as_array)
+        {
+            if raw.len() != 1 {
+                ctx.add("/steps", "a model in the ONNX format has one step");
+            }
+            if raw.iter().any(|s| s.get("batch").is_some()) {
+                ctx.add(
+                    "/steps/0/batch",
+                    "the server batches a model in the ONNX format itself",
+                );
+            }
+        }
         let limits = o.opt(ctx, "limits", Limits::read);
         let provenance = o.req(ctx, "provenance", Provenance::read);
         o.finish(ctx);
@@ -262,12 +280,34 @@ fn repeats(ctx: &mut Ctx, v: &Value, list: &str, key: &str, what: &str) {
 }
 
 impl Runtime {
+    /// The bundle's file this runtime starts from (the app file, or the model), and the
+    /// manifest field that names it.
+    pub fn entry(&self) -> (&str, &'static str) {
+        match self {
+            Self::Python { entry, .. } => (entry, "/runtime/entry"),
+            Self::Onnx(o) => (&o.file, "/runtime/file"),
+        }
+    }
+
     fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
         let mut o = Obj::new(ctx, v, path)?;
         let kind = o.req(ctx, "kind", string(32));
-        if kind.as_deref().is_some_and(|k| k != "python") {
-            ctx.add(join(path, "kind"), "must be \"python\"");
+        match kind.as_deref() {
+            Some("python") => Self::read_python(ctx, o, path),
+            Some("onnx") => {
+                let onnx = crate::onnx::OnnxRuntime::read(ctx, &mut o, path);
+                o.finish(ctx);
+                Some(Self::Onnx(onnx?))
+            }
+            Some(_) => {
+                ctx.add(join(path, "kind"), "must be \"python\" or \"onnx\"");
+                None
+            }
+            None => None,
         }
+    }
+
+    fn read_python(ctx: &mut Ctx, mut o: Obj, path: &str) -> Option<Self> {
         let python = o.req(ctx, "python", string(16));
         if let Some(p) = &python
             && !p.strip_prefix("3.").is_some_and(|m| {
@@ -303,7 +343,6 @@ impl Runtime {
             }),
         );
         o.finish(ctx);
-        kind?;
         Some(Self::Python {
             python: python?,
             entry: entry?,
@@ -377,7 +416,7 @@ impl Provenance {
     fn read(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Self> {
         let mut o = Obj::new(ctx, v, path)?;
         let sdk = o.req(ctx, "sdk", nonempty(64));
-        let python = o.req(ctx, "python", nonempty(64));
+        let python = o.opt(ctx, "python", nonempty(64));
         let platform = o.req(ctx, "platform", nonempty(128));
         let packages = o.opt(ctx, "packages", |ctx: &mut Ctx, v: &Value, p: &str| {
             let mut po = Obj::new(ctx, v, p)?;
@@ -407,7 +446,7 @@ impl Provenance {
         o.finish(ctx);
         Some(Self {
             sdk: sdk?,
-            python: python?,
+            python,
             platform: platform?,
             packages: packages.unwrap_or_default(),
             git,

@@ -12,6 +12,7 @@ use crate::components::{
 };
 use crate::file_ref::{FileRef, FileSource};
 use crate::manifest::{Batch, Git, Limits, Provenance, Runtime, Step};
+use crate::onnx::{OnnxRuntime, Signature, TensorSpec};
 use crate::{Component, Manifest, Problem};
 
 /// Collects the spec's schemas so that the server's OpenAPI document can include them.
@@ -19,6 +20,9 @@ use crate::{Component, Manifest, Problem};
 #[openapi(components(schemas(
     Manifest,
     Runtime,
+    OnnxRuntime,
+    Signature,
+    TensorSpec,
     Step,
     Batch,
     Limits,

@@ -68,6 +68,8 @@ pub struct BundleInfo {
     /// Regular files, relative to the bundle's root.
     pub files: BTreeSet<String>,
     pub unpacked: u64,
+    /// The bytes of the file asked to be kept, if the bundle has it.
+    pub kept: Option<Vec<u8>>,
 }
 
 /// Stops reading once more than `left` bytes came through.
@@ -100,6 +102,15 @@ fn unsafe_entry(entry: &str, reason: &str) -> StoreError {
 
 /// Checks a bundle archive read from `file` and lists its files.
 pub fn inspect(file: &Path, limits: &BundleLimits) -> Result<BundleInfo> {
+    inspect_keeping(file, limits, None)
+}
+
+/// [`inspect`], keeping the bytes of one regular file (such as the model a runtime loads).
+pub fn inspect_keeping(
+    file: &Path,
+    limits: &BundleLimits,
+    keep: Option<&str>,
+) -> Result<BundleInfo> {
     let mut head = [0u8; 4];
     let n = std::fs::File::open(file)?.read(&mut head)?;
     let compression = Compression::sniff(&head[..n]).ok_or_else(|| {
@@ -134,6 +145,7 @@ pub fn inspect(file: &Path, limits: &BundleLimits) -> Result<BundleInfo> {
         compression,
         files: BTreeSet::new(),
         unpacked: 0,
+        kept: None,
     };
     let mut count = 0u64;
     let mut seen = BTreeSet::new();
@@ -166,7 +178,14 @@ pub fn inspect(file: &Path, limits: &BundleLimits) -> Result<BundleInfo> {
         }
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let n = io::copy(&mut entry, &mut io::sink()).map_err(map_io)?;
+                let n = if keep.is_some() && path.as_deref() == keep {
+                    let mut bytes = Vec::new();
+                    let n = io::copy(&mut entry, &mut bytes).map_err(map_io)?;
+                    info.kept = Some(bytes);
+                    n
+                } else {
+                    io::copy(&mut entry, &mut io::sink()).map_err(map_io)?
+                };
                 info.unpacked += n;
                 if info.unpacked > limits.max_unpacked {
                     return Err(too_large());

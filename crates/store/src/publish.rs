@@ -15,7 +15,7 @@ use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
-use feather_spec::{Manifest, Problem, Problems, Runtime};
+use feather_spec::{Manifest, Problem, Problems};
 
 use crate::blobs::digest_of;
 use crate::bundle::{self, BundleInfo};
@@ -108,6 +108,24 @@ impl Store {
         })
     }
 
+    /// Checks an upload as a bundle and gives the bytes of one of its files (the model a
+    /// runtime loads, read before the version is made); 422 when the bundle lacks it.
+    pub async fn bundle_file(&self, upload: &Upload, name: &str, field: &str) -> Result<Vec<u8>> {
+        let path = upload.path().to_path_buf();
+        let (limits, wanted) = (self.limits, name.to_owned());
+        let info: BundleInfo = tokio::task::spawn_blocking(move || {
+            bundle::inspect_keeping(&path, &limits, Some(&wanted))
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        info.kept.ok_or_else(|| {
+            StoreError::InvalidManifest(Problems(vec![Problem::new(
+                field,
+                format!("{name:?} is not a file in the bundle"),
+            )]))
+        })
+    }
+
     /// Checks the bundle against a parsed manifest and stores a new version of
     /// `owner/<manifest name>`.
     pub async fn publish(
@@ -122,10 +140,10 @@ impl Store {
         let info: BundleInfo = tokio::task::spawn_blocking(move || bundle::inspect(&path, &limits))
             .await
             .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
-        let Runtime::Python { entry, .. } = &manifest.runtime;
-        if !info.files.contains(entry) {
+        let (entry, field) = manifest.runtime.entry();
+        if !info.files.iter().any(|f| f == entry) {
             return Err(StoreError::InvalidManifest(Problems(vec![Problem::new(
-                "/runtime/entry",
+                field,
                 format!("{entry:?} is not a file in the bundle"),
             )])));
         }

@@ -1,17 +1,32 @@
 // Where a version came from: the SDK, Python and platform it was built with, the installed
-// packages, its git commit (and whether the tree had uncommitted changes), and its requirements.
+// packages, its git commit (and whether the tree had uncommitted changes), and what it runs
+// on: its Python and requirements, or for an ONNX model its file and the graph's signature.
 
 import type { Manifest } from "../api/types";
+
+type Runtime = Manifest["runtime"];
+type Onnx = Extract<Runtime, { kind: "onnx" }>;
+type Python = Extract<Runtime, { kind: "python" }>;
 
 export function ProvenanceTable({ manifest }: { manifest: Manifest }) {
   const p = manifest.provenance;
   const packages = Object.entries(p.packages ?? {});
+  const rt = manifest.runtime;
   return (
     <dl class="facts">
-      <dt>Python</dt>
-      <dd>
-        {p.python} <span class="muted">(runs on {manifest.runtime.python})</span>
-      </dd>
+      {rt.kind === "python" ? (
+        <>
+          <dt>Python</dt>
+          <dd>
+            {p.python} <span class="muted">(runs on {rt.python})</span>
+          </dd>
+        </>
+      ) : (
+        <>
+          <dt>Runs on</dt>
+          <dd>ONNX Runtime, inside the server (no Python)</dd>
+        </>
+      )}
       <dt>Platform</dt>
       <dd>{p.platform}</dd>
       <dt>SDK</dt>
@@ -48,11 +63,19 @@ export function ProvenanceTable({ manifest }: { manifest: Manifest }) {
           <span class="muted">none recorded</span>
         )}
       </dd>
+      {rt.kind === "python" ? <PythonFacts rt={rt} /> : <OnnxFacts rt={rt} />}
+    </dl>
+  );
+}
+
+function PythonFacts({ rt }: { rt: Python }) {
+  return (
+    <>
       <dt>Requirements</dt>
       <dd>
-        {manifest.runtime.requirements.length ? (
+        {rt.requirements.length ? (
           <ul class="inline-list">
-            {manifest.runtime.requirements.map((r) => (
+            {rt.requirements.map((r) => (
               <li key={r}>
                 <code>{r}</code>
               </li>
@@ -64,8 +87,42 @@ export function ProvenanceTable({ manifest }: { manifest: Manifest }) {
       </dd>
       <dt>Entry</dt>
       <dd>
-        <code>{manifest.runtime.entry}</code>
+        <code>{rt.entry}</code>
       </dd>
-    </dl>
+    </>
+  );
+}
+
+const shape = (s?: number[]) => (s ? `[${s.map((d) => (d < 0 ? "any" : d)).join(", ")}]` : "");
+
+function OnnxFacts({ rt }: { rt: Onnx }) {
+  const sig = rt.signature;
+  const list = (items: NonNullable<Onnx["signature"]>["inputs"]) => (
+    <ul class="inline-list">
+      {items.map((t) => (
+        <li key={t.name}>
+          <code>
+            {t.name}: {t.type}
+            {shape(t.shape)}
+          </code>
+        </li>
+      ))}
+    </ul>
+  );
+  return (
+    <>
+      <dt>Model</dt>
+      <dd>
+        <code>{rt.file}</code>
+      </dd>
+      {sig && (
+        <>
+          <dt>Inputs</dt>
+          <dd>{list(sig.inputs)}</dd>
+          <dt>Outputs</dt>
+          <dd>{list(sig.outputs)}</dd>
+        </>
+      )}
+    </>
   );
 }

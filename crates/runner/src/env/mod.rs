@@ -13,7 +13,7 @@
 //! folder under `envs/` is always a whole environment. A failed build leaves `<key>.failed.log`.
 //! Every build has a deadline and a disk cap; past either it is stopped, the limit named.
 
-mod install;
+pub(crate) mod install;
 
 use std::collections::HashMap;
 use std::ffi::OsString;

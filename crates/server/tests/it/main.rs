@@ -10,6 +10,7 @@ mod errors;
 mod hostile;
 mod manage;
 mod multipart;
+mod onnx;
 mod openapi;
 mod portal;
 mod publish;

@@ -11,7 +11,6 @@ pub mod views;
 
 use std::sync::Arc;
 
-use feather_runner::Runner;
 use feather_runner::engine::{Engine, StepCall};
 use feather_runner::env::EnvStatus;
 use feather_spec::{Component, Manifest, Problem};
@@ -99,12 +98,13 @@ async fn ready_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
         return Ok(engine.clone());
     }
     // Said at once: no environment build would make a model runnable without a sandbox.
-    if let Err(reason) = &s.runner.sandbox {
+    let python = matches!(t.manifest.runtime, feather_spec::Runtime::Python { .. });
+    if python && let Err(reason) = &s.runner.sandbox {
         return Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
             reason.clone(),
         )));
     }
-    match s.runner.envs.status(&Runner::env_spec(&t.manifest)) {
+    match s.runner.readiness(&t.manifest).1 {
         EnvStatus::Ready => {
             let engine = build_engine(s, t).await?;
             *t.engine.lock().expect("not poisoned") = Some(engine.clone());
@@ -161,6 +161,12 @@ async fn build_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
                 Some(env.to_string()),
             ),
             feather_runner::RunnerError::NoSandbox(_) => sandbox_unavailable(e),
+            feather_runner::RunnerError::OnnxRuntime(reason) => {
+                ServiceError::env_not_ready("ONNX Runtime is unavailable", Some(reason))
+            }
+            feather_runner::RunnerError::Model(message) => {
+                ServiceError::step_failed(format!("the model failed to load: {message}"), None)
+            }
             other => ServiceError::internal(other.to_string()),
         })
 }
@@ -179,12 +185,12 @@ pub async fn environment(
 ) -> Result<views::Environment> {
     check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
-    let spec = Runner::env_spec(&t.manifest);
+    let (key, state) = s.runner.readiness(&t.manifest);
     Ok(views::Environment {
-        key: spec.key(),
-        state: s.runner.envs.status(&spec),
+        key,
+        state,
         log: may_read_logs(viewer, owner)
-            .then(|| s.runner.envs.log(&spec))
+            .then(|| s.runner.readiness_log(&t.manifest))
             .flatten()
             .map(|log| shown_paths(&log, s.store.data())),
     })

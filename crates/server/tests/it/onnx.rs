@@ -1,0 +1,296 @@
+//! Models in the ONNX format: published as they are, read and checked at publish, run by ONNX
+//! Runtime inside the server with queued requests batched into one session run.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::context::{Server, Tar, assert_error};
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The onnxruntime wheel's library in the repository's .venv (scripts/python-env.sh).
+fn library() -> PathBuf {
+    let lib = repo().join(".venv/lib");
+    std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages/onnxruntime/capi"))
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libonnxruntime.so")
+        })
+        .expect("onnxruntime in .venv: run scripts/python-env.sh")
+}
+
+/// A model the repository's .venv makes: `script` writes it to the path in `sys.argv[1]`.
+fn make_model(script: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.onnx");
+    let status = std::process::Command::new(repo().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the model script failed");
+    std::fs::read(out).unwrap()
+}
+
+const IRIS: &str = r#"
+import sys
+import numpy as np
+from skl2onnx import to_onnx
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+x, y = load_iris(return_X_y=True)
+m = LogisticRegression(max_iter=1000).fit(x.astype(np.float32), y)
+onx = to_onnx(m, x[:1].astype(np.float32), target_opset=17)
+p = onx.metadata_props.add()
+p.key, p.value = "feature_names", "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)"
+open(sys.argv[1], "wb").write(onx.SerializeToString())
+"#;
+
+const TWO_INPUTS: &str = r#"
+import sys
+from onnx import TensorProto, helper
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, 2])
+b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [None, 2])
+c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [None, 2])
+g = helper.make_graph([helper.make_node("Add", ["a", "b"], ["c"])], "add", [a, b], [c])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+const DOUBLE: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
+two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
+g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+async fn onnx_server() -> Server {
+    Server::start_with_runner(|mut c| {
+        c.onnx.library = Some(library());
+        c.onnx.sessions = 2;
+        c
+    })
+    .await
+}
+
+fn manifest(name: &str, extra: Value) -> Value {
+    let mut runtime = json!({"kind": "onnx", "file": "model.onnx"});
+    if let Value::Object(more) = extra {
+        runtime.as_object_mut().unwrap().extend(more);
+    }
+    json!({
+        "schema": "feather.manifest/v1",
+        "name": name,
+        "runtime": runtime,
+        "steps": [{"name": "predict"}],
+        "provenance": {"sdk": "test", "platform": "linux-x86_64"},
+    })
+}
+
+async fn predict(s: &Server, model: &str, inputs: Value) -> (StatusCode, Value) {
+    s.post(
+        &format!("/models/alice/{model}/predict"),
+        json!({ "inputs": inputs }),
+        None,
+    )
+    .await
+}
+
+fn flower(i: usize) -> (Value, &'static str) {
+    if i.is_multiple_of(2) {
+        (
+            json!({"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}),
+            "setosa",
+        )
+    } else {
+        (
+            json!({"sepal_length_cm": 6.7, "sepal_width_cm": 3.0, "petal_length_cm": 5.2, "petal_width_cm": 2.3}),
+            "virginica",
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_onnx_classifier_is_read_at_publish_and_answers_each_request_its_own_row() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(IRIS)).gz();
+    let labels = json!({"labels": ["setosa", "versicolor", "virginica"]});
+    let (status, body) = s.publish(&manifest("iris", labels), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The signature is the model's own, and the page's fields come from its feature names.
+    let (_, v) = s.get("/models/alice/iris/versions/1").await;
+    let rt = &v["manifest"]["runtime"];
+    assert_eq!(
+        rt["signature"]["inputs"],
+        json!([{"name": "X", "type": "float32", "shape": [-1, 4]}])
+    );
+    assert_eq!(
+        rt["signature"]["outputs"][1]["type"],
+        "seq(map(int64,float32))"
+    );
+    let init = v["manifest"]["init"].as_array().unwrap();
+    let ids: Vec<&str> = init.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "sepal_length_cm",
+            "sepal_width_cm",
+            "petal_length_cm",
+            "petal_width_cm"
+        ]
+    );
+    assert_eq!(init[0]["title"], "sepal length (cm)");
+    assert_eq!(init[0]["type"], "Number.In");
+
+    let (status, out) = predict(&s, "iris", flower(1).0).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let label = &out["outputs"][0];
+    assert_eq!(
+        (label["type"].as_str(), label["label"].as_str()),
+        (Some("Label"), Some("virginica"))
+    );
+    let p: f64 = label["confidences"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((p - 1.0).abs() < 1e-4, "probabilities sum to {p}");
+
+    // Many at once are batched into few runs, and each gets the answer for its own flower.
+    let calls = (0..48).map(|i| {
+        let s = &s;
+        async move { (i, predict(s, "iris", flower(i).0).await) }
+    });
+    for (i, (status, out)) in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::OK, "{out}");
+        assert_eq!(out["outputs"][0]["label"], flower(i).1, "request {i}");
+    }
+
+    let missing = predict(&s, "iris", json!({"sepal_length_cm": 1.0})).await;
+    let e = assert_error(&missing, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    assert!(e["message"].as_str().unwrap().contains("required"), "{e}");
+    let (_, env) = s.get("/models/alice/iris/versions/1/environment").await;
+    assert_eq!(
+        (env["key"].as_str(), env["status"].as_str()),
+        (Some("onnxruntime-1.31.1"), Some("ready"))
+    );
+
+    assert_eq!(
+        s.delete("/models/alice/iris/versions/1", Some(&s.token))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &predict(&s, "iris", flower(0).0).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn other_outputs_are_shown_as_json_one_row_each() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(DOUBLE)).gz();
+    let init = json!([
+        {"id": "a", "type": "Number.In", "title": "A"},
+        {"id": "b", "type": "Number.In"},
+        {"id": "c", "type": "Number.In"},
+    ]);
+    let mut m = manifest("double", json!({}));
+    m["init"] = init;
+    let (status, body) = s.publish(&m, bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, out) = predict(&s, "double", json!({"a": 1, "b": 2.5, "c": -3})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["type"], "Json.View");
+    assert_eq!(out["outputs"][0]["data"], json!([2.0, 5.0, -6.0]));
+}
+
+#[tokio::test]
+async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
+    let s = onnx_server().await;
+    let reason = |body: &Value| {
+        body["details"]["problems"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let junk = Tar::new().file("model.onnx", b"not a model at all").gz();
+    let (status, body) = s.publish(&manifest("junk", json!({})), junk).await;
+    let e = assert_error(
+        &(status, body),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert!(
+        reason(&e).contains("ONNX Runtime cannot load the model"),
+        "{e}"
+    );
+    assert_eq!(e["details"]["problems"][0]["path"], "/runtime/file");
+
+    // A model newer than the runtime is refused now, not at its first call.
+    let newer = make_model(&DOUBLE.replace("ir_version=9", "ir_version=99"));
+    let (status, body) = s
+        .publish(
+            &manifest("newer", json!({})),
+            Tar::new().file("model.onnx", &newer).gz(),
+        )
+        .await;
+    let e = assert_error(
+        &(status, body),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert!(reason(&e).contains("IR version"), "{e}");
+
+    let two = Tar::new().file("model.onnx", &make_model(TWO_INPUTS)).gz();
+    let (status, body) = s.publish(&manifest("two", json!({})), two).await;
+    let e = assert_error(
+        &(status, body),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert!(reason(&e).contains("2 inputs"), "{e}");
+
+    let elsewhere = Tar::new().file("other.onnx", &make_model(DOUBLE)).gz();
+    let (status, body) = s
+        .publish(&manifest("elsewhere", json!({})), elsewhere)
+        .await;
+    let e = assert_error(
+        &(status, body),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert_eq!(e["details"]["problems"][0]["path"], "/runtime/file");
+
+    let mut wrong = manifest("wrong", json!({}));
+    wrong["init"] = json!([{"id": "only", "type": "Number.In"}]);
+    let bundle = Tar::new().file("model.onnx", &make_model(DOUBLE)).gz();
+    let e = assert_error(
+        &s.publish(&wrong, bundle).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert!(reason(&e).contains("3 features"), "{e}");
+    s.assert_empty("refused models").await;
+}
