@@ -4,12 +4,15 @@
     python bench/procs.py rss PID [--after S]   # "SERVER_KB DESCENDANTS_KB COUNT": VmRSS of
         # PID, the sum over its descendants (the model workers), how many there are; --after
         # waits S seconds first (to sample while a load runs)
+    python bench/procs.py cpu PID               # CPU seconds (user + system) PID and its live
+        # descendants have used so far
 
 Only the standard library: it runs before the benchmark's environment exists, and in cleanup.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,12 +56,23 @@ def rss_kb(pid: int) -> int:
     return 0  # a kernel thread or a zombie
 
 
+def cpu_seconds(pid: int) -> float:
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    # utime and stime, then the children the process waited for (cutime, cstime).
+    ticks = sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str]) -> int:
     after = 0.0
     if len(argv) == 4 and argv[0] == "rss" and argv[2] == "--after":
         after = float(argv[3])
         argv = argv[:2]
-    if len(argv) != 2 or argv[0] not in ("tree", "rss") or not argv[1].isdigit():
+    if len(argv) != 2 or argv[0] not in ("tree", "rss", "cpu") or not argv[1].isdigit():
         print(__doc__, file=sys.stderr)
         return 2
     time.sleep(after)
@@ -66,6 +80,8 @@ def main(argv: list[str]) -> int:
     below = descendants(root)
     if argv[0] == "tree":
         print("\n".join(map(str, below)))
+    elif argv[0] == "cpu":
+        print(f"{cpu_seconds(root) + sum(cpu_seconds(p) for p in below):.3f}")
     else:
         print(rss_kb(root), sum(rss_kb(p) for p in below), len(below))
     return 0

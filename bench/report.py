@@ -24,6 +24,9 @@ from pathlib import Path
 
 FEATHER = "feather"
 BASELINE = "fastapi"
+# Workloads compared with another workload of feather's own, measured in the same run: the
+# native engine against the Python workers serving the same model.
+NATIVE_BASE = {"iris-onnx": "iris"}
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
@@ -41,6 +44,11 @@ class Run:
     rss_server_kb: int
     rss_children_kb: int
     children: int
+    cpu_s: float = 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.cpu_s * 1e6 / self.requests if self.requests else 0.0
 
     @property
     def rss_mib(self) -> float:
@@ -85,7 +93,9 @@ def read_runs(tsv: Path) -> list[Run]:
     for line in tsv.read_text().splitlines():
         if not line.strip():
             continue
-        workload, conns, server, wrk_file, rss_server, rss_children, children = line.split("\t")
+        fields = line.split("\t")
+        workload, conns, server, wrk_file, rss_server, rss_children, children = fields[:7]
+        cpu = float(fields[7]) if len(fields) > 7 else 0.0
         runs.append(
             Run(
                 workload=workload,
@@ -94,6 +104,7 @@ def read_runs(tsv: Path) -> list[Run]:
                 rss_server_kb=int(rss_server),
                 rss_children_kb=int(rss_children),
                 children=int(children),
+                cpu_s=cpu,
                 **parse_wrk(Path(wrk_file).read_text()),  # type: ignore[arg-type]
             )
         )
@@ -106,9 +117,13 @@ def _ms(x: float) -> str:
 
 def rows(runs: list[Run]) -> list[list[str]]:
     baseline = {(r.workload, r.connections): r for r in runs if r.server == BASELINE}
+    own = {(r.workload, r.connections): r for r in runs if r.server != BASELINE}
     out = []
     for r in runs:
-        base = baseline.get((r.workload, r.connections))
+        if r.workload in NATIVE_BASE:
+            base = own.get((NATIVE_BASE[r.workload], r.connections))
+        else:
+            base = baseline.get((r.workload, r.connections))
         if r.server == BASELINE or base is None:
             rps_ratio = p99_ratio = ""
         else:
@@ -124,6 +139,7 @@ def rows(runs: list[Run]) -> list[list[str]]:
                 _ms(r.p50_ms),
                 _ms(r.p99_ms),
                 f"{r.rss_mib:.0f} ({r.rss_server_kb / 1024:.0f} + {r.children} x {each:.0f})",
+                f"{r.cpu_us_per_request:.0f}" if r.cpu_s else "",
                 rps_ratio,
                 p99_ratio,
                 f"{r.errors:,} / {r.requests:,}",
@@ -140,6 +156,7 @@ HEADER = [
     "p50",
     "p99",
     "RSS MiB (server + procs x each)",
+    "CPU µs / req",
     "req/s vs baseline",
     "p99 vs baseline",
     "errors / requests",
@@ -201,7 +218,11 @@ req/s vs baseline: feather's requests per second over the baseline's (above 1: f
 more). p99 vs baseline: feather's 99th-percentile latency over the baseline's (below 1: feather
 answers faster). RSS: VmRSS of the server process plus that of all its descendants (feather: the
 Python workers of both models; baseline: uvicorn's supervisor, its workers and multiprocessing's
-resource tracker), sampled halfway through each run; shared pages count once per process."""
+resource tracker), sampled halfway through each run; shared pages count once per process.
+iris-onnx is the same iris classifier converted to ONNX and run by ONNX Runtime inside the
+server: its baseline is feather's own Python iris at the same load, measured in the same run.
+CPU µs / req: user and system CPU of the server and its descendants during the run, over the
+requests answered (wrk runs on the same cores and is not counted)."""
 
 
 def table(args: argparse.Namespace) -> int:

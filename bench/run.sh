@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks feather's one-call predict against FastAPI + uvicorn (2 workers) on the same two
-# models, examples/echo and examples/iris, with wrk at 16 and 64 connections; prints one table
-# and writes it to bench/results.md. Everything runs on 127.0.0.1 and is stopped on exit.
+# models, examples/echo and examples/iris, with wrk at 16 and 64 connections, and feather's
+# native engine (examples/iris-onnx, run by ONNX Runtime in the server) against its own Python
+# iris; prints one table and writes it to bench/results.md. Everything runs on 127.0.0.1 and is
+# stopped on exit.
 #
 # Settings (environment):
 #   BENCH_SECONDS=10        length of each load run
@@ -18,6 +20,7 @@ SECS=${BENCH_SECONDS:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-16 64}
 THREADS=${BENCH_THREADS:-2}
 WORKLOADS="echo iris"
+NATIVE="iris-onnx" # feather only: compared with feather's Python iris of the same run
 PY=${PYTHON:-python3}
 VENV=$ROOT/bench/.venv
 UV=$ROOT/.venv/bin/uv
@@ -138,6 +141,10 @@ train_iris() {
     (cd examples/iris && "$VENV/bin/python" train.py)
   fi
   [ -f examples/iris/model.pkl ] || die "examples/iris/model.pkl is missing"
+  if [ ! -f examples/iris-onnx/model.onnx ]; then
+    say "training examples/iris-onnx"
+    (cd examples/iris-onnx && "$ROOT/.venv/bin/python" train.py)
+  fi
 }
 
 # --- the servers ------------------------------------------------------------------------------
@@ -197,8 +204,8 @@ start_baseline() {
 # Checks that server $1 at $2 answers each model, keeping one answer of each in
 # $WORK/$1-MODEL.json.
 check() {
-  local server=$1 url=$2 model
-  for model in $WORKLOADS; do
+  local server=$1 url=$2 models=$3 model
+  for model in $models; do
     curl -fsS --max-time 60 -H 'Content-Type: application/json' \
       --data-binary "@bench/requests/$model.json" -o "$WORK/$server-$model.json" \
       "$url/api/v1/models/bench/$model/predict" ||
@@ -225,8 +232,9 @@ warm() {
 # Drives every workload of server $1 (at $2, pid $3) at each connection count, each run from
 # warm workers. Memory is sampled halfway through the run, under load.
 load() {
-  local server=$1 url=$2 pid=$3 model conns out endpoint rss_server rss_children children
-  for model in $WORKLOADS; do
+  local server=$1 url=$2 pid=$3 models=$4 model conns out endpoint rss_server rss_children children
+  local cpu_before cpu_after
+  for model in $models; do
     endpoint=$url/api/v1/models/bench/$model/predict
     for conns in $CONNECTIONS; do
       out=$WORK/wrk-$server-$model-$conns.txt
@@ -234,13 +242,16 @@ load() {
       "$PY" bench/procs.py rss "$pid" --after "$(awk "BEGIN { print $SECS / 2 }")" \
         >"$out.rss" &
       SAMPLER=$!
+      cpu_before=$("$PY" bench/procs.py cpu "$pid")
       timeout $((SECS + 60)) wrk -t"$THREADS" -c"$conns" -d"${SECS}s" --timeout 5s --latency \
         -s bench/predict.lua "$endpoint" -- "bench/requests/$model.json" >"$out"
+      cpu_after=$("$PY" bench/procs.py cpu "$pid")
       wait "$SAMPLER"
       SAMPLER=
       read -r rss_server rss_children children <"$out.rss"
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$model" "$conns" "$server" "$out" \
-        "$rss_server" "$rss_children" "$children" >>"$WORK/runs.tsv"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$model" "$conns" "$server" "$out" \
+        "$rss_server" "$rss_children" "$children" \
+        "$(awk "BEGIN { print $cpu_after - $cpu_before }")" >>"$WORK/runs.tsv"
       printf '  %-8s %-5s c=%-3s %s\n' "$server" "$model" "$conns" \
         "$(grep -E '^Requests/sec' "$out")" >&2
     done
@@ -256,20 +267,20 @@ main() {
   start_feather
   local token
   token=$("$BIN" token create --user bench --data "$DATA" 2>>"$WORK/publish.log" | tail -n1)
-  for model in $WORKLOADS; do publish "$model" "$token"; done
-  check feather "$FEATHER_URL"
+  for model in $WORKLOADS $NATIVE; do publish "$model" "$token"; done
+  check feather "$FEATHER_URL" "$WORKLOADS $NATIVE"
   say "loading feather: ${SECS} s a run, wrk -t$THREADS, connections $CONNECTIONS"
-  load feather "$FEATHER_URL" "$FEATHER_PID"
+  load feather "$FEATHER_URL" "$FEATHER_PID" "$WORKLOADS $NATIVE"
   stop_server "$FEATHER_PID"
 
   start_baseline
-  check fastapi "$BASELINE_URL"
+  check fastapi "$BASELINE_URL" "$WORKLOADS"
   for model in $WORKLOADS; do
     "$PY" bench/report.py same "$WORK/feather-$model.json" "$WORK/fastapi-$model.json" >&2 ||
       echo "warning: the baseline's $model answer differs from feather's" >&2
   done
   say "loading the baseline"
-  load fastapi "$BASELINE_URL" "$BASELINE_PID"
+  load fastapi "$BASELINE_URL" "$BASELINE_PID" "$WORKLOADS"
   stop_server "$BASELINE_PID"
 
   echo

@@ -32,6 +32,7 @@ from .components import (
 from .errors import BundleError, FeatherError, ManifestError, Problem, PublishError
 from .files import LocalFile, UploadedFile
 from .manifest import SCHEMA, canonical_manifest, validate_manifest
+from .onnx import build_onnx, publish_onnx
 from .publish import publish, upload
 from .registry import Registration, registered
 from .step import StepInfo, step
@@ -66,10 +67,12 @@ __all__ = [
     "UploadedFile",
     "__version__",
     "build",
+    "build_onnx",
     "bundle",
     "canonical_manifest",
     "file_ref",
     "publish",
+    "publish_onnx",
     "registered",
     "step",
     "upload",
