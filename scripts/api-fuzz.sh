@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The API against its own OpenAPI document: starts `feather demo` (the debug build) on a free
-# port with its own data folder, and runs the schemathesis fuzzer with every check (statuses,
-# content types, schemas, valid requests accepted and invalid ones refused, stateful links) as
-# an admin. tests/api/schemathesis.toml says what a JSON Schema cannot (see its comments).
+# The API with clients nobody here wrote: starts `feather demo` (the debug build) on a free port
+# with its own data folder; runs Triton's client (tritonclient[http]) through the Open
+# Inference Protocol (tests/api/test_oip.py), then the schemathesis fuzzer with every check
+# (statuses, content types, schemas, valid requests accepted and invalid ones refused, stateful
+# links) as an admin. tests/api/schemathesis.toml says what a JSON Schema cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-tools.sh
@@ -27,5 +28,6 @@ done
 export FEATHER_FUZZ_TOKEN
 FEATHER_FUZZ_TOKEN=$(target/debug/feather token create --user root --role admin --data "$DATA/data" 2>/dev/null)
 cd tests/api
+FEATHER_OIP_URL=127.0.0.1:$PORT ../../.venv-tools/bin/python -m pytest -q -p no:cacheprovider test_oip.py
 ../../.venv-tools/bin/schemathesis --config-file schemathesis.toml run "$URL/api/openapi.json" \
   --seed "${FEATHER_FUZZ_SEED:-1}" "$@"

@@ -53,7 +53,7 @@ def test_an_onnx_model_is_published_from_its_bytes_and_runs_in_the_server(server
     assert status == 200
     manifest = version["manifest"]
     assert manifest["runtime"]["signature"]["inputs"][0]["shape"] == [-1, 4]
-    assert [c["id"] for c in manifest["init"]][0] == "sepal_length_cm"
+    assert manifest["init"][0]["id"] == "sepal_length_cm"
     assert "python" not in manifest["runtime"]
     status, out = request(
         "POST",

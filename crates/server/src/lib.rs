@@ -56,7 +56,7 @@ const INPUTS_LIMIT: usize = 64 << 20;
 
 /// All routes, on the given state.
 pub fn router(state: AppState) -> Router {
-    use routes::{accounts, health, models, publish, runs, sharing};
+    use routes::{accounts, health, models, oip, publish, runs, sharing};
     let api = Router::new()
         .route(
             "/models",
@@ -139,8 +139,39 @@ pub fn router(state: AppState) -> Router {
             rate::limit,
         ));
     let api = api.merge(running);
+    // The Open Inference Protocol: the same service, its own paths and error shape; calls to
+    // models count against the same rate limits as the REST API's.
+    let v2_infer = Router::new()
+        .route("/models/{owner}/{name}/infer", post(oip::infer))
+        .route(
+            "/models/{owner}/{name}/versions/{version}/infer",
+            post(oip::version_infer),
+        )
+        .layer(DefaultBodyLimit::max(INPUTS_LIMIT))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate::limit,
+        ));
+    let v2 = Router::new()
+        .route("/", get(oip::server))
+        .route("/health/live", get(oip::live))
+        .route("/health/ready", get(oip::ready))
+        .route("/models/{owner}/{name}", get(oip::model))
+        .route("/models/{owner}/{name}/ready", get(oip::model_ready))
+        .route(
+            "/models/{owner}/{name}/versions/{version}",
+            get(oip::model_version),
+        )
+        .route(
+            "/models/{owner}/{name}/versions/{version}/ready",
+            get(oip::version_ready),
+        )
+        .merge(v2_infer)
+        .fallback(|| async { ApiError::not_found("no such route of the Open Inference Protocol") })
+        .layer(axum::middleware::map_response(oip::errors));
     let app = Router::new()
         .nest("/api/v1", api)
+        .nest("/v2", v2)
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi::document()) }),

@@ -1,8 +1,10 @@
-//! HTTP handlers: each extracts, calls the store, and maps the result.
+//! HTTP handlers: each extracts, names the caller, calls one service function and renders
+//! its answer; `oip` speaks the Open Inference Protocol over the same functions.
 
 pub mod accounts;
 pub mod health;
 pub mod models;
+pub mod oip;
 pub mod publish;
 pub mod runs;
 pub mod sharing;

@@ -294,3 +294,56 @@ async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
     assert!(reason(&e).contains("3 features"), "{e}");
     s.assert_empty("refused models").await;
 }
+
+/// The Open Inference Protocol over the same service: a private model is not found without a
+/// token and answers with its owner's, errors come in the protocol's shape.
+#[tokio::test]
+async fn the_inference_protocol_keeps_private_models_private() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(DOUBLE)).gz();
+    let mut m = manifest("double", json!({}));
+    m["init"] = json!([
+        {"id": "a", "type": "Number.In"},
+        {"id": "b", "type": "Number.In"},
+        {"id": "c", "type": "Number.In"},
+    ]);
+    let (status, body) = s
+        .publish_raw(
+            Some(&s.token),
+            Some(m.to_string().into_bytes()),
+            Some(bundle),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) = s
+        .call(
+            reqwest::Method::PATCH,
+            "/models/alice/double",
+            Some(&s.token),
+            Some(json!({"visibility": "private"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let url = format!("{}/v2/models/alice/double/infer", s.url);
+    let call =
+        json!({"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]});
+    let anonymous = s.http.post(&url).json(&call).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::NOT_FOUND);
+    let body: Value = anonymous.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("not found"),
+        "{body}"
+    );
+    let owner = s
+        .http
+        .post(&url)
+        .bearer_auth(&s.token)
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(owner.status(), StatusCode::OK);
+    let body: Value = owner.json().await.unwrap();
+    assert_eq!(body["outputs"][0]["data"], json!([2.0, 4.0, 6.0]), "{body}");
+    assert_eq!(body["outputs"][0]["shape"], json!([1, 3]));
+}
