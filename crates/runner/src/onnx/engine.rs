@@ -1,12 +1,15 @@
-//! An ONNX version's engine: a few sessions (`--onnx-sessions`), each on its own thread and
-//! running one batch at a time. Requests wait in one queue; a session that is free takes the
-//! first at once and, with it, whatever else is queued (up to the batch size), stacked along
-//! the batch dimension into one run. Nothing waits for a batch to fill. A run past its
+//! An ONNX version's engine: a few sessions (`--onnx-sessions`), each running one batch at a
+//! time. A request that finds a session free runs at once on its own task, with whatever else
+//! is queued (up to the batch size) stacked along the batch dimension into the same run; one
+//! that finds none queues, and the next session to come free takes it with the others queued.
+//! Nothing waits for a batch to fill, and a quick model costs no thread hand-off: its runs
+//! stay on the request's own thread. A model whose runs take longer than a millisecond runs on
+//! the blocking pool instead, so it never holds up the server's other requests. A run past its
 //! wall-clock limit is stopped by ONNX Runtime's terminate flag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ort::environment::Environment;
@@ -26,17 +29,46 @@ struct Job {
     reply: Reply,
 }
 
-/// The sessions of one version, and the queue they take requests from.
-#[derive(Debug)]
-pub struct OnnxEngine {
-    queue: Mutex<Option<mpsc::Sender<Job>>>,
-    plan: Arc<Plan>,
-    closed: Arc<AtomicBool>,
+/// A session, with what stops its run past the limit.
+struct Slot {
+    session: Session,
+    options: Arc<RunOptions>,
+    /// When its run began (ms since the engine's clock started); 0 when idle.
+    started: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for Job {
+#[derive(Default)]
+struct State {
+    idle: Vec<Slot>,
+    queue: VecDeque<Job>,
+}
+
+/// A slot's driver: boxed, since it hands the slot on to a driver of its own.
+type Drive = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Runs taking longer than this on average go to the blocking pool.
+const QUICK: u64 = 1_000;
+
+/// The sessions of one version, and the queue of requests waiting for one.
+pub struct OnnxEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    plan: Plan,
+    max: usize,
+    timeout: Duration,
+    closed: Arc<AtomicBool>,
+    /// The average run's length in µs.
+    average: AtomicU64,
+}
+
+impl std::fmt::Debug for OnnxEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").finish_non_exhaustive()
+        f.debug_struct("OnnxEngine")
+            .field("plan", &self.inner.plan)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +96,7 @@ fn reason(message: &str) -> String {
 }
 
 impl OnnxEngine {
-    /// Starts the sessions; fails when the model does not load.
+    /// Makes the sessions; fails when the model does not load.
     pub fn start(
         env: &Environment,
         model: &[u8],
@@ -73,37 +105,51 @@ impl OnnxEngine {
         timeout: Duration,
         batchable: bool,
     ) -> Result<Self, String> {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        let plan = Arc::new(plan);
         let closed = Arc::new(AtomicBool::new(false));
-        let max = if batchable {
-            config.max_batch.max(1)
-        } else {
-            1
-        };
+        let mut idle = Vec::new();
         for _ in 0..config.sessions.max(1) {
-            let mut s = session(env, model, config.threads)?;
-            let (rx, plan) = (rx.clone(), plan.clone());
-            let options = Arc::new(RunOptions::new().map_err(|e| e.to_string())?);
-            let started = Arc::new(AtomicU64::new(0));
-            watchdog(options.clone(), started.clone(), timeout, closed.clone());
-            std::thread::Builder::new()
-                .name("onnx-session".into())
-                .spawn(move || serve(&mut s, &rx, &plan, max, &options, &started, timeout))
-                .map_err(|e| e.to_string())?;
+            let slot = Slot {
+                session: session(env, model, config.threads)?,
+                options: Arc::new(RunOptions::new().map_err(|e| e.to_string())?),
+                started: Arc::new(AtomicU64::new(0)),
+            };
+            watchdog(
+                slot.options.clone(),
+                slot.started.clone(),
+                timeout,
+                closed.clone(),
+            );
+            idle.push(slot);
         }
         Ok(Self {
-            queue: Mutex::new(Some(tx)),
-            plan,
-            closed,
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    idle,
+                    queue: VecDeque::new(),
+                }),
+                plan,
+                max: if batchable {
+                    config.max_batch.max(1)
+                } else {
+                    1
+                },
+                timeout,
+                closed,
+                average: AtomicU64::new(0),
+            }),
         })
     }
 
-    /// Stops taking requests; the sessions end once the queue is empty.
+    /// Stops taking requests; the sessions go once their runs end.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        self.queue.lock().expect("not poisoned").take();
+        self.inner.closed.store(true, Ordering::Relaxed);
+        let mut state = self.inner.state.lock().expect("not poisoned");
+        state.idle.clear();
+        for job in state.queue.drain(..) {
+            let _ = job.reply.send(Err(RunError::Unavailable(
+                "the model's engine was stopped".into(),
+            )));
+        }
     }
 }
 
@@ -116,19 +162,45 @@ impl Engine for OnnxEngine {
                 traceback: String::new(),
             });
         };
-        let row = self.plan.row(inputs).map_err(|message| RunError::Failed {
-            message,
-            traceback: String::new(),
-        })?;
+        let row = self
+            .inner
+            .plan
+            .row(inputs)
+            .map_err(|message| RunError::Failed {
+                message,
+                traceback: String::new(),
+            })?;
         let (reply, answer) = oneshot::channel();
-        let sent = match &*self.queue.lock().expect("not poisoned") {
-            Some(q) => q.send(Job { row, reply }).is_ok(),
-            None => false,
+        let job = Job { row, reply };
+        let ready = {
+            let mut state = self.inner.state.lock().expect("not poisoned");
+            if self.inner.closed.load(Ordering::Relaxed) {
+                return Err(RunError::Unavailable(
+                    "the model's engine was stopped".into(),
+                ));
+            }
+            match state.idle.pop() {
+                Some(slot) => {
+                    let mut batch = vec![job];
+                    take(&mut state.queue, &mut batch, self.inner.max);
+                    Some((slot, batch))
+                }
+                None => {
+                    state.queue.push_back(job);
+                    None
+                }
+            }
         };
-        if !sent {
-            return Err(RunError::Unavailable(
-                "the model's engine was stopped".into(),
-            ));
+        if let Some((slot, batch)) = ready {
+            let quick = self.inner.quick();
+            let drive = Inner::drive(self.inner.clone(), slot, batch, quick);
+            if quick {
+                // Nothing in it waits: a caller that goes away cannot drop the session.
+                drive.await;
+            } else {
+                // On a task of its own: the session comes back whether or not the caller waits.
+                tokio::spawn(drive);
+            }
         }
         let outputs = answer
             .await
@@ -144,7 +216,102 @@ impl Engine for OnnxEngine {
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+        self.inner.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// Moves queued jobs into a batch, up to `max` in all.
+fn take(queue: &mut VecDeque<Job>, batch: &mut Vec<Job>, max: usize) {
+    while batch.len() < max {
+        match queue.pop_front() {
+            Some(j) => batch.push(j),
+            None => break,
+        }
+    }
+}
+
+impl Inner {
+    /// Runs a batch on a slot, then hands the slot to what is queued (on a task of its own, so
+    /// that the caller's answer does not wait for others') or puts it back.
+    fn drive(this: Arc<Self>, slot: Slot, batch: Vec<Job>, quick: bool) -> Drive {
+        Box::pin(async move {
+            let slot = if !quick {
+                let inner = this.clone();
+                match tokio::task::spawn_blocking(move || {
+                    let mut slot = slot;
+                    inner.run(&mut slot, batch);
+                    slot
+                })
+                .await
+                {
+                    Ok(slot) => slot,
+                    Err(_) => return,
+                }
+            } else {
+                let mut slot = slot;
+                this.run(&mut slot, batch);
+                slot
+            };
+            let next = {
+                let mut state = this.state.lock().expect("not poisoned");
+                if this.closed.load(Ordering::Relaxed) {
+                    return;
+                }
+                if state.queue.is_empty() {
+                    state.idle.push(slot);
+                    None
+                } else {
+                    let mut batch = Vec::new();
+                    take(&mut state.queue, &mut batch, this.max);
+                    Some((slot, batch))
+                }
+            };
+            if let Some((slot, batch)) = next {
+                let quick = this.quick();
+                tokio::spawn(Self::drive(this, slot, batch, quick));
+            }
+        })
+    }
+
+    /// Whether runs are short enough to make on the caller's thread.
+    fn quick(&self) -> bool {
+        self.average.load(Ordering::Relaxed) <= QUICK
+    }
+
+    /// One session run for a batch, each job answered.
+    fn run(&self, slot: &mut Slot, batch: Vec<Job>) {
+        let began = Instant::now();
+        slot.started.store(now_ms(), Ordering::Relaxed);
+        let result = run_batch(&mut slot.session, &self.plan, &batch, &slot.options);
+        slot.started.store(0, Ordering::Relaxed);
+        let took = began.elapsed().as_micros() as u64;
+        let average = self.average.load(Ordering::Relaxed);
+        self.average
+            .store((average * 7 + took) / 8, Ordering::Relaxed);
+        match result {
+            Ok(rows) => {
+                for (job, row) in batch.into_iter().zip(rows) {
+                    let _ = job.reply.send(Ok(row));
+                }
+            }
+            Err(e) => {
+                let e = if e.contains("terminate") {
+                    let _ = slot.options.unterminate();
+                    RunError::Timeout(format!(
+                        "the model ran longer than its time limit of {} s and was stopped",
+                        self.timeout.as_secs()
+                    ))
+                } else {
+                    RunError::Failed {
+                        message: e,
+                        traceback: String::new(),
+                    }
+                };
+                for job in batch {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
     }
 }
 
@@ -172,59 +339,6 @@ fn watchdog(
                 }
             }
         });
-}
-
-/// A session's loop: one batch at a time until the queue closes.
-fn serve(
-    session: &mut Session,
-    rx: &Mutex<mpsc::Receiver<Job>>,
-    plan: &Plan,
-    max: usize,
-    options: &RunOptions,
-    started: &AtomicU64,
-    timeout: Duration,
-) {
-    loop {
-        let batch = {
-            let rx = rx.lock().expect("not poisoned");
-            let Ok(first) = rx.recv() else { return };
-            let mut batch = vec![first];
-            while batch.len() < max {
-                match rx.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
-        started.store(now_ms(), Ordering::Relaxed);
-        let result = run_batch(session, plan, &batch, options);
-        started.store(0, Ordering::Relaxed);
-        match result {
-            Ok(rows) => {
-                for (job, row) in batch.into_iter().zip(rows) {
-                    let _ = job.reply.send(Ok(row));
-                }
-            }
-            Err(e) => {
-                let e = if e.contains("terminate") {
-                    let _ = options.unterminate();
-                    RunError::Timeout(format!(
-                        "the model ran longer than its time limit of {} s and was stopped",
-                        timeout.as_secs()
-                    ))
-                } else {
-                    RunError::Failed {
-                        message: e,
-                        traceback: String::new(),
-                    }
-                };
-                for job in batch {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
 }
 
 /// One run of stacked rows; each row's output components.
