@@ -62,6 +62,24 @@ def test_a_native_model_answers_a_batch(client: httpclient.InferenceServerClient
     assert np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
 
 
+def test_binary_tensors_go_both_ways_as_the_client_sends_them_by_default(
+    client: httpclient.InferenceServerClient,
+) -> None:
+    x = httpclient.InferInput("X", [2, 4], "FP32")
+    x.set_data_from_numpy(flowers())  # binary, Triton's extension
+    result = client.infer("demo/iris-onnx", [x])  # outputs asked for as binary too
+    labels = [v.decode() for v in result.as_numpy("output_label")]
+    assert labels == ["setosa", "virginica"]
+    assert result.as_numpy("output_probability").dtype == np.float32
+    assert result.as_numpy("output_probability").shape == (2, 3)
+
+    text = httpclient.InferInput("text", [2], "BYTES")
+    text.set_data_from_numpy(np.array([b"hi", "h\u00e9".encode()], dtype=object))
+    wanted = [httpclient.InferRequestedOutput("output_1", binary_data=True)]
+    shouted = client.infer("demo/shout", [text], outputs=wanted)
+    assert shouted.as_numpy("output_1")[0].decode().startswith("HI")
+
+
 def test_a_python_model_answers_with_its_components_as_tensors(
     client: httpclient.InferenceServerClient,
 ) -> None:
@@ -73,16 +91,17 @@ def test_a_python_model_answers_with_its_components_as_tensors(
         t = httpclient.InferInput(name, [2], "FP64")
         t.set_data_from_numpy(flowers()[:, k].astype(np.float64), binary_data=False)
         inputs.append(t)
-    result = client.infer("demo/iris", inputs)
+    wanted = [httpclient.InferRequestedOutput("output_1", binary_data=False)]
+    result = client.infer("demo/iris", inputs, outputs=wanted)
     outputs = result.get_response()["outputs"]
     assert [o["datatype"] for o in outputs] == ["BYTES"]
     assert outputs[0]["data"] == ["setosa", "virginica"]
 
     text = httpclient.InferInput("text", [1], "BYTES")
     text.set_data_from_numpy(np.array(["hello"], dtype=object), binary_data=False)
-    shouted = client.infer("demo/shout", [text]).get_response()["outputs"][0]
-    assert shouted["datatype"] == "BYTES"
-    assert "HELLO" in shouted["data"][0]
+    shouted = client.infer("demo/shout", [text])
+    assert shouted.get_output("output_1")["datatype"] == "BYTES"
+    assert shouted.as_numpy("output_1")[0].decode() == "HELLO"
 
 
 def test_bad_requests_are_refused_in_the_protocol_s_shape(
@@ -94,13 +113,6 @@ def test_bad_requests_are_refused_in_the_protocol_s_shape(
         client.infer("demo/iris-onnx", [wrong])
     assert refused.value.status() == "400"
     assert "[batch, 4]" in refused.value.message()
-
-    binary = httpclient.InferInput("X", [2, 4], "FP32")
-    binary.set_data_from_numpy(flowers(), binary_data=True)
-    with pytest.raises(InferenceServerException) as refused:
-        client.infer("demo/iris-onnx", [binary])
-    assert refused.value.status() == "400"
-    assert "binary" in refused.value.message()
 
     with pytest.raises(InferenceServerException) as missing:
         client.get_model_metadata("demo/no-such-model")

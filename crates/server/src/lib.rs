@@ -25,6 +25,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use feather_runner::{Runner, RunnerConfig};
 use feather_service::Service;
@@ -190,6 +191,11 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        // A handler that panics is a fault of ours: its client gets the one error shape, not a
+        // closed connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal("a request's handler panicked").into_response()
+        }))
         .layer(TraceLayer::new_for_http());
     // Outermost, so that preflight requests are answered before any route sees them.
     let app = if state.cors.is_empty() {

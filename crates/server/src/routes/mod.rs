@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod health;
 pub mod models;
 pub mod oip;
+mod oip_binary;
 pub mod publish;
 pub mod runs;
 pub mod sharing;

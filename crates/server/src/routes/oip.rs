@@ -134,9 +134,8 @@ pub async fn infer(
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    json_only(&headers)?;
-    infer_of(&s, &caller, &owner, &name, None, &body).await
+) -> ApiResult<Response> {
+    infer_of(&s, &caller, &owner, &name, None, &headers, &body).await
 }
 
 pub async fn version_infer(
@@ -145,18 +144,8 @@ pub async fn version_infer(
     Path((owner, name, version)): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    json_only(&headers)?;
-    infer_of(&s, &caller, &owner, &name, Some(&version), &body).await
-}
-
-/// Refuses Triton's binary tensor extension, which sends the JSON's length in this header and
-/// raw tensors after it.
-fn json_only(headers: &HeaderMap) -> ApiResult<()> {
-    if headers.contains_key("inference-header-content-length") {
-        return Err(binary_refused());
-    }
-    Ok(())
+) -> ApiResult<Response> {
+    infer_of(&s, &caller, &owner, &name, Some(&version), &headers, &body).await
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -168,10 +157,13 @@ fn bad(message: impl Into<String>) -> ApiError {
 struct InferRequest {
     id: Option<Value>,
     inputs: Vec<Tensor>,
-    outputs: Option<Vec<String>>,
+    /// The outputs asked for by name, each as binary data or not.
+    outputs: Option<Vec<(String, bool)>>,
+    /// Whether outputs not named are sent as binary data.
+    binary_outputs: bool,
 }
 
-fn read_request(body: &[u8]) -> ApiResult<InferRequest> {
+fn read_request(body: &[u8], mut binary: &[u8]) -> ApiResult<InferRequest> {
     let v: Value = feather_spec::strict::from_slice(body)
         .map_err(|_| bad("the body must be a JSON inference request: {\"inputs\": [...]}"))?;
     let Value::Object(o) = v else {
@@ -191,20 +183,35 @@ fn read_request(body: &[u8]) -> ApiResult<InferRequest> {
     let Some(Value::Array(raw)) = o.get("inputs") else {
         return Err(bad("inputs must be an array of tensors"));
     };
-    let inputs = raw.iter().map(read_tensor).collect::<ApiResult<Vec<_>>>()?;
+    let mut inputs = Vec::new();
+    for t in raw {
+        inputs.push(read_tensor(t, &mut binary)?);
+    }
+    if !binary.is_empty() {
+        return Err(bad(format!(
+            "{} bytes of binary data follow the JSON that no input's binary_data_size accounts for",
+            binary.len()
+        )));
+    }
+    let binary_outputs = o
+        .get("parameters")
+        .is_some_and(|p| p["binary_data_output"] == json!(true));
     let outputs = match o.get("outputs") {
         None => None,
         Some(Value::Array(items)) => Some(
             items
                 .iter()
                 .map(|i| {
-                    if binary(i) {
-                        return Err(binary_refused());
-                    }
-                    i.get("name")
+                    let name = i
+                        .get("name")
                         .and_then(Value::as_str)
                         .map(str::to_owned)
-                        .ok_or_else(|| bad("each requested output needs a name"))
+                        .ok_or_else(|| bad("each requested output needs a name"))?;
+                    let as_binary = match i["parameters"]["binary_data"].as_bool() {
+                        Some(b) => b,
+                        None => binary_outputs,
+                    };
+                    Ok((name, as_binary))
                 })
                 .collect::<ApiResult<Vec<_>>>()?,
         ),
@@ -214,22 +221,11 @@ fn read_request(body: &[u8]) -> ApiResult<InferRequest> {
         id,
         inputs,
         outputs,
+        binary_outputs,
     })
 }
 
-fn binary(v: &Value) -> bool {
-    let p = &v["parameters"];
-    p["binary_data"] == json!(true) || p.get("binary_data_size").is_some()
-}
-
-fn binary_refused() -> ApiError {
-    bad("binary tensor data is not supported: send the data as JSON")
-}
-
-fn read_tensor(v: &Value) -> ApiResult<Tensor> {
-    if binary(v) {
-        return Err(binary_refused());
-    }
+fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
     let name = v["name"]
         .as_str()
         .ok_or_else(|| bad("each input needs a name"))?
@@ -243,7 +239,24 @@ fn read_tensor(v: &Value) -> ApiResult<Tensor> {
         .and_then(|a| a.iter().map(Value::as_i64).collect())
         .ok_or_else(|| bad(format!("the input {name:?} needs a shape of whole numbers")))?;
     let mut data = Vec::new();
-    flatten(&v["data"], &mut data);
+    match v["parameters"].get("binary_data_size") {
+        Some(size) => {
+            let size = size
+                .as_u64()
+                .ok_or_else(|| bad(format!("the binary_data_size of {name:?} must be a number")))?
+                as usize;
+            if size > binary.len() {
+                return Err(bad(format!(
+                    "the input {name:?} has {size} bytes of binary data, but {} are left",
+                    binary.len()
+                )));
+            }
+            let (raw, rest) = binary.split_at(size);
+            *binary = rest;
+            data = super::oip_binary::decode(&name, datatype, raw)?;
+        }
+        None => flatten(&v["data"], &mut data),
+    }
     let typed = data.iter().all(|d| match datatype {
         DataType::Bool => d.is_boolean(),
         DataType::Bytes => d.is_string(),
@@ -279,21 +292,30 @@ async fn infer_of(
     owner: &str,
     name: &str,
     version: Option<&str>,
+    headers: &HeaderMap,
     body: &[u8],
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let actor = caller.runner()?;
+    let json_len = headers
+        .get(super::oip_binary::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let (json_part, binary) = super::oip_binary::split(body, json_len)?;
     let InferRequest {
         id,
         inputs,
         outputs: wanted,
-    } = read_request(body)?;
+        binary_outputs,
+    } = read_request(json_part, binary)?;
+    let names = wanted
+        .as_ref()
+        .map(|w| w.iter().map(|(n, _)| n.clone()).collect());
     let (t, outputs) = tensors::infer(
         &s.service,
         owner,
         &reference(name, version),
         actor.as_ref(),
         inputs,
-        wanted,
+        names,
     )
     .await?;
     let mut answer = Map::new();
@@ -308,16 +330,46 @@ async fn infer_of(
     if let Some(id) = id {
         answer.insert("id".into(), id);
     }
-    answer.insert(
-        "outputs".into(),
-        Value::Array(
-            outputs
-                .into_iter()
-                .map(|o| json!({"name": o.name, "datatype": o.datatype.as_str(), "shape": o.shape, "data": o.data}))
-                .collect(),
-        ),
-    );
-    Ok(Json(Value::Object(answer)))
+    let as_binary = |n: &str| match &wanted {
+        Some(w) => w.iter().any(|(name, b)| name == n && *b),
+        None => binary_outputs,
+    };
+    let mut raw = Vec::new();
+    let mut listed = Vec::new();
+    for o in outputs {
+        let mut entry = json!({"name": o.name, "datatype": o.datatype.as_str(), "shape": o.shape});
+        if as_binary(&o.name) {
+            let bytes = super::oip_binary::encode(o.datatype, &o.data);
+            entry["parameters"] = json!({"binary_data_size": bytes.len()});
+            raw.extend(bytes);
+        } else {
+            entry["data"] = Value::Array(o.data);
+        }
+        listed.push(entry);
+    }
+    answer.insert("outputs".into(), Value::Array(listed));
+    let json = serde_json::to_vec(&Value::Object(answer)).expect("JSON");
+    if raw.is_empty() {
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json".to_owned())],
+            json,
+        )
+            .into_response());
+    }
+    let len = json.len();
+    let mut body = json;
+    body.extend(raw);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::HeaderName::from_static(super::oip_binary::HEADER),
+                len.to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Rewrites every error answer of these routes, the REST shape
