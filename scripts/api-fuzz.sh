@@ -7,19 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/test-tools.sh
-DATA=$(mktemp -d -t feather-fuzz.XXXXXX)
-LOG=$DATA/demo.log
-PORT=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT
-target/debug/feather demo --data "$DATA/data" --addr "127.0.0.1:$PORT" \
-  --python .venv/bin/python --uv .venv/bin/uv >"$LOG" 2>&1 &
-PID=$!
-cleanup() {
-  kill -TERM "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
+# shellcheck source=demo-server.sh
+source scripts/demo-server.sh fuzz
 for ((i = 0; i < 300; i++)); do
   kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "feather demo exited" >&2; exit 1; }
   curl -fsS --max-time 5 "$URL/healthz" >/dev/null 2>&1 && break

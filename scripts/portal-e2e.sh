@@ -12,29 +12,9 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null ||
     { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; }
 fi
-DATA=$(mktemp -d -t feather-e2e.XXXXXX)
-LOG=$DATA/demo.log
-PORT=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT
-target/debug/feather demo --data "$DATA/data" --addr "127.0.0.1:$PORT" \
-  --python .venv/bin/python --uv .venv/bin/uv >"$LOG" 2>&1 &
-PID=$!
-cleanup() {
-  kill -TERM "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  rm -rf "$DATA"
-}
-trap cleanup EXIT
-ready() {
-  curl -fsS --max-time 5 "$URL/api/v1/models/demo/$1/versions/latest/environment" 2>/dev/null |
-    .venv/bin/python -c 'import json, sys; sys.exit(json.load(sys.stdin)["status"] != "ready")' 2>/dev/null
-}
-for ((i = 0; i < 600; i++)); do
-  kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; echo "feather demo exited" >&2; exit 1; }
-  if ready digits && ready review && ready iris && ready iris-onnx; then break; fi
-  sleep 1
-done
-ready digits && ready review && ready iris && ready iris-onnx || { tail -50 "$LOG" >&2; echo "the demo's environments were not ready in 600 s" >&2; exit 1; }
+# shellcheck source=demo-server.sh
+source scripts/demo-server.sh e2e
+demo_ready digits review iris iris-onnx
 TOKEN=$(target/debug/feather token create --user demo --data "$DATA/data" 2>/dev/null)
 cd web
 FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples TOKEN=$TOKEN node e2e/portal.mjs
