@@ -32,12 +32,17 @@ fn library() -> PathBuf {
 
 /// A model the repository's .venv makes: `script` writes it to the path in `sys.argv[1]`.
 fn make_model(script: &str) -> Vec<u8> {
+    make_model_with(script, &[])
+}
+
+fn make_model_with(script: &str, args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.onnx");
     let status = std::process::Command::new(repo().join(".venv/bin/python"))
         .arg("-c")
         .arg(script)
         .arg(&out)
+        .args(args)
         .status()
         .unwrap();
     assert!(status.success(), "the model script failed");
@@ -76,6 +81,25 @@ x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
 two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
 g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+/// A graph whose weight is "stored outside the model" at the path in `sys.argv[2]`: ONNX's
+/// external data, which would make the server read a file of its machine.
+const EXTERNAL: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])
+w = TensorProto()
+w.name, w.data_type = "w", TensorProto.FLOAT
+w.dims.extend([4])
+w.data_location = TensorProto.EXTERNAL
+for k, v in (("location", sys.argv[2]), ("offset", "0"), ("length", "16")):
+    e = w.external_data.add()
+    e.key, e.value = k, v
+g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "ext", [x], [y], [w])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
@@ -262,6 +286,36 @@ async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
         "invalid_manifest",
     );
     assert!(reason(&e).contains("IR version"), "{e}");
+
+    // A model is read from memory, never from a path: weights it says are stored in a file
+    // (of the server's machine, or beside the model) are refused, not read.
+    let secret = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(secret.path(), [7u8; 16]).unwrap();
+    let beside = Tar::new().file("model.onnx", &make_model_with(EXTERNAL, &["w.bin"]));
+    let beside = beside.file("w.bin", &[7u8; 16]).gz();
+    for (case, bundle) in [
+        (
+            "absolute",
+            Tar::new()
+                .file(
+                    "model.onnx",
+                    &make_model_with(EXTERNAL, &[secret.path().to_str().unwrap()]),
+                )
+                .gz(),
+        ),
+        ("in the bundle", beside),
+    ] {
+        let (status, body) = s.publish(&manifest("external", json!({})), bundle).await;
+        let e = assert_error(
+            &(status, body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_manifest",
+        );
+        assert!(
+            reason(&e).contains("ONNX Runtime cannot load the model"),
+            "{case}: {e}"
+        );
+    }
 
     let two = Tar::new().file("model.onnx", &make_model(TWO_INPUTS)).gz();
     let (status, body) = s.publish(&manifest("two", json!({})), two).await;
