@@ -350,11 +350,12 @@ impl Runner {
             .map(|c| serde_json::to_value(c).expect("components serialise"))
             .collect();
         let plan = crate::onnx::Plan::new(&sig, rt, None, &init).map_err(RunnerError::Model)?;
-        let batchable = sig.inputs[0]
-            .shape
-            .as_ref()
-            .and_then(|s| s.first())
-            .is_some_and(|d| *d < 0);
+        let batchable = sig.inputs.iter().all(|i| {
+            i.shape
+                .as_ref()
+                .and_then(|s| s.first())
+                .is_some_and(|d| *d < 0)
+        });
         let (config, timeout) = (self.config.onnx.clone(), self.step_timeout(manifest));
         let engine = tokio::task::spawn_blocking(move || {
             crate::onnx::OnnxEngine::start(&env, &model, plan, &config, timeout, batchable)

@@ -19,13 +19,13 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::OnnxConfig;
-use super::plan::{Outputs, Plan};
+use super::plan::{Element, Outputs, Plan};
 use crate::engine::{Engine, RunError, StepCall, StepOutput};
 
 type Reply = oneshot::Sender<Result<Vec<Value>, RunError>>;
 
 struct Job {
-    row: Vec<f64>,
+    row: Vec<Value>,
     reply: Reply,
 }
 
@@ -349,23 +349,50 @@ fn run_batch(
     options: &RunOptions,
 ) -> Result<Vec<Vec<Value>>, String> {
     let n = batch.len();
-    let width = plan.features.len();
-    let input = if plan.float64 {
-        let data: Vec<f64> = batch.iter().flat_map(|j| j.row.iter().copied()).collect();
-        Tensor::from_array(([n, width], data))
-            .map_err(|e| e.to_string())?
-            .into_dyn()
-    } else {
-        let data: Vec<f32> = batch
-            .iter()
-            .flat_map(|j| j.row.iter().map(|v| *v as f32))
-            .collect();
-        Tensor::from_array(([n, width], data))
-            .map_err(|e| e.to_string())?
-            .into_dyn()
-    };
+    let mut values = Vec::with_capacity(plan.inputs.len());
+    let mut offset = 0;
+    for input in &plan.inputs {
+        let column = |j: &Job| j.row[offset..offset + input.width].to_vec();
+        let cells: Vec<Value> = batch.iter().flat_map(column).collect();
+        offset += input.width;
+        let shape: Vec<usize> = if input.rank == 1 {
+            vec![n]
+        } else {
+            vec![n, input.width]
+        };
+        let e = |e: ort::Error| e.to_string();
+        let number = |v: &Value| v.as_f64().unwrap_or(0.0);
+        let value = match input.element {
+            Element::F32 => {
+                let d: Vec<f32> = cells.iter().map(|v| number(v) as f32).collect();
+                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+            }
+            Element::F64 => {
+                let d: Vec<f64> = cells.iter().map(number).collect();
+                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+            }
+            Element::I32 => {
+                let d: Vec<i32> = cells.iter().map(|v| number(v) as i32).collect();
+                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+            }
+            Element::I64 => {
+                let d: Vec<i64> = cells.iter().map(|v| number(v) as i64).collect();
+                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+            }
+            Element::Str => {
+                let d: Vec<String> = cells
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                Tensor::from_string_array((shape, d.as_slice()))
+                    .map_err(e)?
+                    .into_dyn()
+            }
+        };
+        values.push((input.name.clone(), value));
+    }
     let out = session
-        .run_with_options(ort::inputs![plan.input.as_str() => input], options)
+        .run_with_options(values, options)
         .map_err(|e| e.to_string())?;
     match &plan.outputs {
         Outputs::Classifier {

@@ -2,8 +2,9 @@
 //! the model at publish) and its manifest: the components a person fills in, how their values
 //! become one row of the input tensor, and how each row of the outputs becomes components.
 //!
-//! Two shapes are understood now: one 2-D number input `[batch, features]` (each feature a
-//! `Number.In`), and outputs that are either a classifier's label and probabilities (as
+//! Inputs understood now: one 2-D number input `[batch, features]`, or one input per column
+//! (`[batch, 1]` or `[batch]`, numbers or strings, as converters write a pipeline of named
+//! columns), each feature a `Number.In` or a `Text.In`; and outputs that are either a classifier's label and probabilities (as
 //! skl2onnx writes them, `ZipMap` included: shown as a `Label`) or tensors (shown as JSON,
 //! one row each). A graph of any other shape is refused at publish with the reason.
 
@@ -19,12 +20,52 @@ pub const MAX_FEATURES: i64 = 64;
 /// How one version's values and tensors correspond.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The input tensor's name and element type (`float32` or `float64`).
-    pub input: String,
-    pub float64: bool,
-    /// Component ids, one per feature, in the tensor's order.
+    /// The graph's inputs, in its order, each taking the next `width` features.
+    pub inputs: Vec<Input>,
+    /// Component ids, one per feature, in the inputs' order.
     pub features: Vec<String>,
     pub outputs: Outputs,
+}
+
+/// One input tensor of a graph: `[batch, width]`, or `[batch]` when `rank` is 1.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub element: Element,
+    pub width: usize,
+    pub rank: usize,
+}
+
+/// The element types an input may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    F32,
+    F64,
+    I32,
+    I64,
+    Str,
+}
+
+impl Element {
+    fn of(ty: &str) -> Option<Self> {
+        Some(match ty {
+            "float32" => Self::F32,
+            "float64" => Self::F64,
+            "int32" => Self::I32,
+            "int64" => Self::I64,
+            "string" => Self::Str,
+            _ => return None,
+        })
+    }
+
+    /// The component a feature of this type is filled in with.
+    fn component(self) -> &'static str {
+        if self == Self::Str {
+            "Text.In"
+        } else {
+            "Number.In"
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -151,37 +192,52 @@ impl Plan {
         feature_names: Option<Vec<String>>,
         init: &[Value],
     ) -> Result<Self, String> {
-        let [input] = sig.inputs.as_slice() else {
+        // One [batch, features] tensor, or one tensor per column ([batch, 1] or [batch]), as
+        // converters write a pipeline of named columns.
+        let mut inputs = Vec::new();
+        for input in &sig.inputs {
+            let element = Element::of(&input.ty).ok_or_else(|| {
+                format!(
+                    "the input {:?} holds {}; feather serves numbers (float32, float64, int32, int64) and strings for now",
+                    input.name, input.ty
+                )
+            })?;
+            let (width, rank) = match input.shape.as_deref() {
+                Some([_]) => (1, 1),
+                Some([_, f]) if (1..=MAX_FEATURES).contains(f) => (*f as usize, 2),
+                Some([_, f]) if *f > MAX_FEATURES => {
+                    return Err(format!(
+                        "the input {:?} has {f} features; feather serves at most {MAX_FEATURES} for now",
+                        input.name
+                    ));
+                }
+                other => {
+                    return Err(format!(
+                        "the input {:?} has the shape {other:?}; feather serves [batch, features] with a fixed number of features for now",
+                        input.name
+                    ));
+                }
+            };
+            inputs.push(Input {
+                name: input.name.clone(),
+                element,
+                width,
+                rank,
+            });
+        }
+        let width: usize = inputs.iter().map(|i| i.width).sum();
+        if width > MAX_FEATURES as usize {
             return Err(format!(
-                "the graph has {} inputs; feather serves graphs of one input for now",
-                sig.inputs.len()
+                "the inputs have {width} features; feather serves at most {MAX_FEATURES} for now"
             ));
-        };
-        let float64 = match input.ty.as_str() {
-            "float32" => false,
-            "float64" => true,
-            other => {
-                return Err(format!(
-                    "the input {:?} holds {other}; feather serves number inputs (float32 or float64) for now",
-                    input.name
-                ));
-            }
-        };
-        let width = match input.shape.as_deref() {
-            Some([_, f]) if (1..=MAX_FEATURES).contains(f) => *f as usize,
-            Some([_, f]) if *f > MAX_FEATURES => {
-                return Err(format!(
-                    "the input {:?} has {f} features; feather serves at most {MAX_FEATURES} for now",
-                    input.name
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "the input {:?} has the shape {other:?}; feather serves [batch, features] with a fixed number of features for now",
-                    input.name
-                ));
-            }
-        };
+        }
+        // A graph of one column per input names its features after its inputs.
+        let feature_names = feature_names.or_else(|| {
+            inputs
+                .iter()
+                .all(|i| i.width == 1)
+                .then(|| inputs.iter().map(|i| i.name.clone()).collect())
+        });
         let features: Vec<String> = if init.is_empty() {
             let names = feature_names.filter(|n| n.len() == width);
             let mut ids: Vec<String> = (0..width)
@@ -198,9 +254,14 @@ impl Plan {
             }
             ids
         } else {
-            if init.len() != width || init.iter().any(|c| c["type"] != "Number.In") {
+            let kinds: Vec<&str> = inputs
+                .iter()
+                .flat_map(|i| std::iter::repeat_n(i.element.component(), i.width))
+                .collect();
+            if init.len() != width || init.iter().zip(&kinds).any(|(c, k)| c["type"] != *k) {
                 return Err(format!(
-                    "the model's input has {width} features: give {width} Number.In components in init, or none"
+                    "the model's inputs have {width} features: give {width} components in init ({}), or none",
+                    kinds.join(", ")
                 ));
             }
             init.iter()
@@ -211,38 +272,73 @@ impl Plan {
             Outputs::Tensors(sig.outputs.iter().map(|o| o.name.clone()).collect())
         });
         Ok(Self {
-            input: input.name.clone(),
-            float64,
+            inputs,
             features,
             outputs,
         })
     }
 
-    /// The init components derived from the signature: one `Number.In` per feature, titled
-    /// with its name.
+    /// Each feature's element type, in the features' order.
+    fn elements(&self) -> impl Iterator<Item = Element> + '_ {
+        self.inputs
+            .iter()
+            .flat_map(|i| std::iter::repeat_n(i.element, i.width))
+    }
+
+    /// The init components derived from the signature: a `Number.In` (whole numbers for an
+    /// integer input) or a `Text.In` per feature, titled with its name.
     pub fn init(&self, feature_names: Option<&[String]>) -> Vec<Value> {
+        let names = feature_names.map(<[String]>::to_vec).or_else(|| {
+            self.inputs
+                .iter()
+                .all(|i| i.width == 1)
+                .then(|| self.inputs.iter().map(|i| i.name.clone()).collect())
+        });
         self.features
             .iter()
+            .zip(self.elements())
             .enumerate()
-            .map(|(i, id)| {
-                let title = feature_names
+            .map(|(i, (id, element))| {
+                let title = names
+                    .as_ref()
                     .and_then(|n| n.get(i))
                     .cloned()
                     .unwrap_or_else(|| format!("feature {i}"));
-                json!({"id": id, "type": "Number.In", "title": title})
+                match element {
+                    Element::Str => json!({"id": id, "type": "Text.In", "title": title}),
+                    Element::I32 | Element::I64 => {
+                        json!({"id": id, "type": "Number.In", "title": title, "integer": true})
+                    }
+                    Element::F32 | Element::F64 => {
+                        json!({"id": id, "type": "Number.In", "title": title})
+                    }
+                }
             })
             .collect()
     }
 
-    /// One request's row of the input tensor, from its values by component id.
-    pub fn row(&self, inputs: &Map<String, Value>) -> Result<Vec<f64>, String> {
+    /// One request's features, from its values by component id.
+    pub fn row(&self, inputs: &Map<String, Value>) -> Result<Vec<Value>, String> {
         self.features
             .iter()
-            .map(|id| {
-                inputs
-                    .get(id)
-                    .and_then(Value::as_f64)
-                    .ok_or_else(|| format!("the input {id:?} is not a number"))
+            .zip(self.elements())
+            .map(|(id, element)| {
+                let v = inputs.get(id);
+                let ok = match element {
+                    Element::Str => v.is_some_and(Value::is_string),
+                    _ => v.is_some_and(Value::is_number),
+                };
+                match v {
+                    Some(v) if ok => Ok(v.clone()),
+                    _ => Err(format!(
+                        "the input {id:?} is not a {}",
+                        if element == Element::Str {
+                            "text"
+                        } else {
+                            "number"
+                        }
+                    )),
+                }
             })
             .collect()
     }

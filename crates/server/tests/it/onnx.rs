@@ -63,13 +63,12 @@ p.key, p.value = "feature_names", "sepal length (cm),sepal width (cm),petal leng
 open(sys.argv[1], "wb").write(onx.SerializeToString())
 "#;
 
-const TWO_INPUTS: &str = r#"
+const IMAGE_INPUT: &str = r#"
 import sys
 from onnx import TensorProto, helper
-a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, 2])
-b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [None, 2])
-c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [None, 2])
-g = helper.make_graph([helper.make_node("Add", ["a", "b"], ["c"])], "add", [a, b], [c])
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, 3, 8, 8])
+c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [None, 3, 8, 8])
+g = helper.make_graph([helper.make_node("Identity", ["a"], ["c"])], "image", [a], [c])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
@@ -317,14 +316,15 @@ async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
         );
     }
 
-    let two = Tar::new().file("model.onnx", &make_model(TWO_INPUTS)).gz();
+    // An image's tensor has no field of the page yet.
+    let two = Tar::new().file("model.onnx", &make_model(IMAGE_INPUT)).gz();
     let (status, body) = s.publish(&manifest("two", json!({})), two).await;
     let e = assert_error(
         &(status, body),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_manifest",
     );
-    assert!(reason(&e).contains("2 inputs"), "{e}");
+    assert!(reason(&e).contains("shape"), "{e}");
 
     let elsewhere = Tar::new().file("other.onnx", &make_model(DOUBLE)).gz();
     let (status, body) = s
@@ -400,4 +400,74 @@ async fn the_inference_protocol_keeps_private_models_private() {
     let body: Value = owner.json().await.unwrap();
     assert_eq!(body["outputs"][0]["data"], json!([2.0, 4.0, 6.0]), "{body}");
     assert_eq!(body["outputs"][0]["shape"], json!([1, 3]));
+}
+
+const COLUMNS: &str = r#"
+import sys
+from onnx import TensorProto, helper
+age = helper.make_tensor_value_info("age", TensorProto.INT64, [None, 1])
+color = helper.make_tensor_value_info("color", TensorProto.STRING, [None, 1])
+older = helper.make_tensor_value_info("older", TensorProto.INT64, [None, 1])
+same = helper.make_tensor_value_info("same", TensorProto.STRING, [None, 1])
+one = helper.make_tensor("one", TensorProto.INT64, [1], [1])
+g = helper.make_graph(
+    [helper.make_node("Add", ["age", "one"], ["older"]), helper.make_node("Identity", ["color"], ["same"])],
+    "columns", [age, color], [older, same], [one])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+/// A graph of one input per column, as converters write a pipeline of named columns: each
+/// column is a field named after its input, whole numbers and text included.
+#[tokio::test]
+async fn a_graph_of_named_columns_takes_one_field_per_column() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(COLUMNS)).gz();
+    let (status, body) = s.publish(&manifest("columns", json!({})), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, v) = s.get("/models/alice/columns/versions/1").await;
+    let init = &v["manifest"]["init"];
+    assert_eq!(init[0]["id"], "age");
+    assert_eq!(
+        (init[0]["type"].as_str(), init[0]["integer"].as_bool()),
+        (Some("Number.In"), Some(true))
+    );
+    assert_eq!(
+        (init[1]["id"].as_str(), init[1]["type"].as_str()),
+        (Some("color"), Some("Text.In"))
+    );
+
+    let calls = [(41, "red"), (7, "blue")].map(|(age, color)| {
+        let s = &s;
+        async move { predict(s, "columns", json!({"age": age, "color": color})).await }
+    });
+    let answers = futures::future::join_all(calls).await;
+    for ((status, out), (age, color)) in answers.iter().zip([(42, "red"), (8, "blue")]) {
+        assert_eq!(*status, StatusCode::OK, "{out}");
+        assert_eq!(out["outputs"][0]["data"], json!([age]), "{out}");
+        assert_eq!(out["outputs"][1]["data"], json!([color]), "{out}");
+    }
+    let fraction = predict(&s, "columns", json!({"age": 1.5, "color": "red"})).await;
+    assert_error(
+        &fraction,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_inputs",
+    );
+
+    // The Open Inference Protocol takes a tensor per column.
+    let call = json!({"inputs": [
+        {"name": "age", "shape": [2, 1], "datatype": "INT64", "data": [1, 2]},
+        {"name": "color", "shape": [2, 1], "datatype": "BYTES", "data": ["a", "b"]},
+    ]});
+    let res = s
+        .http
+        .post(format!("{}/v2/models/alice/columns/infer", s.url))
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["outputs"][0]["data"], json!([2, 3]), "{body}");
+    assert_eq!(body["outputs"][1]["data"], json!(["a", "b"]), "{body}");
 }

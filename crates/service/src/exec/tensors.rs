@@ -4,7 +4,8 @@
 //! the rules (who may run it, checked inputs, the engine's batching) are the same as for any
 //! caller.
 //!
-//! An ONNX version's tensors are its graph's: the input `[batch, features]`, the label, and
+//! An ONNX version's tensors are its graph's: its inputs (`[batch, features]`, or a column
+//! each), the label, and
 //! the probabilities as `[batch, classes]` in the order of the model's labels. A Python
 //! version's are its components: a number, a checkbox or a line of text per input (`[batch]`
 //! each), and per output a `Label`'s class or a text view's text (`BYTES`).
@@ -116,13 +117,21 @@ fn signature_of(t: &Target) -> Result<(Signature, Vec<(String, Feed)>)> {
                 .signature
                 .as_ref()
                 .ok_or_else(|| ServiceError::internal("an ONNX version without its signature"))?;
-            let input = &sig.inputs[0];
-            let features: Vec<String> = t.manifest.init.iter().map(|c| c.id.clone()).collect();
-            let inputs = vec![TensorMeta {
-                name: input.name.clone(),
-                datatype: DataType::of_element(&input.ty).unwrap_or(DataType::Fp32),
-                shape: input.shape.clone().unwrap_or_default(),
-            }];
+            // Each graph input takes the next of the init components, as many as its width.
+            let mut ids = t.manifest.init.iter().map(|c| c.id.clone());
+            let mut inputs = Vec::new();
+            let mut feeds = Vec::new();
+            for input in &sig.inputs {
+                let shape = input.shape.clone().unwrap_or_default();
+                let width = shape.get(1).copied().unwrap_or(1).max(1) as usize;
+                inputs.push(TensorMeta {
+                    name: input.name.clone(),
+                    datatype: DataType::of_element(&input.ty).unwrap_or(DataType::Fp32),
+                    shape,
+                });
+                let mine: Vec<String> = ids.by_ref().take(width).collect();
+                feeds.push((input.name.clone(), Feed::Features(mine)));
+            }
             let outputs = sig
                 .outputs
                 .iter()
@@ -149,7 +158,6 @@ fn signature_of(t: &Target) -> Result<(Signature, Vec<(String, Feed)>)> {
                     },
                 })
                 .collect();
-            let feeds = vec![(input.name.clone(), Feed::Features(features))];
             Ok((
                 Signature {
                     platform: "onnxruntime_onnx",
@@ -319,7 +327,9 @@ fn rows(
         match feed {
             Feed::Features(ids) => {
                 let width = ids.len();
-                if t.shape.len() != 2 || t.shape[1] as usize != width {
+                let fits = (t.shape.len() == 2 && t.shape[1] as usize == width)
+                    || (t.shape.len() == 1 && width == 1);
+                if !fits {
                     return Err(bad(format!(
                         "the input {name:?} has the shape {:?}; it takes [batch, {width}]",
                         t.shape
