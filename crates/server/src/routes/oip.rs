@@ -238,8 +238,7 @@ fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
         .as_array()
         .and_then(|a| a.iter().map(Value::as_i64).collect())
         .ok_or_else(|| bad(format!("the input {name:?} needs a shape of whole numbers")))?;
-    let mut data = Vec::new();
-    match v["parameters"].get("binary_data_size") {
+    let data = match v["parameters"].get("binary_data_size") {
         Some(size) => {
             let size = size
                 .as_u64()
@@ -253,10 +252,10 @@ fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
             }
             let (raw, rest) = binary.split_at(size);
             *binary = rest;
-            data = super::oip_binary::decode(&name, datatype, raw)?;
+            super::oip_binary::decode(&name, datatype, raw)?
         }
-        None => flatten(&v["data"], &mut data),
-    }
+        None => tensors::flatten(&v["data"]).1,
+    };
     let typed = data.iter().all(|d| match datatype {
         DataType::Bool => d.is_boolean(),
         DataType::Bytes => d.is_string(),
@@ -275,15 +274,6 @@ fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
         shape,
         data,
     })
-}
-
-/// Data given flat or nested: the protocol allows both.
-fn flatten(v: &Value, out: &mut Vec<Value>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
-        Value::Null => {}
-        other => out.push(other.clone()),
-    }
 }
 
 async fn infer_of(

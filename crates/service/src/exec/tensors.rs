@@ -461,8 +461,8 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
     Ok(out)
 }
 
-/// Nested arrays as their dimensions and flat values.
-fn flatten(v: &Value) -> (Vec<i64>, Vec<Value>) {
+/// Nested arrays as their dimensions and flat values (a tensor's data may come either way).
+pub fn flatten(v: &Value) -> (Vec<i64>, Vec<Value>) {
     match v {
         Value::Array(items) => {
             let mut dims = vec![items.len() as i64];
