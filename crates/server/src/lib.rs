@@ -203,7 +203,7 @@ pub fn router(state: AppState) -> Router {
     } else {
         app.layer(
             tower_http::cors::CorsLayer::new()
-                .allow_origin(state.cors.clone())
+                .allow_origin(state.cors.to_vec())
                 .allow_methods(tower_http::cors::Any)
                 .allow_headers([
                     axum::http::header::AUTHORIZATION,

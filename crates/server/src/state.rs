@@ -10,7 +10,7 @@ impl AppState {
             service,
             public_url,
             rates: Default::default(),
-            cors: Vec::new(),
+            cors: Arc::from([]),
         }
     }
 
@@ -37,7 +37,8 @@ impl AppState {
                     ))
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into();
         Ok(self)
     }
 }
@@ -51,5 +52,5 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     pub rates: Arc<crate::rate::RateLimits>,
     /// Origins allowed to call the API from a browser.
-    pub cors: Vec<HeaderValue>,
+    pub cors: Arc<[HeaderValue]>,
 }

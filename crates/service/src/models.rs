@@ -126,17 +126,28 @@ pub async fn publish(s: &Service, actor: &Actor, new: NewVersion<'_>) -> Result<
         (None, Some(own)) => own,
         (None, None) => return Err(ServiceError::bad_request("name the model's owner")),
     };
+    let keep = match &new.manifest.runtime {
+        Runtime::Onnx(rt) => Some(rt.file.as_str()),
+        Runtime::Python { .. } => None,
+    };
+    let mut info = s.store.inspect(new.upload, keep).await?;
     let completed;
     let manifest = match &new.manifest.runtime {
         Runtime::Onnx(rt) => {
-            completed = read_onnx(s, new.manifest, rt, new.upload).await?;
+            let model = info.kept.take().ok_or_else(|| {
+                invalid(
+                    "/runtime/file",
+                    format!("{:?} is not a file in the bundle", rt.file),
+                )
+            })?;
+            completed = read_onnx(s, new.manifest, rt, model).await?;
             &completed
         }
         Runtime::Python { .. } => new.manifest,
     };
     let published = s
         .store
-        .publish(owner, manifest, new.upload, new.visibility)
+        .publish_inspected(owner, manifest, new.upload, new.visibility, &info)
         .await?;
     s.cache.forget(owner, &new.manifest.name);
     exec::prepare_in_background(
@@ -156,12 +167,8 @@ async fn read_onnx(
     s: &Service,
     manifest: &Manifest,
     rt: &feather_spec::onnx::OnnxRuntime,
-    upload: &Upload,
+    model: Vec<u8>,
 ) -> Result<Manifest> {
-    let model = s
-        .store
-        .bundle_file(upload, &rt.file, "/runtime/file")
-        .await?;
     let init: Vec<serde_json::Value> = manifest
         .init
         .iter()

@@ -1,7 +1,7 @@
 //! Content-addressed blobs (bundles now; uploaded files and run state later) in any
 //! `object_store` backend, stored once under their SHA-256.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,7 +28,7 @@ pub fn digest_of(hex: &str) -> String {
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     /// Set for the local backend, whose interrupted uploads leave staging files to sweep.
-    local_root: Option<PathBuf>,
+    local_root: Option<Arc<Path>>,
 }
 
 impl Blobs {
@@ -38,7 +38,7 @@ impl Blobs {
         let store = LocalFileSystem::new_with_prefix(root)?;
         Ok(Self {
             store: Arc::new(store),
-            local_root: Some(root.to_path_buf()),
+            local_root: Some(Arc::from(root)),
         })
     }
 

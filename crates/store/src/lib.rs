@@ -27,7 +27,7 @@ pub mod registry;
 pub mod runs;
 pub mod sharing;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 pub use accounts::{NewToken, Principal, Role, Scope, TokenInfo, UserInfo};
@@ -48,8 +48,9 @@ pub struct Store {
     pub registry: Arc<dyn Registry>,
     pub blobs: Blobs,
     pub limits: BundleLimits,
-    data: PathBuf,
-    tmp: PathBuf,
+    // Shared: a store is cloned with every request's state.
+    data: Arc<Path>,
+    tmp: Arc<Path>,
 }
 
 /// The current time as RFC 3339, as the registry records it.
@@ -70,8 +71,8 @@ impl Store {
             registry: Arc::new(registry),
             blobs: Blobs::local(&data.join("blobs"))?,
             limits,
-            data: data.to_path_buf(),
-            tmp,
+            data: Arc::from(data),
+            tmp: Arc::from(tmp),
         })
     }
 

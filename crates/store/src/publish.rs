@@ -108,22 +108,16 @@ impl Store {
         })
     }
 
-    /// Checks an upload as a bundle and gives the bytes of one of its files (the model a
-    /// runtime loads, read before the version is made); 422 when the bundle lacks it.
-    pub async fn bundle_file(&self, upload: &Upload, name: &str, field: &str) -> Result<Vec<u8>> {
+    /// Checks an upload as a bundle (paths, types, sizes) and lists its files, keeping the bytes
+    /// of one of them if asked (the model a runtime loads, read before the version is made).
+    pub async fn inspect(&self, upload: &Upload, keep: Option<&str>) -> Result<BundleInfo> {
         let path = upload.path().to_path_buf();
-        let (limits, wanted) = (self.limits, name.to_owned());
-        let info: BundleInfo = tokio::task::spawn_blocking(move || {
-            bundle::inspect_keeping(&path, &limits, Some(&wanted))
+        let (limits, keep) = (self.limits, keep.map(str::to_owned));
+        tokio::task::spawn_blocking(move || {
+            bundle::inspect_keeping(&path, &limits, keep.as_deref())
         })
         .await
-        .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
-        info.kept.ok_or_else(|| {
-            StoreError::InvalidManifest(Problems(vec![Problem::new(
-                field,
-                format!("{name:?} is not a file in the bundle"),
-            )]))
-        })
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
     }
 
     /// Checks the bundle against a parsed manifest and stores a new version of
@@ -135,11 +129,20 @@ impl Store {
         upload: &Upload,
         visibility: Option<Visibility>,
     ) -> Result<Published> {
-        let path = upload.path().to_path_buf();
-        let limits = self.limits;
-        let info: BundleInfo = tokio::task::spawn_blocking(move || bundle::inspect(&path, &limits))
+        let info = self.inspect(upload, None).await?;
+        self.publish_inspected(owner, manifest, upload, visibility, &info)
             .await
-            .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+    }
+
+    /// [`Store::publish`] of an upload [`Store::inspect`] has checked already.
+    pub async fn publish_inspected(
+        &self,
+        owner: &str,
+        manifest: &Manifest,
+        upload: &Upload,
+        visibility: Option<Visibility>,
+        info: &BundleInfo,
+    ) -> Result<Published> {
         let (entry, field) = manifest.runtime.entry();
         if !info.files.iter().any(|f| f == entry) {
             return Err(StoreError::InvalidManifest(Problems(vec![Problem::new(
