@@ -471,3 +471,45 @@ async fn a_graph_of_named_columns_takes_one_field_per_column() {
     assert_eq!(body["outputs"][0]["data"], json!([2, 3]), "{body}");
     assert_eq!(body["outputs"][1]["data"], json!(["a", "b"]), "{body}");
 }
+
+/// A loop of a billion turns: seconds of work for any input.
+const SPIN: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 1])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 1])
+# A loop of a billion turns, each adding x to its carry: seconds of work for any input.
+body = helper.make_graph(
+    [helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Add", ["carry_in", "x"], ["carry_out"])],
+    "body",
+    [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+     helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("carry_in", TensorProto.FLOAT, [None, 1])],
+    [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("carry_out", TensorProto.FLOAT, [None, 1])])
+n = helper.make_tensor("n", TensorProto.INT64, [], [1_000_000_000])
+t = helper.make_tensor("t", TensorProto.BOOL, [], [True])
+g = helper.make_graph([helper.make_node("Loop", ["n", "t", "x"], ["y"], body=body)], "spin", [x], [y], [n, t])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+/// A run past the model's step timeout is stopped by ONNX Runtime's terminate flag and
+/// answered 504, and the session serves the next call.
+#[tokio::test]
+async fn a_run_past_its_time_limit_is_stopped() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(SPIN)).gz();
+    let mut m = manifest("spin", json!({}));
+    m["limits"] = json!({"step_timeout": 1});
+    let (status, body) = s.publish(&m, bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for _ in 0..2 {
+        let out = predict(&s, "spin", json!({"x": 1.0})).await;
+        let e = assert_error(&out, StatusCode::GATEWAY_TIMEOUT, "step_timeout");
+        assert!(
+            e["message"].as_str().unwrap().contains("time limit of 1 s"),
+            "{e}"
+        );
+    }
+}

@@ -98,3 +98,26 @@ async fn only_the_configured_origins_may_call_the_api_from_a_browser() {
         .unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
+
+/// Calls through the Open Inference Protocol count against the same limit, and the refusal
+/// comes in that protocol's shape.
+#[tokio::test]
+async fn inference_protocol_calls_share_the_rate_limit() {
+    let s = Server::start_with_state(|st| {
+        st.with_rates(RateConfig {
+            anonymous_per_minute: 2,
+            token_per_minute: 3,
+        })
+    })
+    .await;
+    let url = format!("{}/v2/models/alice/nothing/infer", s.url);
+    let call = json!({"inputs": []});
+    assert_eq!(predict(&s, None).await.status(), StatusCode::NOT_FOUND);
+    let first = s.http.post(&url).json(&call).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::NOT_FOUND);
+    let limited = s.http.post(&url).json(&call).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+}
