@@ -26,6 +26,7 @@ from .components import (
     Number,
     Slider,
     Table,
+    Tensor,
     Text,
     file_ref,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Slider",
     "StepInfo",
     "Table",
+    "Tensor",
     "Text",
     "UploadedFile",
     "__version__",

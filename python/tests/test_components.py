@@ -201,6 +201,17 @@ CASES: list[tuple[Component, dict[str, Any]]] = [
         },
     ),
     (
+        ftr.Tensor.In(shape=[3, -1], id="x", default=[[0.5], [1], [2]]),
+        {
+            "id": "x",
+            "type": "Tensor.In",
+            "required": True,
+            "dtype": "float32",
+            "shape": [3, -1],
+            "default": [[0.5], [1], [2]],
+        },
+    ),
+    (
         ftr.Json.View({"a": [1, 2]}, id="j"),
         {"id": "j", "type": "Json.View", "required": True, "data": {"a": [1, 2]}},
     ),
@@ -212,7 +223,7 @@ CASES: list[tuple[Component, dict[str, Any]]] = [
 
 
 def test_cases_cover_the_catalogue() -> None:
-    assert len(COMPONENT_TYPES) == 21
+    assert len(COMPONENT_TYPES) == 22
     assert {c.type for c, _ in CASES} == set(COMPONENT_TYPES)
 
 

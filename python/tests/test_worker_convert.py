@@ -66,6 +66,21 @@ def test_values_reach_python_as_the_protocol_says(tmp_path: Path) -> None:
         assert type(got[key]) is kind
 
 
+def test_a_tensor_reaches_python_as_an_array_of_its_dtype(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    np = pytest.importorskip("numpy")
+    pixels = ftr.Tensor.In(id="pixels", dtype="uint8", shape=[2, -1])
+    words = ftr.Tensor.In(id="words", dtype="string", shape=[-1])
+    with Scratch() as scratch:
+        got = to_python(pixels, [[1, 2], [3, 255]], [], scratch)
+        assert got.dtype == np.uint8 and got.shape == (2, 2) and got[1, 1] == 255
+        assert to_python(words, ["a", "bc"], [], scratch).tolist() == ["a", "bc"]
+        # An environment without numpy gets the nested lists.
+        monkeypatch.setitem(sys.modules, "numpy", None)
+        assert to_python(pixels, [[1, 2], [3, 4]], [], scratch) == [[1, 2], [3, 4]]
+
+
 def test_uploads_become_files_in_the_scratch_folder(tmp_path: Path) -> None:
     files = ftr.File.Upload(id="files", max_files=3)
     image = ftr.Image.Upload(id="image")

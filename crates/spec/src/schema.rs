@@ -5,10 +5,10 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use crate::components::{
-    CellType, Checkbox, Column, DocumentView, DocumentWithTextIn, FileDownload, FileUpload,
+    CellType, Checkbox, Column, DocumentView, DocumentWithTextIn, Dtype, FileDownload, FileUpload,
     ImageUpload, ImageView, ImageWithSelectMulti, ImageWithSelectOne, ImageWithTextIn, JsonView,
     Label, MarkdownView, NumberIn, Props, SelectMulti, SelectOne, Slider, TableIn, TableView,
-    TextIn, TextView,
+    TensorIn, TextIn, TextView,
 };
 use crate::file_ref::{FileRef, FileSource};
 use crate::manifest::{Batch, Git, Limits, Provenance, Runtime, Step};
@@ -49,6 +49,8 @@ use crate::{Component, Manifest, Problem};
     Column,
     CellType,
     TableView,
+    TensorIn,
+    Dtype,
     TextView,
     MarkdownView,
     JsonView,
@@ -92,8 +94,9 @@ pub struct ComponentValue;
 
 impl PartialSchema for ComponentValue {
     fn schema() -> RefOr<Schema> {
-        // Values nest two deep at most (a table's rows of cells, each image's choices), so the
-        // schema says that much rather than recurring: generated client types stay finite.
+        // Values nest two deep (a table's rows of cells, each image's choices) or, for a
+        // tensor, deeper; the schema says two levels and then any array rather than recurring,
+        // so that generated client types stay finite.
         let one = json!({"anyOf": [
             {"type": "string"},
             {"type": "number"},
@@ -105,7 +108,10 @@ impl PartialSchema for ComponentValue {
             "description": "The value of one input component; which kind each takes is in the model's own document.",
             "anyOf": [
                 one,
-                {"type": "array", "items": {"anyOf": [one, {"type": "array", "items": one}]}},
+                {"type": "array", "items": {"anyOf": [
+                    one,
+                    {"type": "array", "items": {"anyOf": [one, {"type": "array"}]}},
+                ]}},
             ],
         }))
     }

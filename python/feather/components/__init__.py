@@ -5,7 +5,7 @@
 - `File.Upload`, `File.Download`
 - `Image.Upload`, `Image.View`, `Image.WithSelectOne`, `Image.WithSelectMulti`, `Image.WithTextIn`
 - `Document.View`, `Document.WithTextIn`
-- `Label`; `Table.In`, `Table.View`; `Json.View`; `Markdown.View`
+- `Label`; `Table.In`, `Table.View`; `Tensor.In`; `Json.View`; `Markdown.View`
 
 Inputs take a value (`validate_value` checks one); views only show their props.
 """
@@ -25,6 +25,7 @@ from .media import (
     ImageWithTextIn,
 )
 from .tables import TableIn, TableView
+from .tensor import TensorIn
 from .views import JsonView, Label, MarkdownView, TextView
 
 
@@ -92,6 +93,12 @@ class Markdown:
     View = MarkdownView
 
 
+class Tensor:
+    """`Tensor.In`: an array of a given shape and element type."""
+
+    In = TensorIn
+
+
 __all__ = [
     "COMPONENT_TYPES",
     "Checkbox",
@@ -106,6 +113,7 @@ __all__ = [
     "Number",
     "Slider",
     "Table",
+    "Tensor",
     "Text",
     "file_ref",
     "read_component",

@@ -2,7 +2,8 @@
 
 The conversion follows each value's component (docs/worker-protocol.md, "Calling a step"):
 numbers become `int` or `float`, uploads become `ftr.UploadedFile`s written to a scratch
-folder, everything else is the JSON value itself (str, bool, lists).
+folder, a tensor becomes a numpy array when the environment has numpy, everything else is the
+JSON value itself (str, bool, lists).
 """
 
 from __future__ import annotations
@@ -87,7 +88,19 @@ def to_python(component: Component, value: Any, parts: Sequence[Part], scratch: 
         return [uploaded(component, v, parts, scratch) for v in value]
     if kind == "Image.Upload":
         return uploaded(component, value, parts, scratch)
+    if kind == "Tensor.In":
+        return tensor(component.dtype, value)
     return value
+
+
+def tensor(dtype: str, value: Any) -> Any:
+    """A tensor's nested lists as a numpy array of its dtype, when the step's environment has
+    numpy; else the lists themselves."""
+    try:
+        import numpy as np
+    except ImportError:
+        return value
+    return np.asarray(value, dtype=np.str_ if dtype == "string" else np.dtype(dtype))
 
 
 def uploaded(

@@ -47,6 +47,7 @@ export type ImageWithSelectMulti = Of<"Image.WithSelectMulti">;
 export type ImageWithTextIn = Of<"Image.WithTextIn">;
 export type DocumentWithTextIn = Of<"Document.WithTextIn">;
 export type TableIn = Of<"Table.In">;
+export type TensorIn = Of<"Tensor.In">;
 export type TextView = Of<"Text.View">;
 export type MarkdownView = Of<"Markdown.View">;
 export type JsonView = Of<"Json.View">;
@@ -69,7 +70,8 @@ export type InputComponent =
   | ImageWithSelectMulti
   | ImageWithTextIn
   | DocumentWithTextIn
-  | TableIn;
+  | TableIn
+  | TensorIn;
 
 export type ViewComponent =
   | TextView

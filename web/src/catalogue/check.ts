@@ -4,6 +4,7 @@
 import type { Cell, InputComponent, Problem } from "../api/types";
 import { DEFAULT_MAX_SIZE, type PendingFile, refuseFile } from "./files";
 import { isInput } from "./kinds";
+import { checkTensor } from "./tensor";
 import type { Values } from "./values";
 
 type Add = (sub: string, reason: string) => void;
@@ -89,6 +90,10 @@ function checkOne(c: InputComponent, v: unknown, add: Add): void {
       rows.forEach((row, r) => c.columns.forEach((col, k) => checkCell(add, col.type, row[k] ?? null, `/${r}/${k}`)));
       return;
     }
+    case "Tensor.In":
+      if (v === null || v === undefined) return add("", "enter the values");
+      checkTensor(c, v, add);
+      return;
     case "Checkbox":
     case "Image.WithSelectMulti":
       return;

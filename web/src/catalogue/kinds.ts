@@ -16,6 +16,7 @@ const INPUTS = new Set<string>([
   "Image.WithTextIn",
   "Document.WithTextIn",
   "Table.In",
+  "Tensor.In",
 ]);
 
 export function isInput(c: Component): c is InputComponent {

@@ -36,6 +36,9 @@ export function describeSubpath(c: Component, rest: string[]): string {
       return n === null ? "" : `document ${n}`;
     case "List.SelectMulti":
       return n === null ? "" : `choice ${n}`;
+    case "Tensor.In":
+      // Zero-based, as the array is indexed in code: "at [0][2]".
+      return rest.length ? `at ${rest.map((i) => `[${i}]`).join("")}` : "";
     default:
       return rest.join(" ");
   }

@@ -47,6 +47,8 @@ export function initialValue(c: InputComponent): unknown {
       const rows = Math.max(c.min_rows ?? 1, 1);
       return Array.from({ length: rows }, () => c.columns.map((col) => emptyCell(col.type)));
     }
+    case "Tensor.In":
+      return c.default ?? null;
   }
 }
 

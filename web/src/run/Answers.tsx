@@ -1,6 +1,6 @@
 // What a past step was answered with: the same widgets, read-only, and files as links.
 
-import type { Component, FileRef, Json } from "../api/types";
+import type { Component, FileRef } from "../api/types";
 import { isInput, titleOf } from "../catalogue/kinds";
 import { ComponentInput } from "../widgets/ComponentInput";
 import { FileLinks } from "../widgets/views/files";
@@ -8,7 +8,8 @@ import { FileLinks } from "../widgets/views/files";
 interface Props {
   formId: string;
   components: readonly Component[];
-  answers: Record<string, Json>;
+  /** Values as the server stored them, one per answered input. */
+  answers: Record<string, unknown>;
 }
 
 export function Answers({ formId, components, answers }: Props) {

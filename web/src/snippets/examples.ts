@@ -11,6 +11,19 @@ export class FileExample {
   ) {}
 }
 
+/** An array of one value repeated, written as an expression in each language rather than
+ * spelt out (an image-sized tensor would be thousands of zeros). */
+export class TensorExample {
+  constructor(
+    /** Each dimension's size. */
+    readonly shape: readonly number[],
+    readonly fill: number | boolean | string,
+  ) {}
+}
+
+/** Tensors of at most this many elements are written out in full. */
+export const SMALL_TENSOR = 16;
+
 const EXTENSIONS: Record<string, string> = {
   "image/*": "image.png",
   "image/png": "image.png",
@@ -91,6 +104,18 @@ export function exampleValue(c: InputComponent): unknown {
       if (c.default) return c.default;
       const rows = Math.max(c.min_rows ?? 1, 1);
       return Array.from({ length: rows }, () => c.columns.map((col) => exampleCell(col.type)));
+    }
+    case "Tensor.In": {
+      if (c.default !== undefined) return c.default;
+      const shape = c.shape.map((d) => (d > 0 ? d : 1));
+      const fill = c.dtype === "bool" ? false : c.dtype === "string" ? "text" : 0;
+      const count = shape.reduce((a, b) => a * b, 1);
+      if (count > SMALL_TENSOR) return new TensorExample(shape, fill);
+      const nest = (dims: number[]): unknown => {
+        const [d = 0, ...rest] = dims;
+        return dims.length === 0 ? fill : Array.from({ length: d }, () => nest(rest));
+      };
+      return nest(shape);
     }
   }
 }

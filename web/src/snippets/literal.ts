@@ -1,7 +1,7 @@
 // Values written as source code in each snippet language. One writer for the three, so an
 // example reads the same in JSON (for curl), Python and JavaScript.
 
-import { FileExample } from "./examples";
+import { FileExample, TensorExample } from "./examples";
 
 export type Lang = "json" | "python" | "js";
 
@@ -28,12 +28,27 @@ function file(f: FileExample, lang: Lang): string {
   return `await upload("${f.filename}")`;
 }
 
+function tensor(t: TensorExample, lang: Lang): string {
+  const one = scalar(t.fill, lang === "json" ? "python" : lang) ?? "0";
+  if (lang === "js") {
+    return t.shape.reduceRight(
+      (inner, d) => (inner === one ? `Array(${d}).fill(${one})` : `Array.from({ length: ${d} }, () => ${inner})`),
+      one,
+    );
+  }
+  // Python repeats a list with `*`; curl's body takes the same expression printed as JSON.
+  const python = t.shape.reduceRight((inner, d) => `[${inner}] * ${d}`, one);
+  if (lang === "python") return python;
+  return `'"$(python3 -c 'import json; print(json.dumps(${python}))')"'`;
+}
+
 function scalar(v: unknown, lang: Lang): string | null {
   if (v === null || v === undefined) return lang === "python" ? "None" : "null";
   if (typeof v === "boolean") return lang === "python" ? (v ? "True" : "False") : String(v);
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
   if (typeof v === "string") return string(v, lang);
   if (v instanceof FileExample) return file(v, lang);
+  if (v instanceof TensorExample) return tensor(v, lang);
   return null;
 }
 

@@ -31,6 +31,14 @@ describe("example values", () => {
     for (const [c, v] of cases) expect(exampleValue(c)).toEqual(v);
   });
 
+  it("write a small tensor out and a large one as an expression in each language", () => {
+    expect(exampleValue({ id: "x", type: "Tensor.In", dtype: "int64", shape: [2, -1] })).toEqual([[0], [0]]);
+    const big = exampleValue({ id: "x", type: "Tensor.In", dtype: "float32", shape: [3, 48, 192] });
+    expect(literal(big, "python")).toBe("[[[0] * 192] * 48] * 3");
+    expect(literal(big, "js")).toBe("Array.from({ length: 3 }, () => Array.from({ length: 48 }, () => Array(192).fill(0)))");
+    expect(literal(big, "json")).toBe(`'"$(python3 -c 'import json; print(json.dumps([[[0] * 192] * 48] * 3))')"'`);
+  });
+
   it("name files after the accepted types", () => {
     expect(exampleFilename([".csv"])).toBe("file.csv");
     expect(exampleFilename(["image/jpeg"])).toBe("image.jpg");

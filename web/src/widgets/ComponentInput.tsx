@@ -8,6 +8,7 @@ import { FileUploadInput, ImageUploadInput } from "./inputs/files";
 import { DocumentTextInput, ImageSelectMultiInput, ImageSelectOneInput, ImageTextInput } from "./inputs/media";
 import { NumberInput, SliderInput } from "./inputs/number";
 import { TableInput } from "./inputs/table";
+import { TensorInput } from "./inputs/tensor";
 import { TextInput } from "./inputs/text";
 import type { InputProps } from "./types";
 
@@ -71,6 +72,8 @@ function Widget(p: InputProps<InputComponent, unknown>) {
       return <DocumentTextInput {...q} />;
     case "Table.In":
       return <TableInput {...q} />;
+    case "Tensor.In":
+      return <TensorInput {...q} />;
     default:
       return <p class="muted">This portal cannot show an input of type {(p.c as { type: string }).type}.</p>;
   }

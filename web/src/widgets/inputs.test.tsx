@@ -1,6 +1,7 @@
-import { fireEvent, screen } from "@testing-library/preact";
+import { fireEvent, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 import type { PendingFile } from "../catalogue/files";
+import { Unparsed } from "../catalogue/tensor";
 import { file, renderInput } from "../test/harness";
 
 describe("input widgets", () => {
@@ -109,6 +110,19 @@ describe("input widgets", () => {
       [1.5, "a", true],
       [null, "", false],
     ]);
+  });
+
+  it("Tensor.In gives the typed JSON, what it lacks while it is not JSON, and a loaded file", async () => {
+    const r = renderInput({ id: "pixels", type: "Tensor.In", title: "Pixels", dtype: "uint8", shape: [2] });
+    expect(screen.getByText("An array of uint8, 2, as JSON")).toBeTruthy();
+    fireEvent.input(screen.getByLabelText("Pixels"), { target: { value: "[1, " } });
+    expect(r.last()).toBeInstanceOf(Unparsed);
+    fireEvent.input(screen.getByLabelText("Pixels"), { target: { value: "[1, 2]" } });
+    expect(r.last()).toEqual([1, 2]);
+    const json = new File(["[3, 4]"], "pixels.json", { type: "application/json" });
+    fireEvent.change(screen.getByLabelText("File for Pixels"), { target: { files: [json] } });
+    await waitFor(() => expect(r.last()).toEqual([3, 4]));
+    expect(screen.getByRole("status").textContent).toBe("Loaded pixels.json.");
   });
 
   it("the file zone refuses a file of the wrong type or too large, before any upload", () => {

@@ -4,6 +4,7 @@
 mod inputs;
 mod media;
 mod tables;
+mod tensor;
 mod views;
 
 pub use inputs::{
@@ -12,6 +13,7 @@ pub use inputs::{
 };
 pub use media::{DocumentWithTextIn, ImageWithSelectMulti, ImageWithSelectOne, ImageWithTextIn};
 pub use tables::{CellType, Column, TableIn, TableView};
+pub use tensor::{Dtype, MAX_ELEMENTS, MAX_RANK, TensorIn, flatten, nest};
 pub use views::{DocumentView, FileDownload, ImageView, JsonView, Label, MarkdownView, TextView};
 
 use serde::Serialize;
@@ -69,6 +71,8 @@ pub enum Props {
     DocumentWithTextIn(DocumentWithTextIn),
     #[serde(rename = "Table.In")]
     TableIn(TableIn),
+    #[serde(rename = "Tensor.In")]
+    TensorIn(TensorIn),
     #[serde(rename = "Text.View")]
     TextView(TextView),
     #[serde(rename = "Markdown.View")]
@@ -88,7 +92,7 @@ pub enum Props {
 }
 
 /// Every component type name, in catalogue order.
-pub const TYPES: [&str; 21] = [
+pub const TYPES: [&str; 22] = [
     "Text.In",
     "Number.In",
     "Slider",
@@ -102,6 +106,7 @@ pub const TYPES: [&str; 21] = [
     "Image.WithTextIn",
     "Document.WithTextIn",
     "Table.In",
+    "Tensor.In",
     "Text.View",
     "Markdown.View",
     "Json.View",
@@ -138,6 +143,7 @@ impl Props {
             "Image.WithTextIn" => Self::ImageWithTextIn(ImageWithTextIn::read(ctx, o)?),
             "Document.WithTextIn" => Self::DocumentWithTextIn(DocumentWithTextIn::read(ctx, o)?),
             "Table.In" => Self::TableIn(TableIn::read(ctx, o)?),
+            "Tensor.In" => Self::TensorIn(TensorIn::read(ctx, o)?),
             "Text.View" => Self::TextView(TextView::read(ctx, o)?),
             "Markdown.View" => Self::MarkdownView(MarkdownView::read(ctx, o)?),
             "Json.View" => Self::JsonView(JsonView::read(ctx, o)?),
@@ -166,6 +172,7 @@ impl Props {
             Self::ImageWithTextIn(c) => c.check(ctx, v, path),
             Self::DocumentWithTextIn(c) => c.check(ctx, v, path),
             Self::TableIn(c) => c.check(ctx, v, path),
+            Self::TensorIn(c) => c.check(ctx, v, path),
             _ => ctx.add(path, "this component shows a result and takes no value"),
         }
     }
@@ -186,6 +193,7 @@ impl Props {
             Self::ImageWithTextIn(c) => c.value_schema(),
             Self::DocumentWithTextIn(c) => c.value_schema(),
             Self::TableIn(c) => c.value_schema(),
+            Self::TensorIn(c) => c.value_schema(),
             _ => return None,
         })
     }
@@ -207,6 +215,7 @@ impl Props {
                 | Self::ImageWithTextIn(_)
                 | Self::DocumentWithTextIn(_)
                 | Self::TableIn(_)
+                | Self::TensorIn(_)
         )
     }
 }
