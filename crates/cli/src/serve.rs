@@ -171,6 +171,10 @@ pub struct ServeArgs {
     /// Threads each ONNX session's operators may use.
     #[arg(long, env = "FEATHER_ONNX_THREADS", default_value_t = 1)]
     onnx_threads: usize,
+    /// MiB every ONNX model of the server may take together for weights and tensors; a run
+    /// that needs more fails with the memory limit.
+    #[arg(long, env = "FEATHER_ONNX_MEMORY_MB", default_value_t = OnnxConfig::default().memory >> 20)]
+    onnx_memory_mb: usize,
 }
 
 impl ServeArgs {
@@ -246,6 +250,7 @@ impl ServeArgs {
                         .unwrap_or(OnnxConfig::default().sessions)
                         .max(1),
                     threads: a.onnx_threads.max(1),
+                    memory: a.onnx_memory_mb.max(1) << 20,
                     ..OnnxConfig::default()
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)

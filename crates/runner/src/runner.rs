@@ -136,6 +136,7 @@ impl Runner {
         );
         let onnx = crate::onnx::OnnxLibrary::new(
             config.onnx.library.clone(),
+            config.onnx.memory,
             &config.root,
             &config.build,
             &config.uv,
@@ -350,6 +351,7 @@ impl Runner {
             .map(|c| serde_json::to_value(c).expect("components serialise"))
             .collect();
         let plan = crate::onnx::Plan::new(&sig, rt, None, &init).map_err(RunnerError::Model)?;
+        // Items are stacked only where every input's first dimension is of any size.
         let batchable = sig.inputs.iter().all(|i| {
             i.shape
                 .as_ref()

@@ -19,14 +19,27 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::OnnxConfig;
-use super::plan::{Element, Outputs, Plan};
+use feather_spec::components::{Dtype, nest};
+
+use super::plan::{Outputs, Part, Plan};
 use crate::engine::{Engine, RunError, StepCall, StepOutput};
 
 type Reply = oneshot::Sender<Result<Vec<Value>, RunError>>;
 
 struct Job {
-    row: Vec<Value>,
+    /// The request's values for each input.
+    parts: Vec<Part>,
     reply: Reply,
+}
+
+impl Job {
+    /// Whether two requests' items have the same shapes, and so may share a run.
+    fn fits(&self, other: &Job) -> bool {
+        self.parts
+            .iter()
+            .zip(&other.parts)
+            .all(|(a, b)| a.dims == b.dims)
+    }
 }
 
 /// A session, with what stops its run past the limit.
@@ -59,6 +72,8 @@ struct Inner {
     plan: Plan,
     max: usize,
     timeout: Duration,
+    /// The process's ONNX memory cap in bytes, for messages.
+    memory: usize,
     closed: Arc<AtomicBool>,
     /// The average run's length in µs.
     average: AtomicU64,
@@ -78,6 +93,8 @@ pub fn session(env: &Environment, model: &[u8], threads: usize) -> Result<Sessio
     let builder = builder
         .with_intra_threads(threads)
         .map_err(|e| e.to_string())?;
+    // The process's one capped arena (see `arena`), not an arena of its own.
+    let builder = builder.with_env_allocators().map_err(|e| e.to_string())?;
     let mut builder = builder.with_inter_threads(1).map_err(|e| e.to_string())?;
     builder
         .commit_from_memory(model)
@@ -134,6 +151,7 @@ impl OnnxEngine {
                     1
                 },
                 timeout,
+                memory: config.memory,
                 closed,
                 average: AtomicU64::new(0),
             }),
@@ -162,7 +180,7 @@ impl Engine for OnnxEngine {
                 traceback: String::new(),
             });
         };
-        let row = self
+        let parts = self
             .inner
             .plan
             .row(inputs)
@@ -171,7 +189,7 @@ impl Engine for OnnxEngine {
                 traceback: String::new(),
             })?;
         let (reply, answer) = oneshot::channel();
-        let job = Job { row, reply };
+        let job = Job { parts, reply };
         let ready = {
             let mut state = self.inner.state.lock().expect("not poisoned");
             if self.inner.closed.load(Ordering::Relaxed) {
@@ -220,12 +238,16 @@ impl Engine for OnnxEngine {
     }
 }
 
-/// Moves queued jobs into a batch, up to `max` in all.
+/// Moves queued jobs into a batch, up to `max` in all: the first queued (when the batch is
+/// empty) and those whose items have the same shapes as the batch's, the others keeping their
+/// place for a run of their own.
 fn take(queue: &mut VecDeque<Job>, batch: &mut Vec<Job>, max: usize) {
-    while batch.len() < max {
-        match queue.pop_front() {
-            Some(j) => batch.push(j),
-            None => break,
+    let mut i = 0;
+    while batch.len() < max && i < queue.len() {
+        if batch.first().is_none_or(|first| first.fits(&queue[i])) {
+            batch.extend(queue.remove(i));
+        } else {
+            i += 1;
         }
     }
 }
@@ -301,6 +323,15 @@ impl Inner {
                         "the model ran longer than its time limit of {} s and was stopped",
                         self.timeout.as_secs()
                     ))
+                } else if super::arena::is_exhausted(&e) {
+                    // The server's cap, not one of the manifest's limits: said as such.
+                    RunError::Failed {
+                        message: format!(
+                            "the model needed more memory than ONNX models may take together on this server ({} MiB, --onnx-memory-mb): {e}",
+                            self.memory >> 20
+                        ),
+                        traceback: String::new(),
+                    }
                 } else {
                     RunError::Failed {
                         message: e,
@@ -350,46 +381,10 @@ fn run_batch(
 ) -> Result<Vec<Vec<Value>>, String> {
     let n = batch.len();
     let mut values = Vec::with_capacity(plan.inputs.len());
-    let mut offset = 0;
-    for input in &plan.inputs {
-        let column = |j: &Job| j.row[offset..offset + input.width].to_vec();
-        let cells: Vec<Value> = batch.iter().flat_map(column).collect();
-        offset += input.width;
-        let shape: Vec<usize> = if input.rank == 1 {
-            vec![n]
-        } else {
-            vec![n, input.width]
-        };
-        let e = |e: ort::Error| e.to_string();
-        let number = |v: &Value| v.as_f64().unwrap_or(0.0);
-        let value = match input.element {
-            Element::F32 => {
-                let d: Vec<f32> = cells.iter().map(|v| number(v) as f32).collect();
-                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
-            }
-            Element::F64 => {
-                let d: Vec<f64> = cells.iter().map(number).collect();
-                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
-            }
-            Element::I32 => {
-                let d: Vec<i32> = cells.iter().map(|v| number(v) as i32).collect();
-                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
-            }
-            Element::I64 => {
-                let d: Vec<i64> = cells.iter().map(|v| number(v) as i64).collect();
-                Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
-            }
-            Element::Str => {
-                let d: Vec<String> = cells
-                    .iter()
-                    .map(|v| v.as_str().unwrap_or_default().to_owned())
-                    .collect();
-                Tensor::from_string_array((shape, d.as_slice()))
-                    .map_err(e)?
-                    .into_dyn()
-            }
-        };
-        values.push((input.name.clone(), value));
+    for (k, input) in plan.inputs.iter().enumerate() {
+        let cells: Vec<&Value> = batch.iter().flat_map(|j| &j.parts[k].cells).collect();
+        let shape = input.shape(n, &batch[0].parts[k].dims);
+        values.push((input.name.clone(), tensor(input.dtype, shape, &cells)?));
     }
     let out = session
         .run_with_options(values, options)
@@ -399,9 +394,59 @@ fn run_batch(
             label,
             probabilities,
             labels,
-        } => classify(&out, n, label, probabilities.as_deref(), labels.as_deref()),
+        } => classify(
+            &out,
+            n,
+            label.as_deref(),
+            probabilities.as_deref(),
+            labels.as_deref(),
+        ),
         Outputs::Tensors(names) => tensors(&out, n, names),
     }
+}
+
+/// One input's tensor of the element type its graph wants.
+fn tensor(
+    dtype: Dtype,
+    shape: Vec<usize>,
+    cells: &[&Value],
+) -> Result<ort::value::DynValue, String> {
+    let e = |e: ort::Error| e.to_string();
+    // Values were checked against their component: a miss here is a bug, not the caller's.
+    let float = |v: &&Value| v.as_f64().unwrap_or(0.0);
+    let int = |v: &&Value| v.as_i64().unwrap_or(0);
+    let uint = |v: &&Value| v.as_u64().unwrap_or(0);
+    macro_rules! of {
+        ($read:expr, $t:ty) => {{
+            let d: Vec<$t> = cells.iter().map(|v| $read(v) as $t).collect();
+            Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+        }};
+    }
+    Ok(match dtype {
+        Dtype::Float32 => of!(float, f32),
+        Dtype::Float64 => of!(float, f64),
+        Dtype::Int8 => of!(int, i8),
+        Dtype::Int16 => of!(int, i16),
+        Dtype::Int32 => of!(int, i32),
+        Dtype::Int64 => of!(int, i64),
+        Dtype::Uint8 => of!(uint, u8),
+        Dtype::Uint16 => of!(uint, u16),
+        Dtype::Uint32 => of!(uint, u32),
+        Dtype::Uint64 => of!(uint, u64),
+        Dtype::Bool => {
+            let d: Vec<bool> = cells.iter().map(|v| v.as_bool().unwrap_or(false)).collect();
+            Tensor::from_array((shape, d)).map_err(e)?.into_dyn()
+        }
+        Dtype::String => {
+            let d: Vec<String> = cells
+                .iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect();
+            Tensor::from_string_array((shape, d.as_slice()))
+                .map_err(e)?
+                .into_dyn()
+        }
+    })
 }
 
 fn class_name(labels: Option<&[String]>, index: i64) -> String {
@@ -415,14 +460,17 @@ fn class_name(labels: Option<&[String]>, index: i64) -> String {
 fn classify(
     out: &SessionOutputs,
     n: usize,
-    label: &str,
+    label: Option<&str>,
     probabilities: Option<&str>,
     labels: Option<&[String]>,
 ) -> Result<Vec<Vec<Value>>, String> {
     let e = |e: ort::Error| e.to_string();
-    let names: Vec<String> = match out[label].try_extract_tensor::<i64>() {
-        Ok((_, l)) => l.iter().map(|i| class_name(labels, *i)).collect(),
-        Err(_) => out[label].try_extract_strings().map_err(e)?.1,
+    let names: Option<Vec<String>> = match label {
+        Some(label) => Some(match out[label].try_extract_tensor::<i64>() {
+            Ok((_, l)) => l.iter().map(|i| class_name(labels, *i)).collect(),
+            Err(_) => out[label].try_extract_strings().map_err(e)?.1,
+        }),
+        None => None,
     };
     let mut confidences: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); n];
     if let Some(p) = probabilities {
@@ -443,18 +491,33 @@ fn classify(
                 }
             }
         } else {
-            let (shape, values) = value.try_extract_tensor::<f32>().map_err(e)?;
+            let (shape, values): (Vec<i64>, Vec<f64>) = match value.try_extract_tensor::<f32>() {
+                Ok((s, v)) => (s.to_vec(), v.iter().map(|x| f64::from(*x)).collect()),
+                Err(_) => {
+                    let (s, v) = value.try_extract_tensor::<f64>().map_err(e)?;
+                    (s.to_vec(), v.to_vec())
+                }
+            };
             let classes = shape.get(1).copied().unwrap_or(0) as usize;
             for (i, row) in confidences.iter_mut().enumerate() {
                 for c in 0..classes {
-                    row.insert(
-                        class_name(labels, c as i64),
-                        f64::from(values[i * classes + c]),
-                    );
+                    row.insert(class_name(labels, c as i64), values[i * classes + c]);
                 }
             }
         }
     }
+    // Probabilities alone: the likeliest class is the label.
+    let names = names.unwrap_or_else(|| {
+        confidences
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(k, _)| k.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    });
     Ok(names
         .into_iter()
         .zip(confidences)
@@ -507,16 +570,4 @@ fn flat_values(v: &ort::value::DynValue) -> Result<(Vec<i64>, Vec<Value>), Strin
         return Ok((s.to_vec(), d.into_iter().map(Value::String).collect()));
     }
     Err("an output holds elements feather cannot read".into())
-}
-
-/// Flat values in nested arrays of `shape`.
-fn nest(flat: &[Value], shape: &[i64]) -> Value {
-    match shape {
-        [] => flat.first().cloned().unwrap_or(Value::Null),
-        [_] => Value::Array(flat.to_vec()),
-        [d, rest @ ..] => {
-            let inner = flat.len() / (*d).max(1) as usize;
-            Value::Array(flat.chunks(inner.max(1)).map(|c| nest(c, rest)).collect())
-        }
-    }
 }

@@ -27,11 +27,14 @@ pub struct OnnxLibrary {
     state: Mutex<EnvStatus>,
     turn: AsyncMutex<()>,
     env: OnceLock<Arc<Environment>>,
+    /// The arena's cap in bytes.
+    memory: usize,
 }
 
 impl OnnxLibrary {
     pub fn new(
         configured: Option<PathBuf>,
+        memory: usize,
         root: &Path,
         build: &crate::env::BuildPolicy,
         uv: &Path,
@@ -47,6 +50,7 @@ impl OnnxLibrary {
             state: Mutex::new(EnvStatus::Pending),
             turn: AsyncMutex::new(()),
             env: OnceLock::new(),
+            memory,
         }
     }
 
@@ -74,10 +78,13 @@ impl OnnxLibrary {
             None => self.install().await,
         };
         let result = match result {
-            Ok(path) => tokio::task::spawn_blocking(move || load(&path))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r),
+            Ok(path) => {
+                let memory = self.memory;
+                tokio::task::spawn_blocking(move || load(&path, memory))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r)
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -161,13 +168,15 @@ fn find_library(root: &Path) -> Option<PathBuf> {
         })
 }
 
-fn load(path: &Path) -> Result<Arc<Environment>, String> {
+fn load(path: &Path, memory: usize) -> Result<Arc<Environment>, String> {
     let builder = ort::init_from(path)
         .map_err(|e| format!("loading ONNX Runtime from {}: {e}", path.display()))?;
     let env = builder
         .with_name("feather")
         .build()
         .map_err(|e| format!("starting ONNX Runtime: {e}"))?;
-    tracing::info!(library = %path.display(), "ONNX Runtime loaded");
+    super::arena::register(&env, memory)
+        .map_err(|e| format!("capping ONNX Runtime's memory: {e}"))?;
+    tracing::info!(library = %path.display(), memory_mib = memory >> 20, "ONNX Runtime loaded");
     Ok(Arc::new(env))
 }

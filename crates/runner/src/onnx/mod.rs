@@ -10,7 +10,9 @@
 //! - [`plan`]: what a graph's signature means to a client: its components, and how their
 //!   values become tensors and tensors become components.
 //! - [`engine`]: sessions, batching and the wall-clock limit.
+//! - [`arena`]: the cap on the memory every session's tensors may take.
 
+pub mod arena;
 pub mod engine;
 pub mod library;
 pub mod plan;
@@ -30,6 +32,9 @@ pub struct OnnxConfig {
     pub threads: usize,
     /// Requests one session run may answer together.
     pub max_batch: usize,
+    /// Bytes every ONNX session of the process may take for tensors, weights included
+    /// (`--onnx-memory-mb`).
+    pub memory: usize,
 }
 
 impl Default for OnnxConfig {
@@ -39,6 +44,7 @@ impl Default for OnnxConfig {
             sessions: std::thread::available_parallelism().map_or(2, |n| n.get()),
             threads: 1,
             max_batch: 64,
+            memory: 2 << 30,
         }
     }
 }

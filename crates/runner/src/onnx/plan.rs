@@ -1,17 +1,20 @@
 //! What a graph means to a client. A version's [`Plan`] is made from its signature (read from
 //! the model at publish) and its manifest: the components a person fills in, how their values
-//! become one row of the input tensor, and how each row of the outputs becomes components.
+//! become one item of each input tensor, and how each item of the outputs becomes components.
 //!
-//! Inputs understood now: one 2-D number input `[batch, features]`, or one input per column
-//! (`[batch, 1]` or `[batch]`, numbers or strings, as converters write a pipeline of named
-//! columns), each feature a `Number.In` or a `Text.In`; and outputs that are either a classifier's label and probabilities (as
-//! skl2onnx writes them, `ZipMap` included: shown as a `Label`) or tensors (shown as JSON,
-//! one row each). A graph of any other shape is refused at publish with the reason.
+//! An input of `[batch, features]` (at most 64) or `[batch]`, numbers or strings, is one field
+//! per feature (a `Number.In` or a `Text.In`; one input per column, as converters write a
+//! pipeline of named columns, is a field per input); any other input is one `Tensor.In` of the
+//! item's shape, the batch dimension left out. Outputs are a classifier's label and
+//! probabilities (as skl2onnx writes them, `ZipMap` included), or probabilities alone once the
+//! developer names the classes (shown as a `Label`), or else tensors (shown as JSON, one item
+//! each). A graph of element types JSON cannot carry is refused at publish with the reason.
 
 use ort::session::Session;
 use ort::value::{TensorElementType, ValueType};
 use serde_json::{Map, Value, json};
 
+use feather_spec::components::{Dtype, MAX_RANK, flatten};
 use feather_spec::onnx::{OnnxRuntime, Signature, TensorSpec};
 
 /// The most features a graph's input may have to be shown as one number field each.
@@ -20,59 +23,70 @@ pub const MAX_FEATURES: i64 = 64;
 /// How one version's values and tensors correspond.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The graph's inputs, in its order, each taking the next `width` features.
+    /// The graph's inputs, in its order.
     pub inputs: Vec<Input>,
-    /// Component ids, one per feature, in the inputs' order.
-    pub features: Vec<String>,
     pub outputs: Outputs,
 }
 
-/// One input tensor of a graph: `[batch, width]`, or `[batch]` when `rank` is 1.
+/// One input tensor of a graph and the components that fill it.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
-    pub element: Element,
-    pub width: usize,
-    pub rank: usize,
+    pub dtype: Dtype,
+    pub feed: Feed,
+    /// Its components' ids: one per feature, or the tensor's one.
+    pub ids: Vec<String>,
 }
 
-/// The element types an input may have.
+/// How a request's values make one item of an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Feed {
+    /// A field per feature: `[batch, width]`, or `[batch]` when `rank` is 1.
+    Features { width: usize, rank: usize },
+    /// One `Tensor.In` of `item`'s shape (-1: any size).
+    Tensor { item: Vec<i64>, batch: Batch },
+}
+
+/// Whether, and how, a tensor input has a batch dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Element {
-    F32,
-    F64,
-    I32,
-    I64,
-    Str,
+pub enum Batch {
+    /// A first dimension of any size: items of the same shape are stacked along it.
+    Stacked,
+    /// A first dimension of size 1: one item a run.
+    One,
+    /// No batch dimension: the value is the whole tensor, one a run.
+    Whole,
 }
 
-impl Element {
-    fn of(ty: &str) -> Option<Self> {
-        Some(match ty {
-            "float32" => Self::F32,
-            "float64" => Self::F64,
-            "int32" => Self::I32,
-            "int64" => Self::I64,
-            "string" => Self::Str,
-            _ => return None,
-        })
-    }
+/// One request's values for one input: its elements in row-major order and the item's
+/// dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub cells: Vec<Value>,
+    pub dims: Vec<usize>,
+}
 
-    /// The component a feature of this type is filled in with.
-    fn component(self) -> &'static str {
-        if self == Self::Str {
-            "Text.In"
-        } else {
-            "Number.In"
+impl Input {
+    /// The full shape of a run of `n` items.
+    pub fn shape(&self, n: usize, dims: &[usize]) -> Vec<usize> {
+        match &self.feed {
+            Feed::Features { rank: 1, .. } => vec![n],
+            Feed::Features { width, .. } => vec![n, *width],
+            Feed::Tensor { batch, .. } => match batch {
+                Batch::Stacked => std::iter::once(n).chain(dims.iter().copied()).collect(),
+                Batch::One => std::iter::once(1).chain(dims.iter().copied()).collect(),
+                Batch::Whole => dims.to_vec(),
+            },
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub enum Outputs {
-    /// A label tensor and, if present, class probabilities.
+    /// A label tensor and, if present, class probabilities; or probabilities alone, the
+    /// likeliest class their label.
     Classifier {
-        label: String,
+        label: Option<String>,
         probabilities: Option<String>,
         /// Names to show for class indices.
         labels: Option<Vec<String>>,
@@ -182,9 +196,40 @@ fn component_id(name: &str, index: usize) -> String {
     id
 }
 
+/// Whether an input's element type may be a field of its own.
+fn is_feature(dtype: Dtype) -> bool {
+    matches!(
+        dtype,
+        Dtype::Float32 | Dtype::Float64 | Dtype::Int32 | Dtype::Int64 | Dtype::String
+    )
+}
+
+/// How an input of this shape is filled: fields, or a tensor (the item's shape, and its batch).
+fn feed(dtype: Dtype, shape: Option<&[i64]>) -> Feed {
+    match shape {
+        Some([_]) if is_feature(dtype) => Feed::Features { width: 1, rank: 1 },
+        Some([_, f]) if is_feature(dtype) && (1..=MAX_FEATURES).contains(f) => Feed::Features {
+            width: *f as usize,
+            rank: 2,
+        },
+        Some([first, rest @ ..]) if *first < 0 => Feed::Tensor {
+            item: rest.to_vec(),
+            batch: Batch::Stacked,
+        },
+        Some([1, rest @ ..]) => Feed::Tensor {
+            item: rest.to_vec(),
+            batch: Batch::One,
+        },
+        other => Feed::Tensor {
+            item: other.map(<[i64]>::to_vec).unwrap_or_default(),
+            batch: Batch::Whole,
+        },
+    }
+}
+
 impl Plan {
     /// The plan of a signature, with the feature names the model's metadata gives (if any)
-    /// and the manifest's own components and labels; the reason when the graph has a shape
+    /// and the manifest's own components and labels; the reason when the graph has inputs
     /// feather does not serve.
     pub fn new(
         sig: &Signature,
@@ -192,152 +237,263 @@ impl Plan {
         feature_names: Option<Vec<String>>,
         init: &[Value],
     ) -> Result<Self, String> {
-        // One [batch, features] tensor, or one tensor per column ([batch, 1] or [batch]), as
-        // converters write a pipeline of named columns.
-        let mut inputs = Vec::new();
+        let mut shapes = Vec::new();
         for input in &sig.inputs {
-            let element = Element::of(&input.ty).ok_or_else(|| {
+            let dtype = Dtype::parse(&input.ty).ok_or_else(|| {
                 format!(
-                    "the input {:?} holds {}; feather serves numbers (float32, float64, int32, int64) and strings for now",
+                    "the input {:?} holds {}, which feather cannot fill from JSON; it serves numbers (float32, float64, int8 to int64, uint8 to uint64), booleans and strings",
                     input.name, input.ty
                 )
             })?;
-            let (width, rank) = match input.shape.as_deref() {
-                Some([_]) => (1, 1),
-                Some([_, f]) if (1..=MAX_FEATURES).contains(f) => (*f as usize, 2),
-                Some([_, f]) if *f > MAX_FEATURES => {
-                    return Err(format!(
-                        "the input {:?} has {f} features; feather serves at most {MAX_FEATURES} for now",
-                        input.name
-                    ));
-                }
-                other => {
-                    return Err(format!(
-                        "the input {:?} has the shape {other:?}; feather serves [batch, features] with a fixed number of features for now",
-                        input.name
-                    ));
-                }
-            };
-            inputs.push(Input {
-                name: input.name.clone(),
-                element,
-                width,
-                rank,
-            });
-        }
-        let width: usize = inputs.iter().map(|i| i.width).sum();
-        if width > MAX_FEATURES as usize {
-            return Err(format!(
-                "the inputs have {width} features; feather serves at most {MAX_FEATURES} for now"
-            ));
-        }
-        // A graph of one column per input names its features after its inputs.
-        let feature_names = feature_names.or_else(|| {
-            inputs
-                .iter()
-                .all(|i| i.width == 1)
-                .then(|| inputs.iter().map(|i| i.name.clone()).collect())
-        });
-        let features: Vec<String> = if init.is_empty() {
-            let names = feature_names.filter(|n| n.len() == width);
-            let mut ids: Vec<String> = (0..width)
-                .map(|i| match &names {
-                    Some(n) => component_id(&n[i], i),
-                    None => format!("x{i}"),
-                })
-                .collect();
-            // Names that collide once made into ids fall back to their position.
-            for i in 0..ids.len() {
-                if ids[..i].contains(&ids[i]) {
-                    ids[i] = format!("x{i}");
-                }
-            }
-            ids
-        } else {
-            let kinds: Vec<&str> = inputs
-                .iter()
-                .flat_map(|i| std::iter::repeat_n(i.element.component(), i.width))
-                .collect();
-            if init.len() != width || init.iter().zip(&kinds).any(|(c, k)| c["type"] != *k) {
+            let mut f = feed(dtype, input.shape.as_deref());
+            if let Feed::Tensor { item, .. } = &f
+                && item.len() > MAX_RANK
+            {
                 return Err(format!(
-                    "the model's inputs have {width} features: give {width} components in init ({}), or none",
-                    kinds.join(", ")
+                    "the input {:?} has {} dimensions; feather serves at most {MAX_RANK} besides the batch",
+                    input.name,
+                    item.len()
                 ));
             }
-            init.iter()
-                .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
-                .collect()
+            if let Feed::Tensor { item, .. } = &mut f {
+                // A dimension ONNX leaves unnamed or symbolic is any size.
+                item.iter_mut().filter(|d| **d < 1).for_each(|d| *d = -1);
+            }
+            shapes.push((input.name.clone(), dtype, f));
+        }
+        // Too many fields for a page: wide inputs become tensors of their features.
+        let width: usize = shapes
+            .iter()
+            .map(|(_, _, f)| match f {
+                Feed::Features { width, .. } => *width,
+                Feed::Tensor { .. } => 0,
+            })
+            .sum();
+        if width > MAX_FEATURES as usize {
+            for (_, _, f) in &mut shapes {
+                if let Feed::Features { width, rank: 2 } = f {
+                    *f = Feed::Tensor {
+                        item: vec![*width as i64],
+                        batch: Batch::Stacked,
+                    };
+                }
+            }
+        }
+        let mut plan = Self {
+            inputs: shapes
+                .into_iter()
+                .map(|(name, dtype, feed)| Input {
+                    name,
+                    dtype,
+                    feed,
+                    ids: Vec::new(),
+                })
+                .collect(),
+            outputs: classifier(sig, runtime.labels.clone()).unwrap_or_else(|| {
+                Outputs::Tensors(sig.outputs.iter().map(|o| o.name.clone()).collect())
+            }),
         };
-        let outputs = classifier(sig, runtime.labels.clone()).unwrap_or_else(|| {
-            Outputs::Tensors(sig.outputs.iter().map(|o| o.name.clone()).collect())
-        });
-        Ok(Self {
-            inputs,
-            features,
-            outputs,
-        })
+        if init.is_empty() {
+            plan.name_components(feature_names);
+        } else {
+            plan.take_components(init)?;
+        }
+        Ok(plan)
     }
 
-    /// Each feature's element type, in the features' order.
-    fn elements(&self) -> impl Iterator<Item = Element> + '_ {
-        self.inputs
+    /// Component ids made of the features' names (the model's metadata, or one column an
+    /// input) and the tensors' input names.
+    fn name_components(&mut self, feature_names: Option<Vec<String>>) {
+        let names = self.feature_titles(feature_names);
+        let mut taken: Vec<String> = Vec::new();
+        let mut next = 0;
+        for input in &mut self.inputs {
+            let count = match input.feed {
+                Feed::Features { width, .. } => width,
+                Feed::Tensor { .. } => 1,
+            };
+            input.ids = (0..count)
+                .map(|_| {
+                    let i = next;
+                    next += 1;
+                    let name = match input.feed {
+                        Feed::Tensor { .. } => Some(input.name.as_str()),
+                        Feed::Features { .. } => {
+                            names.as_ref().and_then(|n| n.get(i)).map(String::as_str)
+                        }
+                    };
+                    let mut id = name.map_or_else(|| format!("x{i}"), |n| component_id(n, i));
+                    // Names that collide once made into ids fall back to their position.
+                    if taken.contains(&id) {
+                        id = format!("x{i}");
+                    }
+                    taken.push(id.clone());
+                    id
+                })
+                .collect();
+        }
+    }
+
+    /// The names of the features, in order: the metadata's, when they are one per feature,
+    /// else the inputs' own when each input is one column; tensors count as one each.
+    fn feature_titles(&self, feature_names: Option<Vec<String>>) -> Option<Vec<String>> {
+        let slots: Vec<(usize, &Input)> = self
+            .inputs
             .iter()
-            .flat_map(|i| std::iter::repeat_n(i.element, i.width))
+            .map(|i| match i.feed {
+                Feed::Features { width, .. } => (width, i),
+                Feed::Tensor { .. } => (1, i),
+            })
+            .collect();
+        let total: usize = slots.iter().map(|(w, _)| w).sum();
+        let features: usize = slots
+            .iter()
+            .filter(|(_, i)| matches!(i.feed, Feed::Features { .. }))
+            .map(|(w, _)| w)
+            .sum();
+        if let Some(names) = feature_names
+            && names.len() == features
+            && features == total
+        {
+            return Some(names);
+        }
+        slots
+            .iter()
+            .all(|(w, _)| *w == 1)
+            .then(|| slots.iter().map(|(_, i)| i.name.clone()).collect())
+    }
+
+    /// The developer's components, checked against what each input takes.
+    fn take_components(&mut self, init: &[Value]) -> Result<(), String> {
+        let expected = self.init(None);
+        // A tensor's component may fix a size the graph leaves open (an image's height).
+        let narrows = |c: &Value, e: &Value| {
+            let (Some(c), Some(e)) = (c.as_array(), e.as_array()) else {
+                return false;
+            };
+            c.len() == e.len() && c.iter().zip(e).all(|(c, e)| e == -1 || c == e)
+        };
+        let fits = init.len() == expected.len()
+            && init.iter().zip(&expected).all(|(c, e)| {
+                c["type"] == e["type"]
+                    && (e["type"] != "Tensor.In"
+                        || (c["dtype"] == e["dtype"] && narrows(&c["shape"], &e["shape"])))
+            });
+        if !fits {
+            return Err(format!(
+                "the model's inputs take {} components: give {} in init ({}), or none",
+                expected.len(),
+                expected.len(),
+                expected
+                    .iter()
+                    .map(|e| match e["type"].as_str() {
+                        Some("Tensor.In") => format!("Tensor.In of {} {}", e["dtype"], e["shape"]),
+                        other => other.unwrap_or_default().to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let mut ids = init
+            .iter()
+            .map(|c| c["id"].as_str().unwrap_or_default().to_owned());
+        for input in &mut self.inputs {
+            let count = match input.feed {
+                Feed::Features { width, .. } => width,
+                Feed::Tensor { .. } => 1,
+            };
+            input.ids = ids.by_ref().take(count).collect();
+        }
+        Ok(())
     }
 
     /// The init components derived from the signature: a `Number.In` (whole numbers for an
-    /// integer input) or a `Text.In` per feature, titled with its name.
+    /// integer input) or a `Text.In` per feature, titled with its name, or a `Tensor.In`.
     pub fn init(&self, feature_names: Option<&[String]>) -> Vec<Value> {
-        let names = feature_names.map(<[String]>::to_vec).or_else(|| {
-            self.inputs
-                .iter()
-                .all(|i| i.width == 1)
-                .then(|| self.inputs.iter().map(|i| i.name.clone()).collect())
-        });
-        self.features
-            .iter()
-            .zip(self.elements())
-            .enumerate()
-            .map(|(i, (id, element))| {
-                let title = names
+        let titles = self.feature_titles(feature_names.map(<[String]>::to_vec));
+        let mut out = Vec::new();
+        let mut i = 0;
+        for input in &self.inputs {
+            let count = match input.feed {
+                Feed::Features { width, .. } => width,
+                Feed::Tensor { .. } => 1,
+            };
+            for k in 0..count {
+                let id = input.ids.get(k).cloned().unwrap_or_else(|| format!("x{i}"));
+                let title = titles
                     .as_ref()
                     .and_then(|n| n.get(i))
                     .cloned()
                     .unwrap_or_else(|| format!("feature {i}"));
-                match element {
-                    Element::Str => json!({"id": id, "type": "Text.In", "title": title}),
-                    Element::I32 | Element::I64 => {
+                out.push(match (&input.feed, input.dtype) {
+                    (Feed::Tensor { item, .. }, dtype) => json!({
+                        "id": id, "type": "Tensor.In", "title": input.name,
+                        "dtype": dtype.as_str(), "shape": item,
+                    }),
+                    (_, Dtype::String) => json!({"id": id, "type": "Text.In", "title": title}),
+                    (_, Dtype::Int32 | Dtype::Int64) => {
                         json!({"id": id, "type": "Number.In", "title": title, "integer": true})
                     }
-                    Element::F32 | Element::F64 => {
-                        json!({"id": id, "type": "Number.In", "title": title})
-                    }
-                }
-            })
-            .collect()
+                    _ => json!({"id": id, "type": "Number.In", "title": title}),
+                });
+                i += 1;
+            }
+        }
+        out
     }
 
-    /// One request's features, from its values by component id.
-    pub fn row(&self, inputs: &Map<String, Value>) -> Result<Vec<Value>, String> {
-        self.features
+    /// One request's values for each input, from its values by component id.
+    pub fn row(&self, inputs: &Map<String, Value>) -> Result<Vec<Part>, String> {
+        self.inputs
             .iter()
-            .zip(self.elements())
-            .map(|(id, element)| {
-                let v = inputs.get(id);
-                let ok = match element {
-                    Element::Str => v.is_some_and(Value::is_string),
-                    _ => v.is_some_and(Value::is_number),
-                };
-                match v {
-                    Some(v) if ok => Ok(v.clone()),
-                    _ => Err(format!(
-                        "the input {id:?} is not a {}",
-                        if element == Element::Str {
-                            "text"
-                        } else {
-                            "number"
-                        }
-                    )),
+            .map(|input| match &input.feed {
+                Feed::Features { width, rank } => {
+                    let cells = input
+                        .ids
+                        .iter()
+                        .map(|id| {
+                            let v = inputs.get(id);
+                            let ok = match input.dtype {
+                                Dtype::String => v.is_some_and(Value::is_string),
+                                _ => v.is_some_and(Value::is_number),
+                            };
+                            match v {
+                                Some(v) if ok => Ok(v.clone()),
+                                _ => Err(format!(
+                                    "the input {id:?} is not a {}",
+                                    if input.dtype == Dtype::String {
+                                        "text"
+                                    } else {
+                                        "number"
+                                    }
+                                )),
+                            }
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let dims = if *rank == 1 { vec![] } else { vec![*width] };
+                    Ok(Part { cells, dims })
+                }
+                Feed::Tensor { item, .. } => {
+                    let id = input.ids.first().map(String::as_str).unwrap_or_default();
+                    let v = inputs
+                        .get(id)
+                        .ok_or_else(|| format!("the input {id:?} is missing"))?;
+                    let (dims, cells) = flatten(v);
+                    let fits = dims.len() == item.len()
+                        && dims
+                            .iter()
+                            .zip(item)
+                            .all(|(d, want)| *want < 0 || d == want)
+                        && dims.iter().product::<i64>() as usize == cells.len();
+                    if !fits {
+                        return Err(format!(
+                            "the input {id:?} has the shape {dims:?}; it takes {item:?}"
+                        ));
+                    }
+                    Ok(Part {
+                        cells,
+                        dims: dims.into_iter().map(|d| d as usize).collect(),
+                    })
                 }
             })
             .collect()
@@ -351,7 +507,24 @@ fn classifier(sig: &Signature, labels: Option<Vec<String>>) -> Option<Outputs> {
         o.is_tensor()
             && matches!(o.ty.as_str(), "int64" | "int32" | "string")
             && o.shape.as_ref().is_some_and(|s| s.len() == 1)
-    })?;
+    });
+    let Some(label) = label else {
+        // Probabilities alone, `[batch, classes]`, are a classifier once its classes are named.
+        let labels = labels?;
+        let [p] = sig.outputs.as_slice() else {
+            return None;
+        };
+        let fits = p.is_tensor()
+            && matches!(p.ty.as_str(), "float32" | "float64")
+            && p.shape
+                .as_ref()
+                .is_some_and(|s| s.len() == 2 && (s[1] < 1 || s[1] as usize == labels.len()));
+        return fits.then(|| Outputs::Classifier {
+            label: None,
+            probabilities: Some(p.name.clone()),
+            labels: Some(labels),
+        });
+    };
     let probabilities = sig.outputs.iter().find(|o| {
         o.name != label.name
             && (o
@@ -365,7 +538,7 @@ fn classifier(sig: &Signature, labels: Option<Vec<String>>) -> Option<Outputs> {
         return None;
     }
     Some(Outputs::Classifier {
-        label: label.name.clone(),
+        label: Some(label.name.clone()),
         probabilities: probabilities.map(|p| p.name.clone()),
         labels,
     })

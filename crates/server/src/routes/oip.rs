@@ -233,7 +233,12 @@ fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
     let datatype = v["datatype"]
         .as_str()
         .and_then(DataType::parse)
-        .ok_or_else(|| bad(format!("the input {name:?} has no datatype this server reads (BOOL, INT32, INT64, FP32, FP64, BYTES)")))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "the input {name:?} has no datatype this server reads ({})",
+                DataType::ALL.map(DataType::as_str).join(", ")
+            ))
+        })?;
     let shape: Vec<i64> = v["shape"]
         .as_array()
         .and_then(|a| a.iter().map(Value::as_i64).collect())
@@ -259,8 +264,8 @@ fn read_tensor(v: &Value, binary: &mut &[u8]) -> ApiResult<Tensor> {
     let typed = data.iter().all(|d| match datatype {
         DataType::Bool => d.is_boolean(),
         DataType::Bytes => d.is_string(),
-        DataType::Int32 | DataType::Int64 => d.is_i64() || d.is_u64(),
         DataType::Fp32 | DataType::Fp64 => d.is_number(),
+        _ => d.is_i64() || d.is_u64(),
     });
     if !typed {
         return Err(bad(format!(

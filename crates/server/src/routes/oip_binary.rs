@@ -34,16 +34,6 @@ pub fn split<'b>(body: &'b [u8], json_len: Option<&str>) -> ApiResult<(&'b [u8],
     Ok(body.split_at(len))
 }
 
-/// Element size of a fixed-size type.
-fn width(t: DataType) -> Option<usize> {
-    match t {
-        DataType::Bool => Some(1),
-        DataType::Int32 | DataType::Fp32 => Some(4),
-        DataType::Int64 | DataType::Fp64 => Some(8),
-        DataType::Bytes => None,
-    }
-}
-
 /// Decodes one input's raw bytes into values.
 pub fn decode(name: &str, t: DataType, raw: &[u8]) -> ApiResult<Vec<Value>> {
     let wrong = || {
@@ -52,23 +42,11 @@ pub fn decode(name: &str, t: DataType, raw: &[u8]) -> ApiResult<Vec<Value>> {
             t.as_str()
         ))
     };
-    if let Some(w) = width(t) {
+    if let Some(w) = t.width() {
         if !raw.len().is_multiple_of(w) {
             return Err(wrong());
         }
-        return Ok(raw
-            .chunks_exact(w)
-            .map(|c| match t {
-                DataType::Bool => Value::Bool(c[0] != 0),
-                DataType::Int32 => Value::from(i32::from_le_bytes(c.try_into().expect("4 bytes"))),
-                DataType::Int64 => Value::from(i64::from_le_bytes(c.try_into().expect("8 bytes"))),
-                DataType::Fp32 => Value::from(f64::from(f32::from_le_bytes(
-                    c.try_into().expect("4 bytes"),
-                ))),
-                DataType::Fp64 => Value::from(f64::from_le_bytes(c.try_into().expect("8 bytes"))),
-                DataType::Bytes => unreachable!("no fixed width"),
-            })
-            .collect());
+        return Ok(raw.chunks_exact(w).map(|c| element(t, c)).collect());
     }
     let mut out = Vec::new();
     let mut rest = raw;
@@ -90,13 +68,42 @@ pub fn decode(name: &str, t: DataType, raw: &[u8]) -> ApiResult<Vec<Value>> {
     Ok(out)
 }
 
+/// One little-endian element of a fixed-size type.
+fn element(t: DataType, c: &[u8]) -> Value {
+    macro_rules! le {
+        ($t:ty) => {
+            <$t>::from_le_bytes(c.try_into().expect("the type's width"))
+        };
+    }
+    match t {
+        DataType::Bool => Value::Bool(c[0] != 0),
+        DataType::Uint8 => Value::from(c[0]),
+        DataType::Int8 => Value::from(le!(i8)),
+        DataType::Uint16 => Value::from(le!(u16)),
+        DataType::Int16 => Value::from(le!(i16)),
+        DataType::Uint32 => Value::from(le!(u32)),
+        DataType::Int32 => Value::from(le!(i32)),
+        DataType::Uint64 => Value::from(le!(u64)),
+        DataType::Int64 => Value::from(le!(i64)),
+        DataType::Fp32 => Value::from(f64::from(le!(f32))),
+        DataType::Fp64 => Value::from(le!(f64)),
+        DataType::Bytes => unreachable!("no fixed width"),
+    }
+}
+
 /// Encodes an output's values as raw bytes.
 pub fn encode(t: DataType, data: &[Value]) -> Vec<u8> {
     let mut out = Vec::new();
     for v in data {
         match t {
             DataType::Bool => out.push(u8::from(v.as_bool().unwrap_or(false))),
+            DataType::Uint8 => out.push(v.as_u64().unwrap_or(0) as u8),
+            DataType::Int8 => out.extend((v.as_i64().unwrap_or(0) as i8).to_le_bytes()),
+            DataType::Uint16 => out.extend((v.as_u64().unwrap_or(0) as u16).to_le_bytes()),
+            DataType::Int16 => out.extend((v.as_i64().unwrap_or(0) as i16).to_le_bytes()),
+            DataType::Uint32 => out.extend((v.as_u64().unwrap_or(0) as u32).to_le_bytes()),
             DataType::Int32 => out.extend((v.as_i64().unwrap_or(0) as i32).to_le_bytes()),
+            DataType::Uint64 => out.extend(v.as_u64().unwrap_or(0).to_le_bytes()),
             DataType::Int64 => out.extend(v.as_i64().unwrap_or(0).to_le_bytes()),
             DataType::Fp32 => out.extend((v.as_f64().unwrap_or(0.0) as f32).to_le_bytes()),
             DataType::Fp64 => out.extend(v.as_f64().unwrap_or(0.0).to_le_bytes()),

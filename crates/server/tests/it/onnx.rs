@@ -63,12 +63,13 @@ p.key, p.value = "feature_names", "sepal length (cm),sepal width (cm),petal leng
 open(sys.argv[1], "wb").write(onx.SerializeToString())
 "#;
 
-const IMAGE_INPUT: &str = r#"
+/// Half-precision floats: an element type JSON cannot carry to ONNX Runtime here.
+const HALF_INPUT: &str = r#"
 import sys
 from onnx import TensorProto, helper
-a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [None, 3, 8, 8])
-c = helper.make_tensor_value_info("c", TensorProto.FLOAT, [None, 3, 8, 8])
-g = helper.make_graph([helper.make_node("Identity", ["a"], ["c"])], "image", [a], [c])
+a = helper.make_tensor_value_info("a", TensorProto.FLOAT16, [None, 3])
+c = helper.make_tensor_value_info("c", TensorProto.FLOAT16, [None, 3])
+g = helper.make_graph([helper.make_node("Identity", ["a"], ["c"])], "half", [a], [c])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
@@ -316,15 +317,14 @@ async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
         );
     }
 
-    // An image's tensor has no field of the page yet.
-    let two = Tar::new().file("model.onnx", &make_model(IMAGE_INPUT)).gz();
-    let (status, body) = s.publish(&manifest("two", json!({})), two).await;
+    let half = Tar::new().file("model.onnx", &make_model(HALF_INPUT)).gz();
+    let (status, body) = s.publish(&manifest("half", json!({})), half).await;
     let e = assert_error(
         &(status, body),
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_manifest",
     );
-    assert!(reason(&e).contains("shape"), "{e}");
+    assert!(reason(&e).contains("float16"), "{e}");
 
     let elsewhere = Tar::new().file("other.onnx", &make_model(DOUBLE)).gz();
     let (status, body) = s
@@ -345,7 +345,7 @@ async fn models_that_cannot_be_served_are_refused_at_publish_with_the_reason() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_manifest",
     );
-    assert!(reason(&e).contains("3 features"), "{e}");
+    assert!(reason(&e).contains("take 3 components"), "{e}");
     s.assert_empty("refused models").await;
 }
 
@@ -512,4 +512,228 @@ async fn a_run_past_its_time_limit_is_stopped() {
             "{e}"
         );
     }
+}
+
+/// Pixels in, doubled and their mean per channel out: an image-shaped input whose width may
+/// be any size.
+const IMAGE: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("pixels", TensorProto.UINT8, [None, 3, 2, None])
+y = helper.make_tensor_value_info("doubled", TensorProto.FLOAT, [None, 3, 2, None])
+z = helper.make_tensor_value_info("mean", TensorProto.FLOAT, [None, 3])
+two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
+g = helper.make_graph([
+    helper.make_node("Cast", ["pixels"], ["f"], to=TensorProto.FLOAT),
+    helper.make_node("Mul", ["f", "two"], ["doubled"]),
+    helper.make_node("ReduceMean", ["f"], ["mean"], axes=[2, 3], keepdims=0),
+], "image", [x], [y, z], [two])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+fn image(width: usize, base: u64) -> Value {
+    json!(
+        (0..3)
+            .map(|c| (0..2)
+                .map(|r| (0..width)
+                    .map(|k| base + c * 10 + r * 2 + k as u64)
+                    .collect::<Vec<_>>())
+                .collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    )
+}
+
+/// A graph whose input is neither fields nor columns takes one `Tensor.In` of the item's shape
+/// (the batch dimension left out); requests of the same shape share a run, others wait for
+/// their own; the Open Inference Protocol sends the whole batch as one tensor.
+#[tokio::test]
+async fn an_image_shaped_input_takes_a_tensor_and_batches_by_shape() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(IMAGE)).gz();
+    let (status, body) = s.publish(&manifest("image", json!({})), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, v) = s.get("/models/alice/image/versions/1").await;
+    assert_eq!(
+        v["manifest"]["init"],
+        json!([{"id": "pixels", "type": "Tensor.In", "title": "pixels", "required": true,
+                "dtype": "uint8", "shape": [3, 2, -1]}])
+    );
+    // The model's own document gives the value's schema: nested arrays of the shape.
+    let (_, doc) = s.get("/models/alice/image/openapi.json").await;
+    let text = doc.to_string();
+    assert!(text.contains(r#""maximum":255"#), "{text}");
+
+    let calls = (0..24).map(|i| {
+        let s = &s;
+        let (width, base) = (1 + i % 3, i as u64);
+        async move {
+            let out = predict(s, "image", json!({"pixels": image(width, base)})).await;
+            (width, base, out)
+        }
+    });
+    for (width, base, (status, out)) in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let doubled = &out["outputs"][0];
+        assert_eq!(doubled["type"], "Json.View");
+        let want: Vec<Vec<Vec<f64>>> = serde_json::from_value(image(width, base)).unwrap();
+        let want: Vec<Vec<Vec<f64>>> = want
+            .into_iter()
+            .map(|c| {
+                c.into_iter()
+                    .map(|r| r.into_iter().map(|x| x * 2.0).collect())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(doubled["data"], json!(want), "width {width}, base {base}");
+        let mean = (width as f64 - 1.0) / 2.0 + 1.0 + base as f64;
+        assert_eq!(out["outputs"][1]["data"][0], json!(mean), "{out}");
+    }
+
+    // Values of the wrong shape or type are refused before the model runs, with their place.
+    for (bad, path) in [
+        (json!([[[1]], [[1]], [[1]]]), "/inputs/pixels/0"),
+        (
+            json!([[[1], [256]], [[1], [1]], [[1], [1]]]),
+            "/inputs/pixels/0/1/0",
+        ),
+        (
+            json!([[[1, 2], [3]], [[1, 2], [3, 4]], [[1, 2], [3, 4]]]),
+            "/inputs/pixels/0/1",
+        ),
+    ] {
+        let out = predict(&s, "image", json!({ "pixels": bad })).await;
+        let e = assert_error(&out, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+        assert_eq!(e["details"]["problems"][0]["path"], path, "{e}");
+    }
+
+    let call = json!({"inputs": [{"name": "pixels", "shape": [2, 3, 2, 1], "datatype": "UINT8",
+                                 "data": (0..12).collect::<Vec<u32>>()}]});
+    let res = s
+        .http
+        .post(format!("{}/v2/models/alice/image/infer", s.url))
+        .json(&call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let doubled = &body["outputs"][0];
+    assert_eq!(doubled["shape"], json!([2, 3, 2, 1]), "{body}");
+    let want: Vec<f64> = (0..12).map(|x| f64::from(x) * 2.0).collect();
+    assert_eq!(doubled["data"], json!(want), "{body}");
+    assert_eq!(body["outputs"][1]["shape"], json!([2, 3]), "{body}");
+    let meta: Value = s
+        .http
+        .get(format!("{}/v2/models/alice/image", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta["inputs"],
+        json!([{"name": "pixels", "datatype": "UINT8", "shape": [-1, 3, 2, -1]}])
+    );
+
+    // The developer may fix a size the graph leaves open, not change one it fixes.
+    let narrow = |shape: Value| {
+        let mut m = manifest("narrow", json!({}));
+        m["init"] = json!([{"id": "img", "type": "Tensor.In", "title": "Image",
+                            "dtype": "uint8", "shape": shape}]);
+        m
+    };
+    let bundle = Tar::new().file("model.onnx", &make_model(IMAGE)).gz();
+    let (status, body) = s.publish(&narrow(json!([3, 2, 2])), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let out = predict(&s, "narrow", json!({"img": image(1, 0)})).await;
+    assert_error(&out, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+    let (status, out) = predict(&s, "narrow", json!({"img": image(2, 0)})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let bundle = Tar::new().file("model.onnx", &make_model(IMAGE)).gz();
+    let e = assert_error(
+        &s.publish(&narrow(json!([3, 3, -1])), bundle).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    let reason = e["details"]["problems"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains(r#"Tensor.In of "uint8" [3,2,-1]"#), "{e}");
+}
+
+/// Class probabilities as one `[batch, classes]` tensor, with no label tensor beside them.
+const SOFTMAX: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])
+y = helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 2])
+g = helper.make_graph([helper.make_node("Softmax", ["x"], ["p"], axis=1)], "softmax", [x], [y])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+/// A model of one output of class probabilities is a classifier once its labels are named:
+/// its answer is a `Label` of the likeliest class.
+#[tokio::test]
+async fn probabilities_with_labels_are_a_label() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(SOFTMAX)).gz();
+    let labels = json!({"labels": ["upright", "upside down"]});
+    let (status, body) = s.publish(&manifest("turned", labels), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, out) = predict(&s, "turned", json!({"x0": 0.0, "x1": 2.0})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let label = &out["outputs"][0];
+    assert_eq!(label["type"], "Label", "{out}");
+    assert_eq!(label["label"], "upside down", "{out}");
+    let p = label["confidences"]["upside down"].as_f64().unwrap();
+    assert!((p - 0.8808).abs() < 1e-3, "{out}");
+
+    // Without labels the probabilities are shown as they are.
+    let bundle = Tar::new().file("model.onnx", &make_model(SOFTMAX)).gz();
+    let (status, body) = s.publish(&manifest("raw", json!({})), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, out) = predict(&s, "raw", json!({"x0": 0.0, "x1": 0.0})).await;
+    assert_eq!(out["outputs"][0]["type"], "Json.View", "{out}");
+    assert_eq!(out["outputs"][0]["data"], json!([0.5, 0.5]), "{out}");
+}
+
+/// `n` zeros summed: as much memory as the caller asks for.
+const ZEROS: &str = r#"
+import sys
+from onnx import TensorProto, helper
+n = helper.make_tensor_value_info("n", TensorProto.INT64, [1])
+total = helper.make_tensor_value_info("total", TensorProto.FLOAT, [])
+g = helper.make_graph([
+    helper.make_node("ConstantOfShape", ["n"], ["zeros"],
+                     value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+    helper.make_node("ReduceSum", ["zeros"], ["total"], keepdims=0),
+], "zeros", [n], [total])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+/// ONNX models share one arena of `--onnx-memory-mb`: a run that needs more is refused with
+/// a message that says so, and the model serves the next call.
+#[tokio::test]
+async fn a_run_past_the_onnx_memory_cap_fails_and_the_model_goes_on() {
+    let s = Server::start_with_runner(|mut c| {
+        c.onnx.library = Some(library());
+        c.onnx.memory = 64 << 20;
+        c
+    })
+    .await;
+    let bundle = Tar::new().file("model.onnx", &make_model(ZEROS)).gz();
+    let (status, body) = s.publish(&manifest("zeros", json!({})), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, out) = predict(&s, "zeros", json!({"n": 1000})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["data"], json!(1000.0), "{out}");
+    // 400 MiB of zeros, past the 64 MiB cap.
+    let out = predict(&s, "zeros", json!({"n": 100_000_000})).await;
+    let e = assert_error(&out, StatusCode::INTERNAL_SERVER_ERROR, "step_failed");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("64 MiB, --onnx-memory-mb"), "{e}");
+    let (status, out) = predict(&s, "zeros", json!({"n": 10})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
 }

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use feather_spec::components::nest;
 use feather_spec::{Component, Props, Runtime};
 use feather_store::Viewer;
 use serde_json::{Map, Value};
@@ -24,6 +25,12 @@ use crate::{Actor, Result, Service, ServiceError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataType {
     Bool,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    Int8,
+    Int16,
     Int32,
     Int64,
     Fp32,
@@ -32,9 +39,30 @@ pub enum DataType {
 }
 
 impl DataType {
+    pub const ALL: [Self; 12] = [
+        Self::Bool,
+        Self::Uint8,
+        Self::Uint16,
+        Self::Uint32,
+        Self::Uint64,
+        Self::Int8,
+        Self::Int16,
+        Self::Int32,
+        Self::Int64,
+        Self::Fp32,
+        Self::Fp64,
+        Self::Bytes,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bool => "BOOL",
+            Self::Uint8 => "UINT8",
+            Self::Uint16 => "UINT16",
+            Self::Uint32 => "UINT32",
+            Self::Uint64 => "UINT64",
+            Self::Int8 => "INT8",
+            Self::Int16 => "INT16",
             Self::Int32 => "INT32",
             Self::Int64 => "INT64",
             Self::Fp32 => "FP32",
@@ -44,27 +72,41 @@ impl DataType {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "BOOL" => Self::Bool,
-            "INT32" => Self::Int32,
-            "INT64" => Self::Int64,
-            "FP32" => Self::Fp32,
-            "FP64" => Self::Fp64,
-            "BYTES" => Self::Bytes,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Whether its elements are whole numbers.
+    pub fn is_integer(self) -> bool {
+        !matches!(self, Self::Bool | Self::Fp32 | Self::Fp64 | Self::Bytes)
     }
 
     fn numeric(self) -> bool {
-        matches!(self, Self::Int32 | Self::Int64 | Self::Fp32 | Self::Fp64)
+        self.is_integer() || matches!(self, Self::Fp32 | Self::Fp64)
+    }
+
+    /// The size of one element in bytes; none for text.
+    pub fn width(self) -> Option<usize> {
+        Some(match self {
+            Self::Bool | Self::Uint8 | Self::Int8 => 1,
+            Self::Uint16 | Self::Int16 => 2,
+            Self::Uint32 | Self::Int32 | Self::Fp32 => 4,
+            Self::Uint64 | Self::Int64 | Self::Fp64 => 8,
+            Self::Bytes => return None,
+        })
     }
 
     fn of_element(ty: &str) -> Option<Self> {
         Some(match ty {
             "float32" | "float16" | "bfloat16" => Self::Fp32,
             "float64" => Self::Fp64,
-            "int32" | "int16" | "int8" | "uint8" | "uint16" => Self::Int32,
-            "int64" | "uint32" | "uint64" => Self::Int64,
+            "int8" => Self::Int8,
+            "int16" => Self::Int16,
+            "int32" => Self::Int32,
+            "int64" => Self::Int64,
+            "uint8" => Self::Uint8,
+            "uint16" => Self::Uint16,
+            "uint32" => Self::Uint32,
+            "uint64" => Self::Uint64,
             "bool" => Self::Bool,
             "string" => Self::Bytes,
             _ => return None,
@@ -104,6 +146,8 @@ enum Feed {
     Features(Vec<String>),
     /// The tensor is one component, one element a row.
     One(String),
+    /// Each item of the tensor (all of it, when `batched` is false) is one component's value.
+    Tensor { id: String, batched: bool },
 }
 
 fn bad(message: impl Into<String>) -> ServiceError {
@@ -118,18 +162,35 @@ fn signature_of(t: &Target) -> Result<(Signature, Vec<(String, Feed)>)> {
                 .as_ref()
                 .ok_or_else(|| ServiceError::internal("an ONNX version without its signature"))?;
             // Each graph input takes the next of the init components, as many as its width.
-            let mut ids = t.manifest.init.iter().map(|c| c.id.clone());
             let mut inputs = Vec::new();
             let mut feeds = Vec::new();
+            let mut init = t.manifest.init.iter().peekable();
             for input in &sig.inputs {
-                let shape = input.shape.clone().unwrap_or_default();
-                let width = shape.get(1).copied().unwrap_or(1).max(1) as usize;
+                let mut shape = input.shape.clone().unwrap_or_default();
+                let datatype = DataType::of_element(&input.ty).unwrap_or(DataType::Fp32);
+                // The plan gave a tensor input one Tensor.In, of the item's shape or the whole,
+                // whose sizes may be narrower than the graph's.
+                if let Some(Props::TensorIn(c)) = init.peek().map(|c| &c.props) {
+                    let batched = shape.len() == c.shape.len() + 1;
+                    let start = usize::from(batched);
+                    shape.truncate(start);
+                    shape.extend(&c.shape);
+                    inputs.push(TensorMeta {
+                        name: input.name.clone(),
+                        datatype,
+                        shape,
+                    });
+                    let id = init.next().map(|c| c.id.clone()).unwrap_or_default();
+                    feeds.push((input.name.clone(), Feed::Tensor { id, batched }));
+                    continue;
+                }
                 inputs.push(TensorMeta {
                     name: input.name.clone(),
-                    datatype: DataType::of_element(&input.ty).unwrap_or(DataType::Fp32),
-                    shape,
+                    datatype,
+                    shape: shape.clone(),
                 });
-                let mine: Vec<String> = ids.by_ref().take(width).collect();
+                let width = shape.get(1).copied().unwrap_or(1).max(1) as usize;
+                let mine: Vec<String> = init.by_ref().take(width).map(|c| c.id.clone()).collect();
                 feeds.push((input.name.clone(), Feed::Features(mine)));
             }
             let outputs = sig
@@ -312,7 +373,12 @@ fn rows(
                 t.data.len()
             )));
         }
-        let n = t.shape.first().copied().unwrap_or(1).max(0) as usize;
+        let whole = matches!(feed, Feed::Tensor { batched: false, .. });
+        let n = if whole {
+            1
+        } else {
+            t.shape.first().copied().unwrap_or(1).max(0) as usize
+        };
         match batch {
             Some(b) if b != n => {
                 return Err(bad(format!(
@@ -339,6 +405,29 @@ fn rows(
                     for (j, id) in ids.iter().enumerate() {
                         row.insert(id.clone(), t.data[i * width + j].clone());
                     }
+                }
+            }
+            Feed::Tensor { id, batched } => {
+                let fits = t.shape.len() == meta.shape.len()
+                    && t.shape
+                        .iter()
+                        .zip(&meta.shape)
+                        .all(|(d, m)| *m < 0 || d == m);
+                if !fits {
+                    return Err(bad(format!(
+                        "the input {name:?} has the shape {:?}; it takes {:?} (-1: any size)",
+                        t.shape, meta.shape
+                    )));
+                }
+                let item = if *batched {
+                    &t.shape[1.min(t.shape.len())..]
+                } else {
+                    &t.shape[..]
+                };
+                let size = item.iter().product::<i64>().max(0) as usize;
+                for (i, row) in rows.iter_mut().enumerate() {
+                    let flat = &t.data[i * size..(i + 1) * size];
+                    row.insert(id.clone(), nest(flat, item));
                 }
             }
             Feed::One(id) => {
@@ -461,21 +550,4 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
     Ok(out)
 }
 
-/// Nested arrays as their dimensions and flat values (a tensor's data may come either way).
-pub fn flatten(v: &Value) -> (Vec<i64>, Vec<Value>) {
-    match v {
-        Value::Array(items) => {
-            let mut dims = vec![items.len() as i64];
-            let mut flat = Vec::new();
-            let mut inner = None;
-            for i in items {
-                let (d, f) = flatten(i);
-                inner.get_or_insert(d);
-                flat.extend(f);
-            }
-            dims.extend(inner.unwrap_or_default());
-            (dims, flat)
-        }
-        other => (Vec::new(), vec![other.clone()]),
-    }
-}
+pub use feather_spec::components::flatten;
