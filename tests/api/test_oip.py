@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ def client() -> httpclient.InferenceServerClient:
     c = httpclient.InferenceServerClient(url=URL, network_timeout=120)
     # The demo's Python environments build in the background: wait for the models used here.
     deadline = time.monotonic() + 600
-    for model in ("demo/iris-onnx", "demo/iris", "demo/shout"):
+    for model in ("demo/iris-onnx", "demo/iris", "demo/shout", "demo/text-direction"):
         while not c.is_model_ready(model):
             assert time.monotonic() < deadline, f"{model} was not ready in 600 s"
             time.sleep(1)
@@ -78,6 +79,29 @@ def test_binary_tensors_go_both_ways_as_the_client_sends_them_by_default(
     wanted = [httpclient.InferRequestedOutput("output_1", binary_data=True)]
     shouted = client.infer("demo/shout", [text], outputs=wanted)
     assert shouted.as_numpy("output_1")[0].decode().startswith("HI")
+
+
+def test_an_image_shaped_tensor_of_a_pretrained_model(
+    client: httpclient.InferenceServerClient,
+) -> None:
+    meta = client.get_model_metadata("demo/text-direction")
+    # The graph leaves height and width open; the example's manifest fixes them.
+    assert meta["inputs"] == [{"name": "x", "datatype": "FP32", "shape": [-1, 3, 48, 192]}]
+    (output,) = meta["outputs"]
+    samples = Path(__file__).resolve().parents[2] / "examples" / "text-direction" / "samples"
+    lines = np.stack([np.load(samples / f"{n}.npy") for n in ("upright", "upside_down")])
+    x = httpclient.InferInput("x", list(lines.shape), "FP32")
+    x.set_data_from_numpy(lines.astype(np.float32))
+    p = client.infer("demo/text-direction", [x]).as_numpy(output["name"])
+    assert p.shape == (2, 2)
+    assert list(p.argmax(axis=1)) == [0, 1]
+
+    narrow = httpclient.InferInput("x", [1, 3, 48, 100], "FP32")
+    narrow.set_data_from_numpy(np.zeros((1, 3, 48, 100), dtype=np.float32))
+    with pytest.raises(InferenceServerException) as refused:
+        client.infer("demo/text-direction", [narrow])
+    assert refused.value.status() == "400"
+    assert "192" in refused.value.message()
 
 
 def test_a_python_model_answers_with_its_components_as_tensors(

@@ -2,7 +2,7 @@
 // End-to-end checks of the portal in a real browser against a running feather with the demo
 // models (`feather demo`): a digit classified, a two-step review walked through and its CSV
 // downloaded, a wrong file refused, a run reopened by its address after a reload, the iris form
-// used from the keyboard, signing in to make a model private and a token, and no sideways
+// used from the keyboard, a tensor loaded from a .npy file, signing in to make a model private and a token, and no sideways
 // scrolling at 375 px.
 //
 //   FEATHER_URL=http://127.0.0.1:5173 node e2e/portal.mjs
@@ -21,6 +21,7 @@ import { chromium } from "playwright-core";
 const here = dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.FEATHER_URL ?? "http://127.0.0.1:5173").replace(/\/$/, "");
 const SAMPLES = resolve(process.env.SAMPLES ?? join(here, "../../examples/digits/samples"));
+const TENSORS = join(here, "../../examples/text-direction/samples");
 const RESULTS = join(here, "../test-results");
 const TIMEOUT = 90_000;
 
@@ -138,6 +139,20 @@ const checks = [
       await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
       assert.equal(await page.locator(".label-predicted-name").textContent(), "virginica");
       await shot(page, "iris-onnx");
+    },
+  ],
+  [
+    "text-direction: a pretrained ONNX model's tensor loaded from a .npy file",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/text-direction`);
+      await page.getByText("An array of float32, 3 × 48 × 192, as JSON").waitFor();
+      await page.getByLabel("File for Line of text").setInputFiles(join(TENSORS, "upside_down.npy"));
+      await page.getByText("Loaded upside_down.npy.").waitFor();
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "upside down");
+      await shot(page, "text-direction");
     },
   ],
   [

@@ -25,8 +25,9 @@ pub struct DemoArgs {
     python: String,
 }
 
-/// Trains an example (its `train.py`) and makes its samples (`make_samples.py`) when their
-/// output is missing, so a fresh clone runs without downloads of models or data.
+/// Trains an example (its `train.py`), takes a pretrained one out of its package
+/// (`make_model.py`) and makes its samples (`make_samples.py`) when their output is missing, so
+/// a fresh clone runs with no download but from the package index.
 fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
     let needs =
         |script: &str, output: &str| dir.join(script).is_file() && !dir.join(output).exists();
@@ -38,6 +39,11 @@ fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
     if needs("train.py", trained) {
         eprintln!("training {} ...", dir.display());
         app::run_python(python, &dir.join("train.py"), &[])?;
+    }
+    // A pretrained model is taken from the package it ships in.
+    if needs("make_model.py", "model.onnx") {
+        eprintln!("making {}'s model ...", dir.display());
+        app::run_python(python, &dir.join("make_model.py"), &[])?;
     }
     if needs("make_samples.py", "samples") {
         app::run_python(python, &dir.join("make_samples.py"), &[])?;
