@@ -23,7 +23,9 @@ from importlib import metadata
 from pathlib import Path
 
 FEATHER = "feather"
-BASELINE = "fastapi"
+# The baselines, in the table's order; feather's Python rows are compared with each.
+BASELINES = ("fastapi", "mosec", "mosec-batch")
+MOSECS = ("mosec", "mosec-batch")
 # Workloads compared with another workload of feather's own, measured in the same run: the
 # native engine against the Python workers serving the same model.
 NATIVE_BASE = {"iris-onnx": "iris"}
@@ -115,20 +117,46 @@ def _ms(x: float) -> str:
     return f"{x:.2f} ms" if x < 10 else f"{x:.1f} ms" if x < 100 else f"{x:.0f} ms"
 
 
+def best_mosec(runs: list[Run], workload: str, connections: int) -> Run | None:
+    """The mosec configuration that served more requests per second at this load."""
+    mosecs = [
+        r
+        for r in runs
+        if r.server in MOSECS and (r.workload, r.connections) == (workload, connections)
+    ]
+    return max(mosecs, key=lambda r: r.rps, default=None)
+
+
+def comparisons(runs: list[Run], r: Run) -> list[tuple[str, Run]]:
+    """What a row is compared with, each with its name: for feather's Python rows every baseline
+    at the same load and the better mosec; for the native engine, feather's own Python model."""
+    if r.server != FEATHER:
+        return []
+    at = {(x.server, x.workload, x.connections): x for x in runs}
+    if r.workload in NATIVE_BASE:
+        base = at.get((FEATHER, NATIVE_BASE[r.workload], r.connections))
+        return [(f"feather {NATIVE_BASE[r.workload]}", base)] if base else []
+    out = [
+        (b, at[(b, r.workload, r.connections)])
+        for b in BASELINES
+        if (b, r.workload, r.connections) in at
+    ]
+    best = best_mosec(runs, r.workload, r.connections)
+    if best is not None:
+        out.append(("best mosec", best))
+    return out
+
+
+def _ratios(pairs: list[tuple[str, float]]) -> str:
+    return " · ".join(f"{name} {x:.2f}" for name, x in pairs)
+
+
 def rows(runs: list[Run]) -> list[list[str]]:
-    baseline = {(r.workload, r.connections): r for r in runs if r.server == BASELINE}
-    own = {(r.workload, r.connections): r for r in runs if r.server != BASELINE}
     out = []
     for r in runs:
-        if r.workload in NATIVE_BASE:
-            base = own.get((NATIVE_BASE[r.workload], r.connections))
-        else:
-            base = baseline.get((r.workload, r.connections))
-        if r.server == BASELINE or base is None:
-            rps_ratio = p99_ratio = ""
-        else:
-            rps_ratio = f"{r.rps / base.rps:.2f}" if base.rps else ""
-            p99_ratio = f"{r.p99_ms / base.p99_ms:.2f}" if base.p99_ms else ""
+        against = comparisons(runs, r)
+        rps = _ratios([(n, r.rps / b.rps) for n, b in against if b.rps])
+        p99 = _ratios([(n, r.p99_ms / b.p99_ms) for n, b in against if b.p99_ms])
         each = r.rss_children_kb / 1024 / max(r.children, 1)
         out.append(
             [
@@ -140,12 +168,29 @@ def rows(runs: list[Run]) -> list[list[str]]:
                 _ms(r.p99_ms),
                 f"{r.rss_mib:.0f} ({r.rss_server_kb / 1024:.0f} + {r.children} x {each:.0f})",
                 f"{r.cpu_us_per_request:.0f}" if r.cpu_s else "",
-                rps_ratio,
-                p99_ratio,
+                rps,
+                p99,
                 f"{r.errors:,} / {r.requests:,}",
             ]
         )
     return out
+
+
+def targets(runs: list[Run]) -> str:
+    """feather's Python path against the better mosec at each load: the speed round's aim of at
+    least twice the requests per second with a p99 no higher."""
+    lines = []
+    for r in runs:
+        best = best_mosec(runs, r.workload, r.connections)
+        if r.server != FEATHER or r.workload in NATIVE_BASE or best is None or not best.rps:
+            continue
+        ratio = r.rps / best.rps
+        held = ratio >= 2 and r.p99_ms <= best.p99_ms and r.errors == 0
+        lines.append(
+            f"- {r.workload} at {r.connections}: {ratio:.2f}x {best.server}'s req/s, p99 "
+            f"{_ms(r.p99_ms)} against {_ms(best.p99_ms)}: {'holds' if held else 'not yet'}"
+        )
+    return "\n".join(lines)
 
 
 HEADER = [
@@ -157,15 +202,15 @@ HEADER = [
     "p99",
     "RSS MiB (server + procs x each)",
     "CPU µs / req",
-    "req/s vs baseline",
-    "p99 vs baseline",
+    "req/s vs",
+    "p99 vs",
     "errors / requests",
 ]
 
 
 def markdown(header: list[str], body: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    numeric = {3, 4, 5, 7, 8, 9}
+    numeric = {3, 4, 5, 7}
 
     def line(cells: list[str]) -> str:
         padded = (
@@ -206,23 +251,50 @@ def describe(binary: str, seconds: int, threads: int) -> str:
             f"- date: {when}",
             f"- machine: {platform.machine()}, {cores} cores (nproc), {cpu_model()}",
             f"- feather: `{binary}` ({build} build), 2 workers per model",
-            f"- baseline: FastAPI {_version('fastapi')} + uvicorn {_version('uvicorn')}, "
-            f"2 worker processes",
+            f"- baselines: FastAPI {_version('fastapi')} + uvicorn {_version('uvicorn')}, "
+            f"2 worker processes; mosec {_version('mosec')}, 2 workers per model, plain "
+            f"(`mosec`) and with dynamic batching of up to 32 requests, 5 ms wait (`mosec-batch`)",
             f"- load: wrk, {threads} threads, {seconds} s a run, on the same cores as the servers",
         ]
     )
 
 
 NOTES = """\
-req/s vs baseline: feather's requests per second over the baseline's (above 1: feather serves
-more). p99 vs baseline: feather's 99th-percentile latency over the baseline's (below 1: feather
-answers faster). RSS: VmRSS of the server process plus that of all its descendants (feather: the
-Python workers of both models; baseline: uvicorn's supervisor, its workers and multiprocessing's
-resource tracker), sampled halfway through each run; shared pages count once per process.
-iris-onnx is the same iris classifier converted to ONNX and run by ONNX Runtime inside the
-server: its baseline is feather's own Python iris at the same load, measured in the same run.
-CPU µs / req: user and system CPU of the server and its descendants during the run, over the
-requests answered (wrk runs on the same cores and is not counted)."""
+req/s vs: feather's requests per second over each baseline's at the same load (above 1: feather
+serves more); best mosec is the mosec configuration with more requests per second at that load.
+p99 vs: feather's 99th-percentile latency over theirs (below 1: feather answers faster). RSS:
+VmRSS of the server process plus that of all its descendants (feather: the Python workers of
+both models; FastAPI: uvicorn's supervisor and workers; mosec: its Rust front and its Python
+workers), sampled halfway through each run; shared pages count once per process. iris-onnx is
+the same iris classifier converted to ONNX and run by ONNX Runtime inside the server: it is
+compared with feather's own Python iris at the same load, measured in the same run. CPU µs / req:
+user and system CPU of the server and its descendants during the run, over the requests answered
+(wrk runs on the same cores and is not counted)."""
+
+
+def cold(tsv: Path) -> str:
+    """The cold-start lines: the idle server's memory, and each model's first prediction with
+    the memory once its worker is up (aims: idle at most 30 MB, a first answer within 1 s)."""
+    lines = []
+    for line in tsv.read_text().splitlines():
+        what, took, rss = line.split("\t")
+        server_kb, children_kb, count = (int(x) for x in rss.split())
+        mib = server_kb / 1024
+        if what == "idle":
+            verdict = "holds" if server_kb * 1024 <= 30e6 else "not yet"
+            lines.append(
+                f"- idle, the models published and no worker up: server {mib:.1f} MiB, "
+                f"{count} processes under it (aim: at most 30 MB: {verdict})"
+            )
+            continue
+        seconds = float(took)
+        each = children_kb / 1024 / max(count, 1)
+        lines.append(
+            f"- {what}'s first prediction, a worker started for it: {seconds:.2f} s (aim: at most "
+            f"1 s: {'holds' if seconds <= 1 else 'not yet'}); then server {mib:.1f} MiB + "
+            f"{count} processes of {each:.1f} MiB each"
+        )
+    return "\n".join(lines)
 
 
 def table(args: argparse.Namespace) -> int:
@@ -235,6 +307,12 @@ def table(args: argparse.Namespace) -> int:
         names = ", ".join(f"{r.server} {r.workload} c={r.connections}" for r in failed)
         warning = f"\n**Some requests failed** ({names}): those figures are not comparable.\n"
         print(warning, file=sys.stderr)
+    aims = targets(runs)
+    starts = cold(args.cold) if args.cold and args.cold.is_file() else ""
+    if starts:
+        print("\ncold starts (feather restarted with --min-workers 0):\n" + starts)
+    if aims:
+        print("\nagainst the better mosec (aim: >= 2x req/s, p99 no higher):\n" + aims)
     args.out.write_text(
         "# feather benchmark\n\n"
         + describe(args.binary, args.seconds, args.threads)
@@ -242,6 +320,20 @@ def table(args: argparse.Namespace) -> int:
         + text
         + "\n"
         + warning
+        + (
+            "\nAgainst the better mosec (aim: at least 2x the req/s, p99 no higher):\n\n"
+            + aims
+            + "\n"
+            if aims
+            else ""
+        )
+        + (
+            "\nCold starts, feather restarted on the same data with `--min-workers 0`:\n\n"
+            + starts
+            + "\n"
+            if starts
+            else ""
+        )
         + "\n"
         + NOTES
         + "\n"
@@ -266,6 +358,7 @@ def main(argv: list[str]) -> int:
     t.add_argument("--binary", default="feather")
     t.add_argument("--seconds", type=int, required=True)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--cold", type=Path, help="the cold starts' TSV (what, seconds, RSS)")
     t.set_defaults(func=table)
     s = sub.add_parser("same", help="exit 0 when two JSON files hold the same document")
     s.add_argument("a")
