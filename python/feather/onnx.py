@@ -31,8 +31,9 @@ def build_onnx(
     """Write the `manifest.json` and `bundle.tar.gz` of an ONNX model into the folder `out`.
 
     `model` is the `.onnx` file's bytes or path. `labels` names a classifier's classes in the
-    order of their indices; `init` gives the inputs' components (one `Number.In` per feature)
-    when the model's `feature_names` metadata should not name them.
+    order of their indices; `init` gives the inputs' components (a `Number.In` or `Text.In` per
+    feature, or a `Tensor.In` per tensor input, which may fix sizes the graph leaves open) when
+    the ones the server derives from the graph should not be used as they are.
     """
     data = model if isinstance(model, bytes) else Path(model).read_bytes()
     root = Path(out)
