@@ -153,13 +153,15 @@ train_iris() {
 
 # --- the servers ------------------------------------------------------------------------------
 
+# Starts feather on the benchmark's data keeping $1 (default 2) workers per model warm, its log
+# in $WORK/$2.log (default feather).
 start_feather() {
-  local port
+  local min=${1:-2} log=${2:-feather} port
   port=$(free_port)
   FEATHER_URL=http://127.0.0.1:$port
-  say "starting feather on $FEATHER_URL"
+  say "starting feather on $FEATHER_URL ($min warm workers per model)"
   "$BIN" serve --data "$DATA" --addr "127.0.0.1:$port" --uv "$UV" \
-    --max-workers 2 --min-workers 2 --rate-anonymous 0 >"$WORK/feather.log" 2>&1 &
+    --max-workers 2 --min-workers "$min" --rate-anonymous 0 >"$WORK/$log.log" 2>&1 &
   FEATHER_PID=$!
   SERVERS+=("$FEATHER_PID")
   wait_http "$FEATHER_URL/healthz" 60 "$FEATHER_PID"
@@ -281,15 +283,9 @@ wanted() { [[ " $SERVERS_WANTED " == *" $1 "* ]]; }
 # the models published, then each Python model's first prediction (a worker started for it, its
 # environment already built), then the memory with that worker up. Written to $WORK/cold.tsv.
 cold_start() {
-  local port model took rss
-  port=$(free_port)
-  FEATHER_URL=http://127.0.0.1:$port
+  local model took rss
   say "restarting feather with no warm workers (cold starts, idle memory)"
-  "$BIN" serve --data "$DATA" --addr "127.0.0.1:$port" --uv "$UV" \
-    --max-workers 2 --min-workers 0 --rate-anonymous 0 >"$WORK/feather-cold.log" 2>&1 &
-  FEATHER_PID=$!
-  SERVERS+=("$FEATHER_PID")
-  wait_http "$FEATHER_URL/healthz" 60 "$FEATHER_PID"
+  start_feather 0 feather-cold
   sleep 2
   rss=$("$PY" bench/procs.py rss "$FEATHER_PID")
   printf 'idle\t-\t%s\n' "$rss" >>"$WORK/cold.tsv"
