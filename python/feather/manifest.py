@@ -13,6 +13,7 @@ from typing import Any
 from ._checks import Ctx, Obj, boolean, join, list_of, nonempty, string, uint, unique
 from .components.base import read_component
 from .components.fileref import is_relative_path
+from .components.tensor import DTYPES
 from .errors import ManifestError, Problem
 from .requirements import MAX_LEN as MAX_REQUIREMENT_LEN
 from .requirements import check_requirement
@@ -180,22 +181,8 @@ def _read_python(ctx: Ctx, o: Obj, path: str) -> dict[str, Any] | None:
     return {"kind": "python", "python": python, "entry": entry, "requirements": requirements or []}
 
 
-ELEMENT_TYPES = [
-    "float32",
-    "float64",
-    "float16",
-    "bfloat16",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "bool",
-    "string",
-]
+# Halves are a graph's element types that no input value fills (a `Tensor.In` takes the rest).
+ELEMENT_TYPES = [*DTYPES[:2], "float16", "bfloat16", *DTYPES[2:]]
 """The element types a tensor of an ONNX model's signature may have."""
 
 
