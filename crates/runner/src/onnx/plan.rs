@@ -66,6 +66,16 @@ pub struct Part {
     pub dims: Vec<usize>,
 }
 
+impl Feed {
+    /// How many components fill it: one per feature, or the tensor's one.
+    pub fn components(&self) -> usize {
+        match self {
+            Self::Features { width, .. } => *width,
+            Self::Tensor { .. } => 1,
+        }
+    }
+}
+
 impl Input {
     /// The full shape of a run of `n` items.
     pub fn shape(&self, n: usize, dims: &[usize]) -> Vec<usize> {
@@ -308,10 +318,7 @@ impl Plan {
         let mut taken: Vec<String> = Vec::new();
         let mut next = 0;
         for input in &mut self.inputs {
-            let count = match input.feed {
-                Feed::Features { width, .. } => width,
-                Feed::Tensor { .. } => 1,
-            };
+            let count = input.feed.components();
             input.ids = (0..count)
                 .map(|_| {
                     let i = next;
@@ -340,10 +347,7 @@ impl Plan {
         let slots: Vec<(usize, &Input)> = self
             .inputs
             .iter()
-            .map(|i| match i.feed {
-                Feed::Features { width, .. } => (width, i),
-                Feed::Tensor { .. } => (1, i),
-            })
+            .map(|i| (i.feed.components(), i))
             .collect();
         let total: usize = slots.iter().map(|(w, _)| w).sum();
         let features: usize = slots
@@ -398,10 +402,7 @@ impl Plan {
             .iter()
             .map(|c| c["id"].as_str().unwrap_or_default().to_owned());
         for input in &mut self.inputs {
-            let count = match input.feed {
-                Feed::Features { width, .. } => width,
-                Feed::Tensor { .. } => 1,
-            };
+            let count = input.feed.components();
             input.ids = ids.by_ref().take(count).collect();
         }
         Ok(())
@@ -414,10 +415,7 @@ impl Plan {
         let mut out = Vec::new();
         let mut i = 0;
         for input in &self.inputs {
-            let count = match input.feed {
-                Feed::Features { width, .. } => width,
-                Feed::Tensor { .. } => 1,
-            };
+            let count = input.feed.components();
             for k in 0..count {
                 let id = input.ids.get(k).cloned().unwrap_or_else(|| format!("x{i}"));
                 let title = titles
