@@ -7,7 +7,7 @@ import os
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +64,17 @@ def upload(
     folder = Path(build_dir)
     base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
     token = token if token is not None else os.environ.get("FEATHER_TOKEN")
-    parts: list[tuple[str, str | None, str, bytes]] = [
-        ("manifest", "manifest.json", "application/json", (folder / "manifest.json").read_bytes()),
-        ("bundle", "bundle.tar.gz", "application/gzip", (folder / "bundle.tar.gz").read_bytes()),
+    parts: list[Part] = [
+        ("manifest", "manifest.json", "application/json", folder / "manifest.json"),
+        ("bundle", "bundle.tar.gz", "application/gzip", folder / "bundle.tar.gz"),
     ]
     if private is not None:
         parts.append(("visibility", None, "text/plain", b"private" if private else b"public"))
-    body, content_type = encode_multipart(parts)
+    body = Multipart(parts)
     headers = {
-        "Content-Type": content_type,
+        "Content-Type": body.content_type,
+        # Known ahead, so the body is sent as it is read, a chunk at a time.
+        "Content-Length": str(len(body)),
         "Accept": "application/json",
         "User-Agent": f"feather-sdk/{__version__}",
     }
@@ -98,26 +100,50 @@ def upload(
     return answer
 
 
-def encode_multipart(parts: Sequence[tuple[str, str | None, str, bytes]]) -> tuple[bytes, str]:
-    """A `multipart/form-data` body of `(field, filename, content type, bytes)` parts (a text
-    field when the filename is None), and the `Content-Type` header that goes with it."""
-    boundary = f"feather-{uuid.uuid4().hex}"
-    chunks: list[bytes] = []
-    for field, filename, content_type, data in parts:
-        disposition = f'form-data; name="{field}"'
-        if filename is not None:
-            disposition += f'; filename="{filename}"'
-        chunks.append(
-            (
+Part = tuple[str, str | None, str, bytes | Path]
+"""`(field, filename, content type, data)`: a text field when the filename is None; data as
+bytes, or a file read when the body is sent."""
+
+CHUNK = 1 << 20
+
+
+class Multipart:
+    """A `multipart/form-data` body whose files are read from disk as it is sent, a chunk at a
+    time: its length is known ahead (`len`), so a large bundle never sits in memory whole."""
+
+    def __init__(self, parts: Sequence[Part]) -> None:
+        boundary = f"feather-{uuid.uuid4().hex}"
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self.pieces: list[bytes | Path] = []
+        for field, filename, content_type, data in parts:
+            disposition = f'form-data; name="{field}"'
+            if filename is not None:
+                disposition += f'; filename="{filename}"'
+            head = (
                 f"--{boundary}\r\n"
                 f"Content-Disposition: {disposition}\r\n"
                 f"Content-Type: {content_type}\r\n\r\n"
-            ).encode()
-        )
-        chunks.append(data)
-        chunks.append(b"\r\n")
-    chunks.append(f"--{boundary}--\r\n".encode())
-    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+            )
+            self.pieces += [head.encode(), data, b"\r\n"]
+        self.pieces.append(f"--{boundary}--\r\n".encode())
+
+    def __len__(self) -> int:
+        return sum(p.stat().st_size if isinstance(p, Path) else len(p) for p in self.pieces)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self.pieces:
+            if isinstance(piece, bytes):
+                yield piece
+                continue
+            with open(piece, "rb") as f:
+                while chunk := f.read(CHUNK):
+                    yield chunk
+
+
+def encode_multipart(parts: Sequence[Part]) -> tuple[bytes, str]:
+    """The whole body of `parts` at once, and its `Content-Type` header."""
+    body = Multipart(parts)
+    return b"".join(body), body.content_type
 
 
 def error_from_response(status: int, body: bytes, reason: str = "") -> PublishError:

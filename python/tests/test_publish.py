@@ -156,3 +156,55 @@ def test_multipart_encoding() -> None:
     body, content_type = encode_multipart([("a", "a.txt", "text/plain", b"x\r\n--y")])
     parts = _parts(content_type, body)
     assert parts == {"a": ("a.txt", "text/plain", b"x\r\n--y")}
+
+
+class ToDisk(BaseHTTPRequestHandler):
+    """Writes each body to a file a chunk at a time, so the server holds none of it."""
+
+    folder: Path
+
+    def do_POST(self) -> None:
+        left = int(self.headers["Content-Length"])
+        with open(self.folder / "body", "wb") as f:
+            while left:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                f.write(chunk)
+                left -= len(chunk)
+        (self.folder / "content-type").write_text(self.headers["Content-Type"])
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_large_bundle_is_sent_from_disk_without_being_read_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    out = _built(tmp_path)
+    bundle = out / "bundle.tar.gz"
+    with open(bundle, "wb") as f:  # 48 MiB: the upload must not hold it in memory
+        for i in range(48):
+            f.write(bytes([i]) * (1 << 20))
+    received = tmp_path / "received"
+    received.mkdir()
+    handler = type("Handler", (ToDisk,), {"folder": received})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        tracemalloc.start()
+        ftr.upload(out, server=f"http://127.0.0.1:{httpd.server_address[1]}", token="t")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert peak < 8 << 20, f"the upload held {peak >> 20} MiB at its peak"
+    parts = _parts((received / "content-type").read_text(), (received / "body").read_bytes())
+    assert parts["bundle"] == ("bundle.tar.gz", "application/gzip", bundle.read_bytes())
+    assert parts["manifest"][2] == (out / "manifest.json").read_bytes()

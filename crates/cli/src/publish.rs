@@ -55,12 +55,12 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
     let manifest =
         std::fs::read(built.dir.join("manifest.json")).context("reading manifest.json")?;
     let bundle_path = built.bundle()?;
-    let bundle = tokio::fs::read(&bundle_path).await?;
-    eprintln!(
-        "uploading {} bytes to {} ...",
-        bundle.len(),
-        a.server.server
-    );
+    // Sent as it is read from disk: a large bundle never sits in memory whole.
+    let bundle = tokio::fs::File::open(&bundle_path)
+        .await
+        .with_context(|| format!("opening {}", bundle_path.display()))?;
+    let size = bundle.metadata().await?.len();
+    eprintln!("uploading {size} bytes to {} ...", a.server.server);
     let form = Form::new()
         .part(
             "manifest",
@@ -70,7 +70,7 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
         )
         .part(
             "bundle",
-            Part::bytes(bundle)
+            Part::stream_with_length(reqwest::Body::from(bundle), size)
                 .file_name(
                     bundle_path
                         .file_name()
