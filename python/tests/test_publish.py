@@ -5,6 +5,9 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +18,8 @@ import pytest
 
 import feather as ftr
 from feather.publish import encode_multipart, error_from_response
+
+from .server_support import feather_binary
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -183,12 +188,12 @@ class ToDisk(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_large_bundle_is_sent_from_disk_without_being_read_whole(tmp_path: Path) -> None:
-    import tracemalloc
-
+@pytest.fixture
+def large_build(tmp_path: Path) -> Iterator[tuple[Path, Path, str]]:
+    """A build whose bundle is 48 MiB, and a server writing what it receives to a folder: the
+    build, that folder and the server's URL."""
     out = _built(tmp_path)
-    bundle = out / "bundle.tar.gz"
-    with open(bundle, "wb") as f:  # 48 MiB: the upload must not hold it in memory
+    with open(out / "bundle.tar.gz", "wb") as f:
         for i in range(48):
             f.write(bytes([i]) * (1 << 20))
     received = tmp_path / "received"
@@ -196,15 +201,49 @@ def test_a_large_bundle_is_sent_from_disk_without_being_read_whole(tmp_path: Pat
     handler = type("Handler", (ToDisk,), {"folder": received})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        tracemalloc.start()
-        ftr.upload(out, server=f"http://127.0.0.1:{httpd.server_address[1]}", token="t")
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    assert peak < 8 << 20, f"the upload held {peak >> 20} MiB at its peak"
+    yield out, received, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _received_whole(out: Path, received: Path) -> None:
     parts = _parts((received / "content-type").read_text(), (received / "body").read_bytes())
-    assert parts["bundle"] == ("bundle.tar.gz", "application/gzip", bundle.read_bytes())
+    assert parts["bundle"][2] == (out / "bundle.tar.gz").read_bytes()
     assert parts["manifest"][2] == (out / "manifest.json").read_bytes()
+
+
+def test_a_large_bundle_is_sent_from_disk_without_being_read_whole(
+    large_build: tuple[Path, Path, str],
+) -> None:
+    import tracemalloc
+
+    out, received, url = large_build
+    tracemalloc.start()
+    try:
+        ftr.upload(out, server=url, token="t")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"the upload held {peak >> 20} MiB at its peak"
+    _received_whole(out, received)
+
+
+def test_the_command_line_streams_a_large_bundle_too(large_build: tuple[Path, Path, str]) -> None:
+    out, received, url = large_build
+    # The peak memory of `feather publish` alone, read in a process of its own.
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    command = [feather_binary(), "publish", str(out), "--server", url]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FEATHER_TOKEN": "t"},
+        check=True,
+    )
+    peak_mib = int(done.stdout) >> 10
+    assert peak_mib < 40, f"feather publish held {peak_mib} MiB at its peak"
+    _received_whole(out, received)
