@@ -43,6 +43,10 @@ pub enum EnvStatus {
     },
 }
 
+/// How a built environment's folder is laid out; a change gives every environment a new key,
+/// so ones built the old way are built again rather than used. 2: bytecode compiled ahead.
+const LAYOUT: u32 = 2;
+
 /// What an environment is built from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EnvSpec {
@@ -70,7 +74,11 @@ impl EnvSpec {
     /// The folder name: a hash of everything the environment is built from.
     pub fn key(&self) -> String {
         let mut h = Sha256::new();
-        h.update(format!("python {}\nsdk {}\n", self.python, *sdk::SDK_HASH));
+        h.update(format!(
+            "python {}\nsdk {}\nlayout {LAYOUT}\n",
+            self.python,
+            *sdk::SDK_HASH
+        ));
         for r in &self.requirements {
             h.update(r.as_bytes());
             h.update(b"\n");
@@ -313,6 +321,9 @@ impl EnvBuilder {
         let mut args: Vec<OsString> = vec!["pip".into(), "install".into(), "--python".into()];
         args.push(venv.join("bin/python").into());
         args.extend(self.common(&cache));
+        // Workers see the environment read-only and cannot cache bytecode: compiled here once,
+        // or every worker start compiles every module it imports again.
+        args.push("--compile-bytecode".into());
         if !sandboxed {
             // A source distribution's build backend is code its author wrote: never here.
             args.push("--no-build".into());

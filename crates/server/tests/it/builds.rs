@@ -482,3 +482,39 @@ async fn a_build_past_its_time_disk_or_memory_limit_is_stopped() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn an_environment_is_built_with_its_bytecode_so_workers_in_a_read_only_sandbox_start_fast() {
+    // A worker cannot write `__pycache__` into its read-only environment: without the bytecode
+    // built ahead, every worker start compiles every module it imports again (seconds for
+    // scikit-learn on this project's machines).
+    let s = Server::start().await;
+    let m = manifest(
+        "plain",
+        json!([{"id": "text", "type": "Text.In"}]),
+        &["show"],
+    );
+    let app = "import feather as ftr\n\n\n@ftr.step\ndef show(text):\n    return ftr.Text.View(text)\n\n\nftr.build(\"plain\", init=[ftr.Text.In(id=\"text\")], steps=[show])\n";
+    let env = s.publish_and_build(&m, app).await;
+    assert_eq!(env["status"], "ready", "{env}");
+    let compiled: Vec<_> = s
+        .files("runner/envs")
+        .into_iter()
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "pyc")
+                && p.components().any(|c| c.as_os_str() == "feather")
+        })
+        .collect();
+    // `feather/worker/__pycache__/main.cpython-3N.pyc`: what every worker start imports.
+    let worker = compiled.iter().any(|p| {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("main.")
+            && p.parent()
+                .and_then(|d| d.parent())
+                .unwrap()
+                .ends_with("worker")
+    });
+    assert!(worker, "the SDK's modules have no bytecode: {compiled:?}");
+}
