@@ -178,11 +178,21 @@ class ToDisk(BaseHTTPRequestHandler):
                 f.write(chunk)
                 left -= len(chunk)
         (self.folder / "content-type").write_text(self.headers["Content-Type"])
-        self.send_response(201)
+        self._json(201, b"{}")
+
+    def do_GET(self) -> None:
+        # `feather publish` asks who its token is before it sends the bundle.
+        if self.path == "/api/v1/me":
+            self._json(200, b'{"name": "alice"}')
+        else:
+            self._json(404, b'{"error": {"code": "not_found", "message": "no such route"}}')
+
+    def _json(self, status: int, body: bytes) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(body)
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -60,6 +60,13 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening {}", bundle_path.display()))?;
     let size = bundle.metadata().await?.len();
+    let client = Client::new(&a.server)?;
+    if a.server.token.is_some() {
+        // A token the server refuses is said before the bundle is sent: the server answers a
+        // publish it refuses at once, and a client still sending sees a broken connection
+        // rather than the answer.
+        client.json(client.get("/api/v1/me")).await?;
+    }
     eprintln!("uploading {size} bytes to {} ...", a.server.server);
     let form = Form::new()
         .part(
@@ -85,7 +92,6 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
         (_, true) => form.text("visibility", "public"),
         _ => form,
     };
-    let client = Client::new(&a.server)?;
     let res = client
         .json(client.post("/api/v1/models").multipart(form))
         .await?;
