@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import feather as ftr
-from feather.worker.protocol import encode
+from feather.worker.protocol import CHUNK, STREAM_AT, encode
 
 from .worker_support import WorkerProcess, write_app
 
@@ -117,7 +117,7 @@ def test_hello_names_the_model_and_its_steps(start: Start) -> None:
     hello = worker.hello()
     assert hello == {
         "type": "hello",
-        "protocol": 1,
+        "protocol": 2,
         "sdk": ftr.__version__,
         "pid": worker.proc.pid,
         "model": "words",
@@ -365,3 +365,85 @@ def test_a_frame_sent_byte_by_byte_is_read_whole(start: Start) -> None:
     assert answer.header["id"] == 9 and answer.header["outputs"][0]["text"] == "éé"
     worker.send({"type": "shutdown"})
     assert worker.wait()[0] == 0
+
+
+LARGE = """
+    import os
+    import shutil
+
+    import feather as ftr
+
+    def copy(docs, extra):
+        # The upload (streamed in) goes back out as it is, and a copy of it written here.
+        out = os.path.join(os.path.dirname(docs[0].path), "copy.bin")
+        shutil.copyfile(docs[0].path, out)
+        return ftr.File.Download(id="out", files=[docs[0], out, b"small"])
+
+    init = [ftr.File.Upload(id="docs"), ftr.Text.In(id="extra", required=False)]
+    ftr.build("large", init, [copy])
+"""
+
+
+def test_large_files_stream_in_and_out_as_chunks(start: Start, tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    worker = start(LARGE, env={"FEATHER_SCRATCH": str(scratch)})
+    worker.hello()
+    data = os.urandom(STREAM_AT + 12345)
+    for at in range(0, len(data), CHUNK):
+        worker.send({"type": "chunk", "file": 0, "end": False}, [data[at : at + CHUNK]])
+    worker.send({"type": "chunk", "file": 0, "end": True})
+    worker.send(
+        {
+            "type": "run",
+            "id": 1,
+            "step": "copy",
+            "index": 0,
+            "inputs": {"docs": [{"file": 0, "name": "big.bin"}]},
+            "state": None,
+        }
+    )
+    got: dict[int, bytearray] = {}
+    ended = []
+    while (frame := worker.read()).type == "chunk":
+        assert len(frame.parts) <= 1 and all(len(p) <= CHUNK for p in frame.parts)
+        file = frame.header["file"]
+        assert file == len(ended), "files come one after another"
+        got.setdefault(file, bytearray()).extend(b"".join(bytes(p) for p in frame.parts))
+        if frame.header["end"]:
+            ended.append(file)
+    assert frame.type == "result", frame.header
+    files = frame.header["outputs"][0]["files"]
+    assert files == [
+        {"file": 0, "name": "big.bin", "type": "application/octet-stream"},
+        {"file": 1, "name": "copy.bin", "type": "application/octet-stream"},
+        {"part": 0, "name": "file-0.bin", "type": "application/octet-stream"},
+    ]
+    assert got[0] == data and got[1] == data and [bytes(p) for p in frame.parts] == [b"small"]
+    # Everything the request wrote is gone once it is answered.
+    assert list(scratch.iterdir()) == []
+    worker.send({"type": "shutdown"})
+    assert worker.wait()[0] == 0
+
+
+def test_large_files_over_the_output_limit_are_not_sent(start: Start, tmp_path: Path) -> None:
+    worker = start(LARGE, env={"FEATHER_MAX_OUTPUT": str(STREAM_AT + 1000)})
+    worker.hello()
+    data = b"x" * (STREAM_AT + 10)
+    worker.send({"type": "chunk", "file": 0, "end": False}, [data])
+    worker.send({"type": "chunk", "file": 0, "end": True})
+    answer = worker.run("copy", {"docs": [{"file": 0}]})
+    assert answer.header["type"] == "error" and answer.header["limit"] == "output"
+    assert "over the output limit" in answer.header["error"]
+    # A file that was never streamed is refused; the worker keeps serving.
+    missing = worker.run("copy", {"docs": [{"file": 0}]}, request=2)
+    assert missing.header["type"] == "error" and "streamed" in missing.header["error"]
+    worker.send({"type": "shutdown"})
+    assert worker.wait()[0] == 0
+
+
+def test_a_chunk_out_of_order_is_a_protocol_error(start: Start) -> None:
+    worker = start(LARGE)
+    worker.hello()
+    worker.send({"type": "chunk", "file": 1, "end": True})
+    status, _, err = worker.wait()
+    assert status == 2 and "file 0 was due" in err

@@ -291,16 +291,16 @@ def test_answers_carry_the_state_and_the_steps_own_traceback() -> None:
         return ftr.Json.View({"word": word, **state})
 
     app = _app(first, second, init=(ftr.Text.In(id="x"),))
-    header, parts = answer(app, _run("first", inputs={"x": "a"}), [], since=0)
+    header, parts, _ = answer(app, _run("first", inputs={"x": "a"}), [], since=0)
     assert header["state"] == {"part": 0}
     components = [ftr.Text.In(id="word").to_dict()]
     run = _run("second", 1, inputs={"word": "b"}, components=components, state={"part": 0})
-    header, _ = answer(app, run, parts, since=0)
+    header, _, _ = answer(app, run, parts, since=0)
     assert header["outputs"][0]["data"] == {"word": "b", "seen": "a"}
     bad_state = _run("second", 1, inputs={"word": "b"}, components=components, state={"part": 0})
-    header, _ = answer(app, bad_state, [b"not a pickle"], since=0)
+    header, _, _ = answer(app, bad_state, [b"not a pickle"], since=0)
     assert header["type"] == "error" and "unpickled" in header["error"] and header["traceback"]
-    header, _ = answer(app, _run("first", inputs={"x": 1}), [], since=0)
+    header, _, _ = answer(app, _run("first", inputs={"x": 1}), [], since=0)
     assert header["type"] == "error" and header["error"].startswith("ManifestError: ")
     assert "in first" in header["traceback"]
 

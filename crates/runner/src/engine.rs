@@ -13,20 +13,23 @@ use serde_json::{Value, json};
 
 use crate::pool::WorkerPool;
 use crate::protocol::{Frame, Message};
-use crate::worker::WorkerError;
+use crate::transfer::{InStream, Spool};
+use crate::worker::{Reply, WorkerError};
 
 pub use crate::protocol::LimitKind;
 
 /// One step to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct StepCall {
     /// The step's index in the manifest.
     pub step: usize,
     /// The step's name.
     pub name: String,
-    /// Component id to value; a file is `{"part": N, "name"?, "type"?}`, its bytes `files[N]`.
+    /// Component id to value; a file is `{"part": N, "name"?, "type"?}`, its bytes `files[N]`,
+    /// or, past [`crate::transfer::STREAM_AT`], `{"file": K, ...}`, its bytes `streams[K]`.
     pub inputs: Value,
     pub files: Vec<Bytes>,
+    pub streams: Vec<InStream>,
     /// The input components a later step's values answer (their canonical JSON); none for the
     /// first step, whose components the model declared itself.
     pub components: Option<Value>,
@@ -37,11 +40,13 @@ pub struct StepCall {
 }
 
 /// What a step gave.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct StepOutput {
-    /// The components to show; a file is `{"part": N, "name"?, "type"?}`, its bytes `files[N]`.
+    /// The components to show; a file is `{"part": N, "name"?, "type"?}`, its bytes `files[N]`,
+    /// or a large one `{"file": K, ...}`, spooled on disk as `spooled[K]`.
     pub outputs: Vec<Value>,
     pub files: Vec<Bytes>,
+    pub spooled: Vec<Spool>,
     /// The state for the next step, kept by the server and never shown.
     pub state: Option<Bytes>,
 }
@@ -110,7 +115,7 @@ impl From<WorkerError> for RunError {
                 traceback,
             },
             WorkerError::Crashed { .. } | WorkerError::Protocol(_) => Self::Crashed(e.to_string()),
-            WorkerError::Spawn(_) => Self::Unavailable(e.to_string()),
+            WorkerError::Spawn(_) | WorkerError::Transfer(_) => Self::Unavailable(e.to_string()),
         }
     }
 }
@@ -137,7 +142,10 @@ impl Engine for PythonEngine {
             },
             parts,
         };
-        let reply = self.pool.call(request, call.timeout).await?;
+        let Reply {
+            frame: reply,
+            files,
+        } = self.pool.call(request, call.streams, call.timeout).await?;
         match reply.message {
             Message::Result { outputs, state, .. } => {
                 let state = state
@@ -151,6 +159,7 @@ impl Engine for PythonEngine {
                 Ok(StepOutput {
                     outputs,
                     files: reply.parts,
+                    spooled: files,
                     state,
                 })
             }

@@ -17,6 +17,7 @@ pub mod protocol;
 mod runner;
 pub mod sandbox;
 pub mod sdk;
+pub mod transfer;
 pub mod worker;
 
 pub use runner::{Runner, RunnerConfig, RunnerError};

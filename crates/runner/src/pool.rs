@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::protocol::{Frame, Message};
-use crate::worker::{Worker, WorkerError, WorkerSpec};
+use crate::transfer::InStream;
+use crate::worker::{Reply, Worker, WorkerError, WorkerSpec};
 
 /// Sizes and timings of a pool.
 #[derive(Debug, Clone, Copy)]
@@ -54,9 +55,11 @@ pub struct StepBatch {
 /// A queued request.
 struct Job {
     frame: Frame,
+    /// Large files streamed before the frame: a job with any is sent alone, never batched.
+    files: Vec<InStream>,
     step: usize,
     timeout: Duration,
-    reply: oneshot::Sender<Result<Frame, WorkerError>>,
+    reply: oneshot::Sender<Result<Reply, WorkerError>>,
 }
 
 #[derive(Default)]
@@ -119,7 +122,8 @@ impl WorkerPool {
         })
     }
 
-    /// Runs one `run` request on a worker and gives its answer. A worker that fails a request
+    /// Runs one `run` request on a worker, after the large files it names as `{"file": N}`,
+    /// and gives its answer. A worker that fails a request
     /// in any way but an ordinary step error is dropped (killed), so the next request gets a
     /// fresh one.
     ///
@@ -128,8 +132,9 @@ impl WorkerPool {
     pub async fn call(
         self: &Arc<Self>,
         request: Frame,
+        files: Vec<InStream>,
         timeout: Duration,
-    ) -> Result<Frame, WorkerError> {
+    ) -> Result<Reply, WorkerError> {
         let step = match &request.message {
             Message::Run { index, .. } => *index,
             _ => 0,
@@ -148,6 +153,7 @@ impl WorkerPool {
             let mut inner = self.lock();
             inner.queue.push_back(Job {
                 frame: request,
+                files,
                 step,
                 timeout,
                 reply,
@@ -218,11 +224,16 @@ impl WorkerPool {
         };
         let batch = self.batch_of(first.step);
         let share = (inner.queue.len() + 1).div_ceil(self.limits.max);
-        let want = batch.max.min(share);
+        let want = if first.files.is_empty() {
+            batch.max.min(share)
+        } else {
+            1
+        };
         let mut jobs = vec![first];
         let mut i = 0;
         while jobs.len() < want && i < inner.queue.len() {
-            if inner.queue[i].step == jobs[0].step {
+            let next = &inner.queue[i];
+            if next.step == jobs[0].step && next.files.is_empty() {
                 jobs.extend(inner.queue.remove(i));
             } else {
                 i += 1;
@@ -236,7 +247,7 @@ impl WorkerPool {
     async fn run(&self, mut worker: Worker, mut jobs: Vec<Job>) -> (Option<Worker>, Vec<Job>) {
         if jobs.len() == 1 {
             let job = jobs.pop().expect("one job");
-            let result = worker.call(&job.frame, job.timeout).await;
+            let result = worker.call(&job.frame, job.files, job.timeout).await;
             let ok = result.is_ok();
             let _ = job.reply.send(result);
             return (ok.then_some(worker), Vec::new());
@@ -250,12 +261,12 @@ impl WorkerPool {
         {
             let started = Instant::now();
             let result = match worker.receive(job.timeout, job.timeout).await {
-                Ok(frame) if answers(&frame, &job.frame) => Ok(frame),
-                Ok(frame) => {
+                Ok(reply) if answers(&reply.frame, &job.frame) => Ok(reply),
+                Ok(reply) => {
                     worker.kill().await;
                     Err(WorkerError::Protocol(format!(
                         "the worker answered {:?} out of turn",
-                        frame.message
+                        reply.frame.message
                     )))
                 }
                 Err(e) => Err(e),

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version a worker must announce.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 /// The largest header: it holds metadata only.
 pub const MAX_HEADER: u32 = 1 << 20;
 
@@ -53,6 +53,13 @@ pub enum Message {
         /// The resource limit the failure met, when the worker knows it met one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<LimitKind>,
+    },
+    /// Bytes of a large file (one part), sent just before the `run` or `result` that names it
+    /// as `{"file": N}`; the file's last chunk says `end` (see [`crate::transfer`]).
+    Chunk {
+        file: u32,
+        #[serde(default)]
+        end: bool,
     },
     /// Exit now.
     Shutdown,
@@ -109,6 +116,9 @@ pub enum ProtocolError {
     Malformed(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A file the worker sent could not be written to the server's disk.
+    #[error("cannot keep a file the worker sent: {0}")]
+    Spool(std::io::Error),
 }
 
 /// A message's JSON object with `extra` (`,"key":value...`) added before its closing brace.

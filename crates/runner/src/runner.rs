@@ -128,6 +128,7 @@ impl Runner {
                 }
             }
         }
+        sweep_run_dir(&config.root.join("run"));
         let envs = EnvBuilder::new(
             &config.root.join("envs"),
             &config.uv,
@@ -503,6 +504,32 @@ fn read_only(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555))
 }
 
+/// Removes what stopped servers left in the folder of sockets, scratch folders and spools:
+/// files being received from workers (a spool lives for one answer; one unchanged for an
+/// hour is no one's), and the sockets and scratch folders of processes that are gone.
+fn sweep_run_dir(dir: &Path) {
+    let stale = |e: &std::fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|d| d.as_secs() > 3600))
+    };
+    // `w-<pid>-<n>.sock`, `scratch-<pid>-<n>`.
+    let gone = |rest: &str| {
+        let pid = rest.split('-').next().unwrap_or_default();
+        !pid.is_empty() && !Path::new("/proc").join(pid).exists()
+    };
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let spool = name.starts_with("spool-") && stale(&e);
+        if spool || name.strip_prefix("w-").is_some_and(gone) {
+            let _ = std::fs::remove_file(e.path());
+        } else if name.strip_prefix("scratch-").is_some_and(gone) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 pub(crate) fn make_writable_and_remove(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
@@ -514,4 +541,45 @@ pub(crate) fn make_writable_and_remove(dir: &Path) -> std::io::Result<()> {
         }
     })?;
     std::fs::remove_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_folder_loses_what_stopped_servers_left_and_keeps_what_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let me = std::process::id();
+        // No process has a pid this high (the kernel's limit is 2^22).
+        let gone = 1 << 30;
+        let old = std::fs::File::create(d.join("spool-old")).unwrap();
+        old.set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+            .unwrap();
+        for f in [
+            "spool-new".to_owned(),
+            format!("w-{me}-1.sock"),
+            format!("w-{gone}-1.sock"),
+        ] {
+            std::fs::File::create(d.join(f)).unwrap();
+        }
+        for s in [format!("scratch-{me}-1"), format!("scratch-{gone}-1")] {
+            std::fs::create_dir(d.join(s)).unwrap();
+        }
+        sweep_run_dir(d);
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "scratch-".to_owned() + &me.to_string() + "-1",
+                "spool-new".into(),
+                format!("w-{me}-1.sock"),
+            ]
+        );
+    }
 }

@@ -15,6 +15,7 @@ use crate::cpu::CpuLimit;
 use crate::output::forward;
 use crate::protocol::{Frame, Message, PROTOCOL, ProtocolError};
 use crate::sandbox::{self, Limits, Mounts, Sandbox};
+use crate::transfer::{self, InStream, Spool};
 
 /// How to start workers of one version.
 #[derive(Debug, Clone)]
@@ -61,6 +62,17 @@ pub enum WorkerError {
     Protocol(String),
     #[error("cannot start the worker: {0}")]
     Spawn(String),
+    /// A large file could not be passed: read from the store for the worker, or kept from it.
+    #[error("a file could not be passed to or from the worker: {0}")]
+    Transfer(String),
+}
+
+/// A worker's answer: its frame, and the large files that came before it, in order (the
+/// answer names them as `{"file": N}`).
+#[derive(Debug)]
+pub struct Reply {
+    pub frame: Frame,
+    pub files: Vec<Spool>,
 }
 
 impl From<std::io::Error> for WorkerError {
@@ -78,8 +90,10 @@ pub struct Worker {
     stream: BufReader<UnixStream>,
     socket: PathBuf,
     stderr: Arc<Mutex<VecDeque<String>>>,
-    /// The largest answer body accepted: the model's output limit.
+    /// The most bytes of an answer, its parts and files together: the model's output limit.
     max_output: u32,
+    /// Where files the worker sends are spooled.
+    spool: PathBuf,
     /// Watched while an answer is awaited; none when the process could not be found.
     cpu: Option<CpuLimit>,
     pub pid: u32,
@@ -207,6 +221,7 @@ impl Worker {
             socket,
             stderr,
             max_output: spec.max_output(),
+            spool: spec.run_dir.clone(),
             pid,
             steps,
             last_used: Instant::now(),
@@ -214,12 +229,45 @@ impl Worker {
         })
     }
 
-    /// Sends a request and waits for its answer; past `timeout` the worker is killed.
-    pub async fn call(&mut self, request: &Frame, timeout: Duration) -> Result<Frame, WorkerError> {
+    /// Sends a request, after the large files it names as `{"file": N}` (N their order
+    /// here), and waits for its answer; past `timeout` the worker is killed.
+    pub async fn call(
+        &mut self,
+        request: &Frame,
+        files: Vec<InStream>,
+        timeout: Duration,
+    ) -> Result<Reply, WorkerError> {
         let start = Instant::now();
-        self.send(request, timeout).await?;
+        for (n, file) in files.into_iter().enumerate() {
+            self.send_file(n as u32, file, timeout).await?;
+        }
+        let left = timeout.saturating_sub(start.elapsed());
+        self.send(request, left).await?;
         self.receive(timeout, timeout.saturating_sub(start.elapsed()))
             .await
+    }
+
+    /// Streams one large file; a file that cannot be read leaves the worker mid-message, so
+    /// it is killed.
+    async fn send_file(
+        &mut self,
+        n: u32,
+        file: InStream,
+        timeout: Duration,
+    ) -> Result<(), WorkerError> {
+        self.last_used = Instant::now();
+        let sent = tokio::time::timeout(timeout, transfer::send(&mut self.stream, n, file)).await;
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(transfer::SendError::Source(e))) => {
+                self.kill().await;
+                Err(WorkerError::Transfer(e))
+            }
+            Ok(Err(transfer::SendError::Socket(e))) => {
+                self.outcome(Ok(Err(e.into())), timeout).await
+            }
+            Err(elapsed) => self.outcome::<()>(Err(elapsed), timeout).await,
+        }
     }
 
     /// Sends a request without waiting for an answer.
@@ -246,13 +294,14 @@ impl Worker {
 
     /// Waits at most `wait` for the next answer; then the worker is killed and the error
     /// names `limit`, the step's timeout.
-    pub async fn receive(&mut self, limit: Duration, wait: Duration) -> Result<Frame, WorkerError> {
+    pub async fn receive(&mut self, limit: Duration, wait: Duration) -> Result<Reply, WorkerError> {
         let cpu = self.cpu;
         // Counted from the first look, so a quick answer costs no read of /proc; the first
         // quarter second of a step is free.
         let mut start = None;
         let outcome = {
-            let read = tokio::time::timeout(wait, Frame::read(&mut self.stream, self.max_output));
+            let answer = transfer::read_answer(&mut self.stream, self.max_output, &self.spool);
+            let read = tokio::time::timeout(wait, answer);
             tokio::pin!(read);
             loop {
                 tokio::select! {
@@ -270,7 +319,10 @@ impl Worker {
         };
         self.last_used = Instant::now();
         match outcome {
-            Ok(result) => self.outcome(result, limit).await,
+            Ok(result) => {
+                let (frame, files) = self.outcome(result, limit).await?;
+                Ok(Reply { frame, files })
+            }
             Err(seconds) => {
                 self.kill().await;
                 Err(WorkerError::CpuLimit(seconds))
@@ -290,6 +342,10 @@ impl Worker {
             }
             Ok(Ok(v)) => Ok(v),
             Ok(Err(ProtocolError::Closed | ProtocolError::Io(_))) => Err(self.death().await),
+            Ok(Err(ProtocolError::Spool(e))) => {
+                self.kill().await;
+                Err(WorkerError::Transfer(e.to_string()))
+            }
             Ok(Err(e)) => {
                 self.kill().await;
                 Err(WorkerError::Protocol(e.to_string()))

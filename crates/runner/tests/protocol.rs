@@ -11,7 +11,7 @@ fn samples() -> Vec<(&'static str, Frame)> {
         (
             "hello",
             Frame::new(Message::Hello {
-                protocol: 1,
+                protocol: 2,
                 sdk: "0.1.0".into(),
                 pid: 4242,
                 model: "digits".into(),
@@ -82,6 +82,20 @@ fn samples() -> Vec<(&'static str, Frame)> {
                 traceback: "Traceback ...".into(),
                 limit: Some(feather_runner::protocol::LimitKind::Memory),
             }),
+        ),
+        (
+            "chunk",
+            Frame {
+                message: Message::Chunk {
+                    file: 0,
+                    end: false,
+                },
+                parts: vec![part(b"\x00\x01\x02\x03")],
+            },
+        ),
+        (
+            "chunk_end",
+            Frame::new(Message::Chunk { file: 0, end: true }),
         ),
         ("shutdown", Frame::new(Message::Shutdown)),
     ]

@@ -138,6 +138,14 @@ impl Blobs {
         Ok(self.store.get(&Self::path(digest)).await?.bytes().await?)
     }
 
+    /// The first `n` bytes of a blob (all of it when it is shorter).
+    pub async fn get_head(&self, digest: &str, n: usize) -> Result<Bytes> {
+        let path = Self::path(digest);
+        let size = self.store.head(&path).await?.size;
+        let end = size.min(n as u64);
+        Ok(self.store.get_range(&path, 0..end).await?)
+    }
+
     /// The blob's bytes as a stream, and its size.
     pub async fn get(&self, digest: &str) -> Result<(u64, BoxStream<'static, Result<Bytes>>)> {
         let got = self.store.get(&Self::path(digest)).await?;

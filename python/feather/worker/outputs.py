@@ -11,7 +11,6 @@ import copy
 import io
 import itertools
 import mimetypes
-import os
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from ..components.base import Component
 from ..files import LocalFile, is_pil_image
 from .app import RequestError
 from .messages import one_line
+from .protocol import STREAM_AT
 
 FILE_PROPS = {
     "File.Download": "files",
@@ -36,11 +36,13 @@ FILE_PROPS = {
 
 @dataclass
 class Encoded:
-    """A step's return value ready to send: output dicts, their parts, the state's part."""
+    """A step's return value ready to send: output dicts, their parts, the state's part, and
+    the large files (path, size) streamed ahead of the answer."""
 
     outputs: list[dict[str, Any]] = field(default_factory=list)
     parts: list[bytes] = field(default_factory=list)
     state: int | None = None
+    files: list[tuple[str, int]] = field(default_factory=list)
 
 
 def split_return(value: Any) -> tuple[list[Component], list[Any]]:
@@ -64,7 +66,7 @@ def encode_return(value: Any, *, since: float) -> Encoded:
     out = Encoded()
     # The props are not checked again here: the server checks every output it receives.
     for component in with_ids(components):
-        out.outputs.append(encode_component(component, out.parts, since))
+        out.outputs.append(encode_component(component, out, since))
     state = others[0] if len(others) == 1 else tuple(others) if others else None
     if state is not None:
         try:
@@ -104,44 +106,53 @@ def with_ids(components: Sequence[Component]) -> list[Component]:
     return out
 
 
-def encode_component(component: Component, parts: list[bytes], since: float) -> dict[str, Any]:
-    """The component's canonical dict, its run-time files replaced by `{"part": N, ...}`."""
+def encode_component(component: Component, out: Encoded, since: float) -> dict[str, Any]:
+    """The component's canonical dict, its run-time files replaced by `{"part": N, ...}` (or
+    by `{"file": K, ...}` when large)."""
     data = component.to_dict(copy=False)
     key = FILE_PROPS.get(component.type)
     if key is not None and isinstance(data.get(key), list):
         data[key] = [
-            encode_file(entry, parts, since, f"output {component.id!r} {key}[{j}]")
+            encode_file(entry, out, since, f"output {component.id!r} {key}[{j}]")
             for j, entry in enumerate(data[key])
         ]
     return data
 
 
-def encode_file(entry: Any, parts: list[bytes], since: float, where: str) -> Any:
-    n = len(parts)
-    if isinstance(entry, LocalFile):
+def encode_file(entry: Any, out: Encoded, since: float, where: str) -> Any:
+    n = len(out.parts)
+    if isinstance(entry, LocalFile) and isinstance(entry.source, str):
+        path = Path(entry.source)
+        name = entry.name or path.name or f"file-{n}.bin"
+        mime = entry.type or _guess(name, entry.source)
+    elif isinstance(entry, LocalFile):
         data, name, mime = local_bytes(entry, n, where)
+        out.parts.append(data)
+        return {"part": n, "name": name, "type": mime}
     elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
         path = Path(entry["path"])
         if not written_since(path, since):
             return entry
-        data = _read(path, where)
         name = entry.get("name") or path.name
         mime = entry.get("type") or _guess(name, path.name)
     else:
         return entry
-    parts.append(data)
+    size = _size(path, where)
+    if size > STREAM_AT:
+        # Read a chunk at a time as it is sent, never whole.
+        out.files.append((str(path), size))
+        return {"file": len(out.files) - 1, "name": name, "type": mime}
+    out.parts.append(_read(path, where))
     return {"part": n, "name": name, "type": mime}
 
 
 def local_bytes(local: LocalFile, n: int, where: str) -> tuple[bytes, str, str]:
-    """The bytes, name and MIME type of a file made at run time, part `n` of the result."""
+    """The bytes, name and MIME type of a file made at run time in memory, part `n` of the
+    result."""
     source = local.source
     if isinstance(source, bytes):
         name = local.name or f"file-{n}.bin"
         return source, name, local.type or _guess(name)
-    if isinstance(source, str):
-        name = local.name or os.path.basename(source) or f"file-{n}.bin"
-        return _read(Path(source), where), name, local.type or _guess(name, source)
     if is_pil_image(source):
         buffer = io.BytesIO()
         source.save(buffer, format="PNG")
@@ -155,6 +166,13 @@ def written_since(path: Path, since: float) -> bool:
         return path.is_file() and path.stat().st_mtime >= since
     except OSError:
         return False
+
+
+def _size(path: Path, where: str) -> int:
+    try:
+        return path.stat().st_size
+    except OSError as err:
+        raise RequestError(f"{where}: cannot read {path}: {err.strerror or err}") from None
 
 
 def _read(path: Path, where: str) -> bytes:

@@ -19,12 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL = 1
+PROTOCOL = 2
 """The protocol version the worker announces in `hello`."""
 MAX_HEADER = 1 << 20
 """The largest header: it holds metadata only."""
 DEFAULT_MAX_BODY = 64 << 20
 """The largest body unless `FEATHER_MAX_FRAME` sets another."""
+
+CHUNK = 1 << 20
+"""The most bytes of a large file in one `chunk` frame."""
+STREAM_AT = 8 << 20
+"""Files larger than this travel as `chunk` frames, not as parts ("Large files")."""
 
 Part = bytes | bytearray | memoryview
 _LENGTHS = struct.Struct(">II")
@@ -194,3 +199,20 @@ def _fill(sock: socket.socket, view: memoryview) -> int:
             break
         got += count
     return got
+
+
+def send_file(sock: socket.socket, file: int, path: str, size: int) -> None:
+    """Send the first `size` bytes of a file as `chunk` frames of file number `file`, the last
+    one marked `end`. `OSError` when it cannot be read: the file is ended where it stopped, so
+    the frames stay whole and the answer that follows can say why."""
+    try:
+        with open(path, "rb") as f:
+            left = size
+            while left > 0:
+                data = f.read(min(CHUNK, left))
+                if not data:
+                    raise OSError(f"{path} is shorter than its {size} bytes")
+                write_frame(sock, {"type": "chunk", "file": file, "end": False}, [data], CHUNK)
+                left -= len(data)
+    finally:
+        write_frame(sock, {"type": "chunk", "file": file, "end": True})

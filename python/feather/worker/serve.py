@@ -20,8 +20,8 @@ from . import messages
 from .app import App, RequestError, StepFunction
 from .messages import Run, limit_of, one_line
 from .outputs import encode_return
-from .protocol import FrameTooLarge, Part, ProtocolError, encode, read_frame
-from .values import Scratch, step_arguments
+from .protocol import FrameTooLarge, Part, ProtocolError, encode, read_frame, send_file
+from .values import Incoming, Scratch, scratch_base, step_arguments
 
 EXIT_OK = 0
 EXIT_PROTOCOL = 2
@@ -41,11 +41,15 @@ class StepRaised(Exception):
 def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: float) -> int:
     """Answer requests until `shutdown` or the end of the connection; the exit status.
     Requests may be `limit` bytes, answers `output`."""
+    incoming = Incoming(scratch_base())
     while True:
         try:
             frame = read_frame(sock, limit)
             if frame is None or frame.type == "shutdown":
                 return EXIT_OK
+            if frame.type == "chunk":
+                incoming.take(frame.header, frame.parts)
+                continue
             if frame.type == "run":
                 items = [(Run.from_header(frame.header), list(frame.parts))]
             elif frame.type == "batch":
@@ -56,11 +60,51 @@ def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: floa
             print(f"feather worker: protocol error: {err}", file=sys.stderr, flush=True)
             return EXIT_PROTOCOL
         runs = iter(run for run, _ in items)
-        for group in answers(app, items, since=since):
-            frames = [_encoded(next(runs), header, parts, output) for header, parts in group]
-            reap_children()
-            sock.sendall(frames[0] if len(frames) == 1 else b"".join(frames))
-            _flush()
+        try:
+            for group in answers(app, items, since=since, incoming=incoming):
+                reap_children()
+                send_answers(sock, [(next(runs), a) for a in group], output)
+                _flush()
+        finally:
+            incoming.clear()
+
+
+def send_answers(sock: socket.socket, answers: list[tuple[Run, Answer]], output: int) -> None:
+    """Send answers, each after the large files it names, in as few writes as may be."""
+    pending: list[bytes] = []
+    for run, (header, parts, files) in answers:
+        if files:
+            sock.sendall(b"".join(pending))
+            pending = []
+            header, parts = _send_files(sock, run, header, parts, files, output)
+        pending.append(_encoded(run, header, parts, output))
+    sock.sendall(pending[0] if len(pending) == 1 else b"".join(pending))
+
+
+def _send_files(
+    sock: socket.socket,
+    run: Run,
+    header: dict[str, Any],
+    parts: Sequence[Part],
+    files: Sequence[tuple[str, int]],
+    output: int,
+) -> tuple[dict[str, Any], Sequence[Part]]:
+    """Stream a result's large files; the result, or the error that replaces it when they
+    are over the output limit (then nothing is sent) or cannot be read."""
+    total = sum(memoryview(p).nbytes for p in parts) + sum(size for _, size in files)
+    if total > output:
+        reason = (
+            f"RequestError: the result cannot be sent: its files and parts are {total} bytes, "
+            f"over the output limit of {output}"
+        )
+        return messages.error(run.id, reason, "", "output"), ()
+    for k, (path, size) in enumerate(files):
+        try:
+            send_file(sock, k, path, size)
+        except OSError as err:
+            reason = f"RequestError: the result cannot be sent: {one_line(err)}"
+            return messages.error(run.id, reason, "", limit_of(err)), ()
+    return header, parts
 
 
 def reap_children() -> None:
@@ -139,7 +183,8 @@ def _encoded(run: Run, header: dict[str, Any], parts: Sequence[Part], limit: int
         return encode(messages.error(run.id, reason, "", met), (), limit)
 
 
-Answer = tuple[dict[str, Any], list[bytes]]
+Answer = tuple[dict[str, Any], list[bytes], list[tuple[str, int]]]
+"""A header, its parts, and the large files (path, size) streamed ahead of it."""
 
 
 def read_batch(header: dict[str, Any], parts: Sequence[Part]) -> list[tuple[Run, list[Part]]]:
@@ -164,21 +209,29 @@ def read_batch(header: dict[str, Any], parts: Sequence[Part]) -> list[tuple[Run,
 
 
 def answers(
-    app: App, items: list[tuple[Run, list[Part]]], *, since: float
+    app: App, items: list[tuple[Run, list[Part]]], *, since: float, incoming: Incoming
 ) -> Iterator[list[Answer]]:
     """The answers to the requests, in order, in groups as they become ready: one group for
     a batching step's call, else one answer at a time."""
     if app.batch_size(items[0][0]) is not None:
-        yield answer_together(app, items, since=since)
+        yield answer_together(app, items, since=since, incoming=incoming)
         return
     for run, parts in items:
-        yield [answer(app, run, parts, since=since)]
+        yield [answer(app, run, parts, since=since, incoming=incoming)]
 
 
-def answer(app: App, run: Run, parts: Sequence[Part], *, since: float) -> Answer:
-    """The answer to one run: `result` with its parts, or `error`."""
+def answer(
+    app: App,
+    run: Run,
+    parts: Sequence[Part],
+    *,
+    since: float,
+    incoming: Incoming | None = None,
+) -> Answer:
+    """The answer to one run: `result` with its parts and files, or `error`. Large input
+    files streamed ahead of it are `incoming`."""
     try:
-        with Scratch() as scratch:
+        with Scratch(incoming=incoming) as scratch:
             function, components = app.resolve(run)
             kwargs = step_arguments(components, run.inputs, parts, scratch)
             if run.index > 0:
@@ -191,21 +244,34 @@ def answer(app: App, run: Run, parts: Sequence[Part], *, since: float) -> Answer
                 raise StepRaised(exc) from None
             # Inside the scratch folder's lifetime: an output may show an uploaded file.
             encoded = encode_return(value, since=since)
+            result = messages.result(run.id, encoded.outputs, encoded.state)
+            if not encoded.files:
+                return result, encoded.parts, []
+            # Files the step made in the scratch folder are streamed from it: they go before
+            # it does.
+            scratch.keep()
+            return result, encoded.parts, encoded.files
     except StepRaised as raised:
-        return messages.error(run.id, raised.error, raised.traceback, raised.limit), []
+        return messages.error(run.id, raised.error, raised.traceback, raised.limit), [], []
     except RequestError as err:
         return _request_error(run, err)
     except Exception as err:
-        return messages.error(run.id, one_line(err), traceback.format_exc(), limit_of(err)), []
-    return messages.result(run.id, encoded.outputs, encoded.state), encoded.parts
+        error = messages.error(run.id, one_line(err), traceback.format_exc(), limit_of(err))
+        return error, [], []
 
 
-def answer_together(app: App, items: list[tuple[Run, list[Part]]], *, since: float) -> list[Answer]:
+def answer_together(
+    app: App,
+    items: list[tuple[Run, list[Part]]],
+    *,
+    since: float,
+    incoming: Incoming | None = None,
+) -> list[Answer]:
     """The answers to requests for one batching step, from one call: each argument a list with
     a value per request, the return value a list with a result per request. A request whose
     inputs cannot be converted fails alone; when the call raises, every request in it fails."""
     out: list[Answer | None] = [None] * len(items)
-    with Scratch() as scratch:
+    with Scratch(incoming=incoming) as scratch:
         calls: list[tuple[int, dict[str, Any]]] = []
         function = None
         for i, (run, parts) in enumerate(items):
@@ -218,12 +284,14 @@ def answer_together(app: App, items: list[tuple[Run, list[Part]]], *, since: flo
                 out[i] = _request_error(run, err)
             except Exception as err:
                 tb = traceback.format_exc()
-                out[i] = messages.error(run.id, one_line(err), tb, limit_of(err)), []
+                out[i] = messages.error(run.id, one_line(err), tb, limit_of(err)), [], []
         if calls and function is not None:
             for i, answer in _call_together(
                 function, calls, [items[i][0] for i, _ in calls], since
             ):
                 out[i] = answer
+        if any(a is not None and a[2] for a in out):
+            scratch.keep()
     return [a for a in out if a is not None]
 
 
@@ -251,7 +319,7 @@ def _call_together(
             )
     except StepRaised as raised:
         for (i, _), run in zip(calls, runs, strict=True):
-            yield i, (messages.error(run.id, raised.error, raised.traceback, raised.limit), [])
+            yield i, (messages.error(run.id, raised.error, raised.traceback, raised.limit), [], [])
         return
     except RequestError as err:
         for (i, _), run in zip(calls, runs, strict=True):
@@ -265,15 +333,16 @@ def _call_together(
             continue
         except Exception as err:
             error = messages.error(run.id, one_line(err), traceback.format_exc(), limit_of(err))
-            yield i, (error, [])
+            yield i, (error, [], [])
             continue
-        yield i, (messages.result(run.id, encoded.outputs, encoded.state), encoded.parts)
+        result = messages.result(run.id, encoded.outputs, encoded.state)
+        yield i, (result, encoded.parts, encoded.files)
 
 
 def _request_error(run: Run, err: RequestError) -> Answer:
     cause = err.__cause__
     detail = "".join(traceback.format_exception(cause)) if cause is not None else ""
-    return messages.error(run.id, f"{type(err).__name__}: {err}", detail), []
+    return messages.error(run.id, f"{type(err).__name__}: {err}", detail), [], []
 
 
 def load_state(part: int | None, parts: Sequence[Part]) -> Any:

@@ -139,6 +139,16 @@ impl Server {
         .await
     }
 
+    /// A server whose state and runner are both set up further.
+    pub async fn start_with_state_and_runner(
+        tweak: fn(AppState) -> AppState,
+        runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
+    ) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let (limits, pool) = (BundleLimits::default(), PoolLimits::default());
+        Self::start_full(data, limits, pool, tweak, runner).await
+    }
+
     async fn start_full(
         data: TempDir,
         limits: BundleLimits,

@@ -301,3 +301,119 @@ async fn an_upload_is_one_part_named_file() {
     let (status, body) = send(ten).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+/// `len` bytes of a pattern that differs from chunk to chunk, made as they are sent, and the
+/// SHA-256 of them all.
+fn patterned(len: u64) -> (Part, String) {
+    use sha2::{Digest, Sha256};
+    const CHUNK: u64 = 64 << 10;
+    let chunk = |i: u64| bytes::Bytes::from(vec![(i % 251) as u8; CHUNK as usize]);
+    let mut h = Sha256::new();
+    (0..len / CHUNK).for_each(|i| h.update(chunk(i)));
+    let stream =
+        futures::stream::iter((0..len / CHUNK).map(move |i| Ok::<_, std::io::Error>(chunk(i))));
+    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), len / CHUNK * CHUNK)
+        .file_name("big.bin");
+    (part, hex::encode(h.finalize()))
+}
+
+/// Hashes the input as the step reads it, and sends a copy back.
+const COPY_APP: &str = r#"
+import hashlib
+import os
+import shutil
+
+import feather as ftr
+
+
+@ftr.step
+def copy(files):
+    h = hashlib.sha256()
+    with open(files[0].path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    out = os.path.join(os.path.dirname(files[0].path), "copy.bin")
+    shutil.copyfile(files[0].path, out)
+    return ftr.Text.View(h.hexdigest(), id="sha256"), ftr.File.Download(id="copy", files=[out])
+
+
+ftr.build("copy", init=[ftr.File.Upload(id="files", max_size=1 << 30)], steps=[copy])
+"#;
+
+#[tokio::test]
+async fn a_1_gib_file_goes_through_a_model_and_back_without_the_memory() {
+    const GIB: u64 = 1 << 30;
+    let s = Server::start_with_state_and_runner(
+        |s| {
+            s.with_files(FilePolicy {
+                max_file: GIB,
+                quota: 4 * GIB,
+                ..FilePolicy::default()
+            })
+        },
+        |mut c| {
+            // The input and its copy sit in the worker's scratch folder, a tmpfs.
+            c.limits.scratch = 2 * GIB + 64 * MIB;
+            c.limits.output = GIB + MIB;
+            c.limits.file_size = 2 * GIB;
+            c.step_timeout = Duration::from_secs(120);
+            c
+        },
+    )
+    .await;
+    let mut m = manifest(
+        "copy",
+        json!([{"id": "files", "type": "File.Upload", "max_size": GIB}]),
+        &["copy"],
+    );
+    m["limits"] = json!({"scratch_mb": 2112, "output_mb": 1025, "file_size_mb": 2048});
+    s.publish_app(&m, COPY_APP).await;
+    let before = peak_rss();
+    let (part, sha) = patterned(GIB);
+    let (status, f) = s.upload(part, Some(&s.token)).await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let (status, out) = s
+        .post(
+            "/models/alice/copy/predict",
+            json!({"inputs": {"files": [{"id": f["id"]}]}}),
+            Some(&s.token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(
+        out["outputs"][0]["text"], sha,
+        "the input reached the step changed"
+    );
+    let copy = &out["outputs"][1]["files"][0];
+    assert_eq!(copy["size"], GIB, "{out}");
+    let res = s
+        .http
+        .get(s.api(&format!("/files/{}", copy["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    let mut body = res.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        sha2::Digest::update(&mut h, chunk.unwrap());
+    }
+    assert_eq!(
+        hex::encode(sha2::Digest::finalize(h)),
+        sha,
+        "the output is not the copy"
+    );
+    let grew = peak_rss().saturating_sub(before);
+    assert!(
+        grew < 16 * MIB,
+        "1 GiB in, through a model and out grew the server's peak memory by {} MiB",
+        grew / MIB
+    );
+    // Nothing is left of the files in flight.
+    let spools: Vec<_> = s
+        .files("runner/run")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("spool-"))
+        .collect();
+    assert!(spools.is_empty(), "{spools:?}");
+}

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use base64::Engine;
 use bytes::Bytes;
+use feather_runner::transfer::{InStream, STREAM_AT, Spool};
 use feather_spec::components::type_matches;
 use feather_spec::{Component, FileRef, Props, file_ref::FileSource};
 use feather_store::accounts::unix_now;
 use feather_store::{Keep, StoredFile, new_id, now};
+use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::Service;
@@ -76,6 +78,33 @@ pub async fn store_file(
 ) -> Result<StoredFile> {
     let size = data.len() as i64;
     let digest = s.store.blobs.put_bytes(data).await?;
+    record_file(s, digest, size, name, media_type, keeper, uploader).await
+}
+
+/// Stores a large file a step sent, from its spool on disk (linked into a local blob folder,
+/// not copied), and returns its record.
+async fn store_spool(
+    s: &Service,
+    spool: &Spool,
+    name: Option<String>,
+    media_type: Option<String>,
+    keeper: Keeper<'_>,
+) -> Result<StoredFile> {
+    let digest = feather_store::blobs::digest_of(spool.sha256());
+    s.store.blobs.put_file(&digest, spool.path()).await?;
+    let size = spool.size() as i64;
+    record_file(s, digest, size, name, media_type, keeper, None).await
+}
+
+async fn record_file(
+    s: &Service,
+    digest: String,
+    size: i64,
+    name: Option<String>,
+    media_type: Option<String>,
+    keeper: Keeper<'_>,
+    uploader: Option<&str>,
+) -> Result<StoredFile> {
     let media_type = media_type.unwrap_or_else(|| guess_type(name.as_deref()));
     let f = StoredFile {
         id: new_id("f_"),
@@ -211,6 +240,9 @@ pub async fn open_file(
     let (size, bytes) = s.store.blobs.get(&f.digest).await?;
     Ok((f, size, bytes))
 }
+
+/// The bytes [`sniff_image`] reads at most.
+const SNIFF: usize = 1024;
 
 const IMAGE_KINDS: &str = "PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, ICO or SVG";
 
@@ -377,11 +409,14 @@ fn collect_part_numbers(v: &Value, out: &mut Vec<u64>) {
 
 /// The inputs of a step, ready for the worker and for the record.
 pub struct WireInputs {
-    /// What the worker receives: files as `{"part": N, ...}`.
+    /// What the worker receives: files as `{"part": N, ...}`, large stored ones as
+    /// `{"file": K, ...}`.
     pub wire: Value,
     /// What the run records: files as stored ids.
     pub stored: Value,
     pub parts: Vec<Bytes>,
+    /// The large files, streamed from the blob store as they are sent.
+    pub streams: Vec<InStream>,
 }
 
 /// A file of the inputs, checked but not yet stored.
@@ -391,7 +426,23 @@ struct Incoming {
     existing: Option<StoredFile>,
     name: Option<String>,
     mime: String,
-    bytes: Bytes,
+    content: Content,
+}
+
+/// An input file's bytes: held, or (a stored file past [`STREAM_AT`]) left in the blob store
+/// until they are streamed to the worker.
+enum Content {
+    Bytes(Bytes),
+    Stored { size: u64 },
+}
+
+impl Content {
+    fn size(&self) -> u64 {
+        match self {
+            Self::Bytes(b) => b.len() as u64,
+            Self::Stored { size } => *size,
+        }
+    }
 }
 
 /// Resolves every file of validated inputs: `data:` URLs are decoded, ids are loaded, and each
@@ -409,6 +460,7 @@ pub async fn resolve_inputs(
         wire: json!({}),
         stored: json!({}),
         parts: Vec::new(),
+        streams: Vec::new(),
     };
     let mut incoming = Vec::new();
     for c in components.iter().filter(|c| c.is_input()) {
@@ -455,7 +507,7 @@ pub async fn resolve_inputs(
                         existing: None,
                         name: f.name.clone(),
                         mime,
-                        bytes,
+                        content: Content::Bytes(bytes),
                     }
                 }
                 FileSource::Id(id) => {
@@ -465,7 +517,12 @@ pub async fn resolve_inputs(
                         .file(id)
                         .await
                         .map_err(|_| bad(format!("no file has the id {id:?}")))?;
-                    let bytes = s.store.blobs.get_bytes(&stored.digest).await?;
+                    let size = stored.size.max(0) as u64;
+                    let content = if size > STREAM_AT {
+                        Content::Stored { size }
+                    } else {
+                        Content::Bytes(s.store.blobs.get_bytes(&stored.digest).await?)
+                    };
                     let (name, mime) = (stored.name.clone(), stored.media_type.clone());
                     Incoming {
                         component: c.id.clone(),
@@ -473,7 +530,7 @@ pub async fn resolve_inputs(
                         existing: Some(stored),
                         name,
                         mime,
-                        bytes,
+                        content,
                     }
                 }
                 FileSource::Part(n) => {
@@ -495,7 +552,7 @@ pub async fn resolve_inputs(
                         existing: None,
                         name,
                         mime,
-                        bytes: u.bytes.clone(),
+                        content: Content::Bytes(u.bytes.clone()),
                     }
                 }
                 FileSource::Path(_) => {
@@ -504,17 +561,24 @@ pub async fn resolve_inputs(
                     ));
                 }
             };
-            if file.bytes.len() as u64 > max_size {
+            if file.content.size() > max_size {
                 return Err(bad(format!(
                     "is {} bytes, over the limit of {max_size}",
-                    file.bytes.len()
+                    file.content.size()
                 )));
             }
             let mut file = file;
             // An image input gets an image: its bytes decide its type, not its name, so a text
             // file renamed .png is refused here rather than failing inside the model.
             if image {
-                file.mime = sniff_image(&file.bytes)
+                let head = match (&file.content, &file.existing) {
+                    (Content::Stored { .. }, Some(stored)) => {
+                        s.store.blobs.get_head(&stored.digest, SNIFF).await?
+                    }
+                    (Content::Bytes(b), _) => b.clone(),
+                    (Content::Stored { .. }, None) => unreachable!("only stored files stay there"),
+                };
+                file.mime = sniff_image(&head)
                     .ok_or_else(|| {
                         bad(format!(
                             "is not an image: its bytes are none of {}",
@@ -542,7 +606,7 @@ pub async fn resolve_inputs(
     let new: u64 = incoming
         .iter()
         .filter(|f| f.existing.is_none())
-        .map(|f| f.bytes.len() as u64)
+        .map(|f| f.content.size())
         .sum();
     let uploader = if new > 0 { uploader() } else { String::new() };
     let _turn = if new > 0 {
@@ -565,14 +629,28 @@ pub async fn resolve_inputs(
             }
             None => {
                 let (name, mime) = (f.name.clone(), Some(f.mime.clone()));
-                store_file(s, f.bytes.clone(), name, mime, keeper, Some(&uploader)).await?
+                let Content::Bytes(bytes) = &f.content else {
+                    unreachable!("a new file's bytes are held")
+                };
+                store_file(s, bytes.clone(), name, mime, keeper, Some(&uploader)).await?
             }
         };
-        let mut w = json!({"part": out.parts.len(), "type": stored.media_type});
+        let mut w = match f.content {
+            Content::Bytes(bytes) => {
+                out.parts.push(bytes);
+                json!({"part": out.parts.len() - 1})
+            }
+            Content::Stored { size } => {
+                let (_, body) = s.store.blobs.get(&stored.digest).await?;
+                let body = body.map(|r| r.map_err(std::io::Error::other)).boxed();
+                out.streams.push(InStream { size, body });
+                json!({"file": out.streams.len() - 1})
+            }
+        };
+        w["type"] = json!(stored.media_type);
         if let Some(n) = &stored.name {
             w["name"] = json!(n);
         }
-        out.parts.push(f.bytes);
         for (target, value) in [(&mut out.wire, w), (&mut out.stored, file_json(&stored))] {
             if f.many {
                 target[&f.component]
@@ -587,26 +665,36 @@ pub async fn resolve_inputs(
     Ok(out)
 }
 
-/// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference.
+/// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference, its
+/// bytes `parts[N]`, and each `{"file": K, ...}` too, its bytes spooled as `spooled[K]`.
 pub async fn store_output_files(
     s: &Service,
     v: &mut Value,
     parts: &[Bytes],
+    spooled: &[Spool],
     keeper: Keeper<'_>,
 ) -> Result<()> {
     let mut pending = Vec::new();
     collect_parts(v, &mut Vec::new(), &mut pending);
+    let missing =
+        || ServiceError::step_failed("the step's output names a file that was not sent", None);
     for OutputPart {
         at: path,
-        part: n,
+        source,
         name,
         mime,
     } in pending
     {
-        let data = parts.get(n).cloned().ok_or_else(|| {
-            ServiceError::step_failed("the step's output names a part that was not sent", None)
-        })?;
-        let f = store_file(s, data, name, mime, keeper, None).await?;
+        let f = match source {
+            Source::Part(n) => {
+                let data = parts.get(n).cloned().ok_or_else(missing)?;
+                store_file(s, data, name, mime, keeper, None).await?
+            }
+            Source::File(k) => {
+                let spool = spooled.get(k).ok_or_else(missing)?;
+                store_spool(s, spool, name, mime, keeper).await?
+            }
+        };
         if let Some(slot) = pointer_mut(v, &path) {
             *slot = file_json(&f);
         }
@@ -614,22 +702,31 @@ pub async fn store_output_files(
     Ok(())
 }
 
-/// A file in a worker's outputs: where it sits, which part holds its bytes, what it is.
+/// A file in a worker's outputs: where it sits, where its bytes are, what it is.
 struct OutputPart {
     at: Vec<String>,
-    part: usize,
+    source: Source,
     name: Option<String>,
     mime: Option<String>,
 }
 
+enum Source {
+    Part(usize),
+    File(usize),
+}
+
 fn collect_parts(v: &Value, at: &mut Vec<String>, out: &mut Vec<OutputPart>) {
+    let source = |o: &Map<String, Value>| match (o.get("part"), o.get("file")) {
+        (Some(n), _) => n.as_u64().map(|n| Source::Part(n as usize)),
+        (None, Some(k)) => k.as_u64().map(|k| Source::File(k as usize)),
+        (None, None) => None,
+    };
     match v {
-        Value::Object(o) if o.get("part").and_then(Value::as_u64).is_some() => {
-            let n = o["part"].as_u64().unwrap_or(0) as usize;
+        Value::Object(o) if source(o).is_some() => {
             let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
             out.push(OutputPart {
                 at: at.clone(),
-                part: n,
+                source: source(o).expect("matched"),
                 name: s("name"),
                 mime: s("type"),
             });

@@ -289,6 +289,7 @@ async fn execute(
         name: step.name.clone(),
         inputs: resolved.wire,
         files: resolved.parts,
+        streams: resolved.streams,
         // Step 1 answers the init the model declared itself.
         components: (index > 0)
             .then(|| serde_json::to_value(components).expect("components serialise")),
@@ -300,7 +301,7 @@ async fn execute(
         .await
         .map_err(|e| outcome::run_error(e, &step.name, s, t, user))?;
     let mut outputs = Value::Array(out.outputs);
-    files::store_output_files(s, &mut outputs, &out.files, keeper).await?;
+    files::store_output_files(s, &mut outputs, &out.files, &out.spooled, keeper).await?;
     let outputs = match outputs {
         Value::Array(a) => a,
         _ => unreachable!("an array above"),
