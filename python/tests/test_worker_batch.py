@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,51 @@ def test_an_answer_over_the_frame_limit_becomes_an_error_and_the_next_goes_out(
         assert answers[1].type == "result" and answers[1].parts == [b"x" * 10]
     finally:
         worker.close()
+
+
+NAP = """
+    import time
+
+    import feather as ftr
+
+    def nap(word):
+        if word == "slow":
+            time.sleep(0.5)
+        return ftr.Text.View(word, id="out")
+
+    ftr.build("nap", [ftr.Text.In(id="word")], [nap])
+"""
+
+
+def test_a_quick_answer_waits_behind_a_slow_neighbour_at_most_once(start: Start) -> None:
+    worker = start(NAP)
+
+    def arrivals(words: list[str]) -> list[float]:
+        headers = [
+            {
+                "type": "run",
+                "id": i,
+                "step": "nap",
+                "index": 0,
+                "inputs": {"word": w},
+                "state": None,
+                "part_count": 0,
+            }
+            for i, w in enumerate(words, start=1)
+        ]
+        sent = time.monotonic()
+        worker.send({"type": "batch", "items": headers})
+        out = []
+        for w in words:
+            answer = worker.read()
+            assert answer.header["outputs"][0]["text"] == w, answer.header
+            out.append(time.monotonic() - sent)
+        return out
+
+    # Quick answers are held a moment for the ones after them; the first time a step is slow,
+    # the quick answer before it waited for it.
+    assert arrivals(["a", "b", "c"])[-1] < 0.4
+    assert arrivals(["a", "slow"])[0] >= 0.5
+    # From then on a quick answer goes at once.
+    quick, slow = arrivals(["a", "slow"])
+    assert quick < 0.3 <= 0.5 <= slow, (quick, slow)

@@ -1,7 +1,7 @@
 """The request loop: read a frame, run the step(s) it asks for, answer `result` or `error`.
 
 A `batch` frame carries several `run` requests; each gets its own answer frame, in order, sent
-as soon as it is ready. A batching step (`@ftr.step(batch=True)`) answers them all with one
+when it is ready (quick ones a few together: see `Pace`). A batching step (`@ftr.step(batch=True)`) answers them all with one
 call; any other step is called once per request.
 """
 
@@ -12,6 +12,7 @@ import os
 import pickle
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -25,6 +26,13 @@ from .values import Incoming, Scratch, scratch_base, step_arguments
 
 EXIT_OK = 0
 EXIT_PROTOCOL = 2
+
+QUICK = 0.0005
+"""Seconds under which a step's answer is quick: it may wait for the batch's next answers."""
+HOLD = 0.001
+"""Seconds at most that quick answers wait for the next ones."""
+CAUTION = 10.0
+"""Seconds after a slow answer during which no answer waits for the next."""
 
 
 class StepRaised(Exception):
@@ -42,6 +50,7 @@ def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: floa
     """Answer requests until `shutdown` or the end of the connection; the exit status.
     Requests may be `limit` bytes, answers `output`."""
     incoming = Incoming(scratch_base())
+    pace = Pace()
     while True:
         try:
             frame = read_frame(sock, limit)
@@ -59,14 +68,50 @@ def serve(sock: socket.socket, app: App, *, limit: int, output: int, since: floa
         except ProtocolError as err:
             print(f"feather worker: protocol error: {err}", file=sys.stderr, flush=True)
             return EXIT_PROTOCOL
-        runs = iter(run for run, _ in items)
         try:
-            for group in answers(app, items, since=since, incoming=incoming):
-                reap_children()
-                send_answers(sock, [(next(runs), a) for a in group], output)
-                _flush()
+            pace.answer(sock, app, items, since=since, incoming=incoming, output=output)
         finally:
             incoming.clear()
+
+
+class Pace:
+    """When answers are written. Quick answers of a batch wait a moment for the next ones, so
+    that one write (and one wake-up of the server) carries several. A slow answer, the batch's
+    last, and every answer for a while after a step was slow go at once: a quick answer never
+    waits behind a slow neighbour twice in a row."""
+
+    def __init__(self) -> None:
+        self.slow_at = float("-inf")
+
+    def answer(
+        self,
+        sock: socket.socket,
+        app: App,
+        items: list[tuple[Run, list[Part]]],
+        *,
+        since: float,
+        incoming: Incoming,
+        output: int,
+    ) -> None:
+        runs = iter(run for run, _ in items)
+        held: list[tuple[Run, Answer]] = []
+        held_since = last = time.monotonic()
+        for group in answers(app, items, since=since, incoming=incoming):
+            now = time.monotonic()
+            took, last = now - last, now
+            if not held:
+                held_since = now
+            held.extend((next(runs), a) for a in group)
+            if took >= QUICK:
+                self.slow_at = now
+            quick = took < QUICK and now - self.slow_at > CAUTION
+            if len(held) < len(items) and quick and now - held_since < HOLD:
+                continue
+            reap_children()
+            send_answers(sock, held, output)
+            _flush()
+            held = []
+            last = time.monotonic()
 
 
 def send_answers(sock: socket.socket, answers: list[tuple[Run, Answer]], output: int) -> None:
