@@ -1,8 +1,9 @@
 """The request loop: read a frame, run the step(s) it asks for, answer `result` or `error`.
 
 A `batch` frame carries several `run` requests; each gets its own answer frame, in order, sent
-when it is ready (quick ones a few together: see `Pace`). A batching step (`@ftr.step(batch=True)`) answers them all with one
-call; any other step is called once per request.
+when it is ready (quick ones a few together: see `Pace`). A batching step
+(`@ftr.step(batch=True)`) answers them all with one call; any other step is called once per
+request.
 """
 
 from __future__ import annotations
