@@ -28,11 +28,14 @@ from .values import Incoming, Scratch, scratch_base, step_arguments
 EXIT_OK = 0
 EXIT_PROTOCOL = 2
 
-QUICK = 0.0005
+QUICK = 0.001
 """Seconds under which a step's answer is quick: it may wait for the batch's next answers."""
 HOLD = 0.001
 """Seconds at most that quick answers wait for the next ones."""
-CAUTION = 10.0
+SLOW = 0.005
+"""Seconds from which a step is slow: for a while after one, no answer waits. Shorter waits
+are common on a busy machine (the worker was not scheduled) and say nothing of the step."""
+CAUTION = 1.0
 """Seconds after a slow answer during which no answer waits for the next."""
 
 
@@ -96,6 +99,7 @@ class Pace:
     ) -> None:
         runs = iter(run for run, _ in items)
         held: list[tuple[Run, Answer]] = []
+        left = len(items)
         held_since = last = time.monotonic()
         for group in answers(app, items, since=since, incoming=incoming):
             now = time.monotonic()
@@ -103,16 +107,23 @@ class Pace:
             if not held:
                 held_since = now
             held.extend((next(runs), a) for a in group)
-            if took >= QUICK:
+            left -= len(group)
+            if took >= SLOW:
                 self.slow_at = now
             quick = took < QUICK and now - self.slow_at > CAUTION
-            if len(held) < len(items) and quick and now - held_since < HOLD:
+            if left > 0 and quick and now - held_since < HOLD:
                 continue
-            reap_children()
-            send_answers(sock, held, output)
-            _flush()
+            self._send(sock, held, output)
             held = []
             last = time.monotonic()
+        if held:
+            self._send(sock, held, output)
+
+    @staticmethod
+    def _send(sock: socket.socket, held: list[tuple[Run, Answer]], output: int) -> None:
+        reap_children()
+        send_answers(sock, held, output)
+        _flush()
 
 
 def send_answers(sock: socket.socket, answers: list[tuple[Run, Answer]], output: int) -> None:
