@@ -239,7 +239,8 @@ impl Worker {
     ) -> Result<Reply, WorkerError> {
         let start = Instant::now();
         for (n, file) in files.into_iter().enumerate() {
-            self.send_file(n as u32, file, timeout).await?;
+            let left = timeout.saturating_sub(start.elapsed());
+            self.send_file(n as u32, file, left, timeout).await?;
         }
         let left = timeout.saturating_sub(start.elapsed());
         self.send(request, left).await?;
@@ -247,16 +248,18 @@ impl Worker {
             .await
     }
 
-    /// Streams one large file; a file that cannot be read leaves the worker mid-message, so
-    /// it is killed.
+    /// Streams one large file within `wait`; past it the worker is killed and the error names
+    /// `timeout`, the step's limit. A file that cannot be read leaves the worker
+    /// mid-message, so it is killed too.
     async fn send_file(
         &mut self,
         n: u32,
         file: InStream,
+        wait: Duration,
         timeout: Duration,
     ) -> Result<(), WorkerError> {
         self.last_used = Instant::now();
-        let sent = tokio::time::timeout(timeout, transfer::send(&mut self.stream, n, file)).await;
+        let sent = tokio::time::timeout(wait, transfer::send(&mut self.stream, n, file)).await;
         match sent {
             Ok(Ok(())) => Ok(()),
             Ok(Err(transfer::SendError::Source(e))) => {

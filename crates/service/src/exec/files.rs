@@ -433,14 +433,14 @@ struct Incoming {
 /// until they are streamed to the worker.
 enum Content {
     Bytes(Bytes),
-    Stored { size: u64 },
+    Stored { size: u64, digest: String },
 }
 
 impl Content {
     fn size(&self) -> u64 {
         match self {
             Self::Bytes(b) => b.len() as u64,
-            Self::Stored { size } => *size,
+            Self::Stored { size, .. } => *size,
         }
     }
 }
@@ -519,7 +519,10 @@ pub async fn resolve_inputs(
                         .map_err(|_| bad(format!("no file has the id {id:?}")))?;
                     let size = stored.size.max(0) as u64;
                     let content = if size > STREAM_AT {
-                        Content::Stored { size }
+                        Content::Stored {
+                            size,
+                            digest: stored.digest.clone(),
+                        }
                     } else {
                         Content::Bytes(s.store.blobs.get_bytes(&stored.digest).await?)
                     };
@@ -571,12 +574,9 @@ pub async fn resolve_inputs(
             // An image input gets an image: its bytes decide its type, not its name, so a text
             // file renamed .png is refused here rather than failing inside the model.
             if image {
-                let head = match (&file.content, &file.existing) {
-                    (Content::Stored { .. }, Some(stored)) => {
-                        s.store.blobs.get_head(&stored.digest, SNIFF).await?
-                    }
-                    (Content::Bytes(b), _) => b.clone(),
-                    (Content::Stored { .. }, None) => unreachable!("only stored files stay there"),
+                let head = match &file.content {
+                    Content::Stored { digest, .. } => s.store.blobs.get_head(digest, SNIFF).await?,
+                    Content::Bytes(b) => b.clone(),
                 };
                 file.mime = sniff_image(&head)
                     .ok_or_else(|| {
@@ -640,8 +640,8 @@ pub async fn resolve_inputs(
                 out.parts.push(bytes);
                 json!({"part": out.parts.len() - 1})
             }
-            Content::Stored { size } => {
-                let (_, body) = s.store.blobs.get(&stored.digest).await?;
+            Content::Stored { size, digest } => {
+                let (_, body) = s.store.blobs.get(&digest).await?;
                 let body = body.map(|r| r.map_err(std::io::Error::other)).boxed();
                 out.streams.push(InStream { size, body });
                 json!({"file": out.streams.len() - 1})
