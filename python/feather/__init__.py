@@ -3,7 +3,8 @@
 >>> import feather as ftr
 >>> @ftr.step(title="Classify")
 ... def classify(image): ...
->>> ftr.publish("digits", [ftr.Image.Upload(title="A digit")], [classify])  # doctest: +SKIP
+>>> init = [ftr.Image.Upload(id="image", title="A digit")]
+>>> ftr.publish("digits", init, [classify])  # doctest: +SKIP
 
 Modules: `components` (the catalogue), `manifest` (validation, canonical form), `step`,
 `bundle` (files and the archive), `provenance`, `build`, `publish`, `registry` (models a worker

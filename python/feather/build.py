@@ -19,7 +19,7 @@ from .errors import BundleError, ManifestError, Problem
 from .files import local_files
 from .manifest import SCHEMA, canonical_manifest
 from .provenance import capture
-from .step import step_info
+from .step import check_call, step_info
 
 StepFunction = Callable[..., Any]
 
@@ -57,7 +57,7 @@ def build(
     Inside a worker (`FEATHER_WORKER` set) nothing is written: the model is only registered
     (see `feather.registered()`) and `None` is returned.
 
-    >>> ftr.build("digits", [ftr.Image.Upload(title="A digit")], [classify],
+    >>> ftr.build("digits", [ftr.Image.Upload(id="image", title="A digit")], [classify],
     ...           requirements=["scikit-learn==1.5.2"])  # doctest: +SKIP
     PosixPath('/home/me/digits/.feather/build')
     """
@@ -68,6 +68,11 @@ def build(
     if os.environ.get("FEATHER_WORKER"):
         registry.register(registry.Registration(name, tuple(components), tuple(functions)))
         return None
+    # Only when building: a version already published loads as it did.
+    ids = [c.id or "" for c in components]
+    problems = [p for i, f in enumerate(functions) for p in check_call(f, i, ids)]
+    if problems:
+        raise ManifestError(problems, "steps that would fail every call")
     script = Path(entry).absolute() if entry is not None else calling_script()
     if script is None:
         raise BundleError("cannot tell which file is the app: pass entry='app.py'")

@@ -39,7 +39,7 @@ def publish(
     "digest": "sha256:...", "url": "...", "api": "..."}`. Inside a worker, where `build` only
     registers the model, nothing is uploaded and `{}` is returned.
 
-    >>> ftr.publish("digits", [ftr.Image.Upload(title="A digit")], [classify],
+    >>> ftr.publish("digits", [ftr.Image.Upload(id="image", title="A digit")], [classify],
     ...             server="http://127.0.0.1:7860", token="...")  # doctest: +SKIP
     """
     out = build(name, init, steps, **build_kwargs)

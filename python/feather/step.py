@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -117,3 +118,49 @@ def check_step_info(info: StepInfo) -> list[Problem]:
         step["title"] = info.title
     read_step(ctx, step, "")
     return ctx.problems
+
+
+def check_call(fn: Callable[..., Any], index: int, ids: Sequence[str]) -> list[Problem]:
+    """The problems of calling a step as the worker will: step 1 with one keyword argument per
+    input id, a later step with `state` and the ids of the components the step before returned
+    (known only at run time). A mismatch would otherwise fail every call of a published model."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    required = [
+        p.name
+        for p in params
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    name = getattr(fn, "__name__", "the step")
+    given = list(ids) if index == 0 else ["state"]
+    extra = [] if takes_any else [i for i in given if i not in named]
+    if index > 0:
+        if extra:
+            return [
+                Problem(
+                    f"/steps/{index}",
+                    f"{name} does not take `state`, which every step after the first is given "
+                    "(the state the step before left): add a `state` parameter",
+                )
+            ]
+        return []
+    missing = [r for r in required if r not in given]
+    if not extra and not missing:
+        return []
+    parts = []
+    if extra:
+        parts.append(f"does not take the input(s) {', '.join(map(repr, extra))}")
+    if missing:
+        parts.append(f"asks for {', '.join(map(repr, missing))}, which no input gives")
+    ids_text = ", ".join(given) or "none"
+    return [
+        Problem(
+            f"/steps/{index}",
+            f"{name} {' and '.join(parts)}: name its parameters after the inputs' ids "
+            f"({ids_text}), give the others defaults, or take **inputs",
+        )
+    ]

@@ -22,11 +22,11 @@ APP = """
 import feather as ftr
 
 @ftr.step(title="Classify", description="Guess the digit.")
-def classify(image, threshold):
+def classify(a_digit, input_2):
     return []
 
 @ftr.step
-def explain(answer):
+def explain(answer, state):
     return []
 
 out = ftr.build(
@@ -130,7 +130,7 @@ def _app_file(tmp_path: Path) -> Path:
     return app
 
 
-def _run(text: str) -> list[Any]:
+def _run(**inputs: Any) -> list[Any]:
     return []
 
 
@@ -221,3 +221,51 @@ def test_worker_mode_only_registers(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     got = ftr.registered()["m"]
     assert [c.id for c in got.init] == ["question"]
     assert got.steps == (_run,)
+
+
+def test_a_step_whose_parameters_do_not_answer_its_inputs_is_refused(tmp_path: Path) -> None:
+    app = _app_file(tmp_path)
+    init = [ftr.Text.In(title="Question"), ftr.Slider(id="temperature", min=0, max=1)]
+
+    def answer(question: str, temp: float, top_k: int) -> str:
+        return question
+
+    with pytest.raises(ftr.ManifestError) as err:
+        ftr.build("m", init, [answer], entry=app, out=tmp_path / "o")
+    reasons = {p.path: p.reason for p in err.value.problems}
+    assert set(reasons) == {"/steps/0"}
+    assert "temperature" in reasons["/steps/0"], "the input it does not take"
+    assert "temp" in reasons["/steps/0"] and "top_k" in reasons["/steps/0"], "what it asks for"
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_later_step_must_take_the_state(tmp_path: Path) -> None:
+    app = _app_file(tmp_path)
+
+    def first(question: str) -> list:
+        return []
+
+    def second(answer: str) -> str:
+        return answer
+
+    with pytest.raises(ftr.ManifestError) as err:
+        ftr.build("m", [ftr.Text.In(title="Question")], [first, second], entry=app, out=tmp_path)
+    assert [p.path for p in err.value.problems] == ["/steps/1"]
+    assert "state" in err.value.problems[0].reason
+
+
+def test_steps_that_take_what_they_are_given_are_accepted(tmp_path: Path) -> None:
+    app = _app_file(tmp_path)
+    init = [ftr.Text.In(title="Question"), ftr.Checkbox(id="loud")]
+
+    def with_defaults(question: str, loud: bool, style: str = "plain") -> list:
+        return []
+
+    def anything(**values: Any) -> list:
+        return []
+
+    def later(state: Any, **answers: Any) -> str:
+        return ""
+
+    for steps in ([with_defaults, later], [anything], [ftr.step(batch=True)(anything)]):
+        assert ftr.build("m", init, steps, entry=app, out=tmp_path / "o")

@@ -26,7 +26,7 @@ import json
 import feather as ftr
 
 @ftr.step(title="Classify")
-def classify(image, threshold):
+def classify(a_digit, threshold):
     return [ftr.Label({"seven": 0.9, "one": 0.1})]
 
 results = [

@@ -73,7 +73,7 @@ def predict(flag: bool) -> list[Any]:
 def _built(tmp_path: Path) -> Path:
     app = tmp_path / "app.py"
     app.write_text("")
-    out = ftr.build("m", [ftr.Checkbox()], [predict], entry=app, out=tmp_path / "o")
+    out = ftr.build("m", [ftr.Checkbox(id="flag")], [predict], entry=app, out=tmp_path / "o")
     assert out is not None
     return out
 
@@ -130,7 +130,7 @@ def test_publish_builds_then_uploads(tmp_path: Path, server: Any) -> None:
     app.write_text("")
     got = ftr.publish(
         "m",
-        [ftr.Checkbox()],
+        [ftr.Checkbox(id="flag")],
         [predict],
         server=server.url,
         token="t",
