@@ -15,6 +15,7 @@ from .components.base import read_component
 from .components.fileref import is_relative_path
 from .components.tensor import DTYPES
 from .errors import ManifestError, Problem
+from .manifest_model import check_examples, read_examples, read_model
 from .requirements import MAX_LEN as MAX_REQUIREMENT_LEN
 from .requirements import check_requirement
 
@@ -111,8 +112,22 @@ def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
         if any(isinstance(step, dict) and "batch" in step for step in raw_steps):
             ctx.add("/steps/0/batch", "the server batches a model in the ONNX format itself")
     limits = o.opt(ctx, "limits", _read_limits)
+    examples = o.opt(ctx, "examples", read_examples)
+    model = o.opt(ctx, "model", read_model)
     provenance = o.req(ctx, "provenance", _read_provenance)
     o.finish(ctx)
+    is_onnx = isinstance(runtime, dict) and runtime.get("kind") == "onnx"
+    # An ONNX model's fields may come from its graph: its examples are checked once the server
+    # has derived them.
+    if examples is not None and init is not None and not (is_onnx and not init):
+        check_examples(ctx, examples, init)
+    if (
+        model is not None
+        and is_onnx
+        and model["format"] == "onnx"
+        and model["file"] != runtime["file"]  # type: ignore[index]
+    ):
+        ctx.add("/model/file", "a model served in the ONNX format names the runtime's file")
     if None in (schema, name, runtime, steps, provenance):
         return None
     return {
@@ -125,6 +140,8 @@ def _read_manifest(ctx: Ctx, value: Any) -> dict[str, Any] | None:
         "init": init or [],
         "steps": steps,
         **({"limits": limits} if limits else {}),
+        **({"examples": examples} if examples else {}),
+        **({"model": model} if model is not None else {}),
         "provenance": provenance,
     }
 

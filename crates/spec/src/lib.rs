@@ -9,6 +9,7 @@
 //! - [`manifest`]: the document and its parsing.
 //! - [`components`]: the catalogue.
 //! - [`file_ref`]: how a component or a value points at a file.
+//! - [`model`]: what a version deployed from a framework's object is.
 //! - [`onnx`]: what a model in the ONNX format declares: its file and its graph's signature.
 //! - [`requirement`]: what a requirement line of a model's environment may say.
 //! - [`schema`]: the JSON Schema of the manifest.
@@ -18,6 +19,7 @@
 pub mod components;
 pub mod file_ref;
 pub mod manifest;
+pub mod model;
 pub mod onnx;
 pub mod problem;
 mod read;

@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::components::Component;
 use crate::file_ref::is_relative_path;
 use crate::problem::{Problems, join};
-use crate::read::{Ctx, Obj, boolean, list, nonempty, string, uint};
+use crate::read::{Ctx, Obj, boolean, kind, list, nonempty, string, uint};
 
 /// The `schema` value of a version 1 manifest.
 pub const SCHEMA_V1: &str = "feather.manifest/v1";
@@ -33,8 +33,20 @@ pub struct Manifest {
     #[serde(skip_serializing_if = "Limits::is_empty")]
     #[schema(required = false)]
     pub limits: Limits,
+    /// Values for step 1's inputs that show what the model takes, by component id: a page
+    /// offers them to fill the form with. Left out of the canonical form when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub examples: Vec<Map<String, Value>>,
+    /// Present when the version was deployed from a framework's object: what that was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub model: Option<crate::model::ModelInfo>,
     pub provenance: Provenance,
 }
+
+/// The most examples a manifest may give.
+pub const MAX_EXAMPLES: usize = 16;
 
 /// Per-model limits, each within the operator's caps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
@@ -235,8 +247,27 @@ impl Manifest {
             }
         }
         let limits = o.opt(ctx, "limits", Limits::read);
+        let examples = o.opt(ctx, "examples", list(0, MAX_EXAMPLES, example));
+        let model = o.opt(ctx, "model", crate::model::ModelInfo::read);
         let provenance = o.req(ctx, "provenance", Provenance::read);
         o.finish(ctx);
+        if let (Some(examples), Some(init)) = (&examples, &init)
+            && !(init.is_empty() && matches!(runtime, Some(Runtime::Onnx(_))))
+        {
+            // An ONNX model's fields may come from its graph: its examples are checked once
+            // the server has derived them.
+            check_examples(ctx, examples, init);
+        }
+        if let (Some(m), Some(file)) = (&model, v.pointer("/model/file"))
+            && let (Some(Runtime::Onnx(rt)), Some(file)) = (&runtime, file.as_str())
+            && m.format == "onnx"
+            && rt.file != file
+        {
+            ctx.add(
+                "/model/file",
+                "a model served in the ONNX format names the runtime's file",
+            );
+        }
         let name = name?;
         Some(Self {
             schema: schema?,
@@ -248,6 +279,8 @@ impl Manifest {
             init: init.unwrap_or_default(),
             steps: steps?,
             limits: limits.unwrap_or_default(),
+            examples: examples.unwrap_or_default(),
+            model,
             provenance: provenance?,
         })
     }
@@ -255,6 +288,53 @@ impl Manifest {
     /// The canonical JSON: every default filled in. This is what the registry stores.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a manifest always serialises")
+    }
+}
+
+/// One example: an object of values by component id.
+fn example(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Map<String, Value>> {
+    match v {
+        Value::Object(m) => Some(m.clone()),
+        other => {
+            ctx.add(
+                path,
+                format!(
+                    "must be an object of values by component id, not {}",
+                    kind(other)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Each example answers step 1's inputs, as a request would, and names no file: a page fills
+/// its form with it.
+fn check_examples(ctx: &mut Ctx, examples: &[Map<String, Value>], init: &[Component]) {
+    for (i, example) in examples.iter().enumerate() {
+        for key in example.keys() {
+            match init.iter().find(|c| &c.id == key) {
+                None => ctx.add(
+                    join(&format!("/examples/{i}"), key),
+                    "is not the id of one of step 1's inputs",
+                ),
+                Some(c) if !c.is_input() => ctx.add(
+                    join(&format!("/examples/{i}"), key),
+                    "is the id of a component that takes no value",
+                ),
+                Some(c) if c.props.takes_files() => ctx.add(
+                    join(&format!("/examples/{i}"), key),
+                    "names a component that takes files: examples give values only",
+                ),
+                Some(_) => {}
+            }
+        }
+        for c in init.iter().filter(|c| !c.props.takes_files()) {
+            for p in c.check_value(example.get(&c.id)) {
+                let at = join(&format!("/examples/{i}"), &c.id);
+                ctx.add(format!("{at}{}", p.path), p.reason);
+            }
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use crate::components::{
 };
 use crate::file_ref::{FileRef, FileSource};
 use crate::manifest::{Batch, Git, Limits, Provenance, Runtime, Step};
+use crate::model::{Feature, Framework, ModelInfo, ModelSignature, Parity, Served, Task};
 use crate::onnx::{OnnxRuntime, Signature, TensorSpec};
 use crate::{Component, Manifest, Problem};
 
@@ -28,6 +29,13 @@ use crate::{Component, Manifest, Problem};
     Limits,
     Provenance,
     Git,
+    ModelInfo,
+    Framework,
+    Task,
+    ModelSignature,
+    Feature,
+    Served,
+    Parity,
     Component,
     Props,
     FileRef,

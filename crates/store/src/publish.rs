@@ -150,6 +150,14 @@ impl Store {
                 format!("{entry:?} is not a file in the bundle"),
             )])));
         }
+        if let Some(model) = &manifest.model
+            && !info.files.iter().any(|f| *f == model.file)
+        {
+            return Err(StoreError::InvalidManifest(Problems(vec![Problem::new(
+                "/model/file",
+                format!("{:?} is not a file in the bundle", model.file),
+            )])));
+        }
         self.blobs.put_file(&upload.digest, upload.path()).await?;
         // Said only of the publisher's own versions: whether anyone else's model holds these
         // bytes is not the publisher's to learn.

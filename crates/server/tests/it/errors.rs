@@ -53,6 +53,28 @@ async fn an_unknown_component_type_is_named() {
 }
 
 #[tokio::test]
+async fn a_deployed_model_s_file_must_be_in_the_bundle() {
+    let s = Server::start().await;
+    let mut m = manifest("m");
+    m["model"] = json!({
+        "flavor": "sklearn",
+        "framework": {"name": "scikit-learn", "version": "1.9.1"},
+        "file": "model.skops",
+        "format": "skops",
+        "task": "regression",
+        "signature": {"inputs": [{"name": "x", "type": "float64"}], "outputs": []},
+        "served": {"reason": "asked to run with the framework"},
+    });
+    let e = assert_error(
+        &s.publish(&m, app_bundle()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_manifest",
+    );
+    assert_eq!(paths(&e), ["/model/file"]);
+    s.assert_empty("a missing model file").await;
+}
+
+#[tokio::test]
 async fn the_entry_file_must_be_in_the_bundle() {
     let s = Server::start().await;
     let bundle = Tar::new().file("other.py", b"").gz();

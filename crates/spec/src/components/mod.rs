@@ -198,6 +198,19 @@ impl Props {
         })
     }
 
+    /// Whether the component's answer holds files.
+    pub fn takes_files(&self) -> bool {
+        matches!(
+            self,
+            Self::FileUpload(_)
+                | Self::ImageUpload(_)
+                | Self::ImageWithSelectOne(_)
+                | Self::ImageWithSelectMulti(_)
+                | Self::ImageWithTextIn(_)
+                | Self::DocumentWithTextIn(_)
+        )
+    }
+
     /// Whether the component takes an answer: an input, not a view.
     pub fn is_input(&self) -> bool {
         matches!(
