@@ -31,7 +31,15 @@ from .components import (
     Text,
     file_ref,
 )
-from .errors import BundleError, FeatherError, ManifestError, Problem, PublishError
+from .deployment import build_deployment, deploy
+from .errors import (
+    BundleError,
+    DeployError,
+    FeatherError,
+    ManifestError,
+    Problem,
+    PublishError,
+)
 from .files import LocalFile, UploadedFile
 from .manifest import SCHEMA, canonical_manifest, validate_manifest
 from .onnx import build_onnx, publish_onnx
@@ -48,6 +56,7 @@ __all__ = [
     "BundleError",
     "Checkbox",
     "Component",
+    "DeployError",
     "Document",
     "FeatherError",
     "File",
@@ -70,9 +79,11 @@ __all__ = [
     "UploadedFile",
     "__version__",
     "build",
+    "build_deployment",
     "build_onnx",
     "bundle",
     "canonical_manifest",
+    "deploy",
     "file_ref",
     "publish",
     "publish_onnx",

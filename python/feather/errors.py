@@ -61,3 +61,9 @@ class PublishError(FeatherError):
         if self.details not in (None, "", [], {}):
             text += f"\ndetails: {self.details}"
         return text
+
+
+class DeployError(FeatherError, ValueError):
+    """`ftr.deploy` cannot deploy the object it was given as asked: an object of no supported
+    kind, a sample that does not fit the model, a conversion that was required and failed.
+    Nothing was published."""

@@ -161,3 +161,47 @@ def error_from_response(status: int, body: bytes, reason: str = "") -> PublishEr
         )
     text = body.decode("utf-8", errors="replace").strip()[:500]
     return PublishError(status, "http_error", text or reason or "request failed")
+
+
+def wait_until_ready(
+    published: dict[str, Any],
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    timeout: float = 1800.0,
+) -> dict[str, Any]:
+    """Wait until the version `upload` answered about has its environment built; return the
+    environment's state. A failed build raises `PublishError` (`environment_failed`) with the
+    server's reason and the end of the build's log."""
+    import time
+
+    base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
+    token = token if token is not None else os.environ.get("FEATHER_TOKEN")
+    owner, name = str(published["model"]).split("/", 1)
+    url = f"{base}/api/v1/models/{owner}/{name}/versions/{published['version']}/environment"
+    headers = {"Accept": "application/json", "User-Agent": f"feather-sdk/{__version__}"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    deadline = time.monotonic() + timeout
+    pause = 0.2
+    while True:
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                state = json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise error_from_response(err.code, err.read(), err.reason) from None
+        except (urllib.error.URLError, OSError) as err:
+            raise PublishError(0, "unreachable", f"cannot reach {base}: {err}") from None
+        status = state.get("status")
+        if status == "ready":
+            return dict(state)
+        if status == "failed":
+            log = str(state.get("log") or "").strip().splitlines()[-20:]
+            tail = ("\n" + "\n".join(log)) if log else ""
+            reason = state.get("reason", "the build failed")
+            raise PublishError(0, "environment_failed", f"{reason}{tail}", state)
+        if time.monotonic() > deadline:
+            raise PublishError(0, "timeout", f"the environment was still {status} after {timeout}s")
+        time.sleep(pause)
+        pause = min(pause * 1.5, 2.0)

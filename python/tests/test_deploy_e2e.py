@@ -1,0 +1,89 @@
+"""`ftr.deploy` against the real server (`FEATHER_BIN`): scikit-learn objects deployed in one
+call answer through REST as the objects themselves do, natively (ONNX Runtime in the server)
+or with scikit-learn in a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.linear_model import LogisticRegression, Ridge
+
+import feather as ftr
+
+from .server_support import Server, get, request, serve
+from .test_deploy import churn
+from .test_onnx import library
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("deploy"), "--onnxruntime", str(library())) as running:
+        yield running
+
+
+def predict(server: Server, model: str, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    status, out = request(
+        "POST",
+        f"{server.url}/api/v1/models/{model}/predict",
+        body={"inputs": inputs},
+        token=server.token,
+        timeout=120,
+    )
+    assert status == 200, out
+    return list(out["outputs"])
+
+
+def test_a_fitted_pipeline_is_deployed_natively_and_answers_as_it_does(server: Server) -> None:
+    model, frame = churn()
+    answer = ftr.deploy(
+        model, name="churn", sample=frame[:5], server=server.url, token=server.token
+    )
+    assert answer["model"] == "alice/churn"
+    assert answer["engine"]["kind"] == "onnx", answer["engine"]
+    status, version = get(f"{server.url}/api/v1/models/alice/churn/versions/1", server.token)
+    assert status == 200
+    kept = version["manifest"]
+    assert kept["model"]["served"]["parity"]["rows"] == 5
+    assert kept["examples"][0]["plan"] in ("monthly", "yearly")
+    rows = frame.iloc[[0, 1, 2, 3]]
+    for (_, row), want, p in zip(
+        rows.iterrows(), model.predict(rows), model.predict_proba(rows), strict=True
+    ):
+        inputs = {"tenure_months": int(row["tenure (months)"]), "plan": row["plan"]}
+        inputs["spend"] = float(row["spend"])
+        (label,) = predict(server, "alice/churn", inputs)
+        assert label["label"] == want
+        assert [label["confidences"][c] for c in model.classes_] == pytest.approx(p, abs=1e-4)
+
+
+def test_a_regressor_runs_with_scikit_learn_when_asked(server: Server) -> None:
+    data = load_diabetes(as_frame=True)
+    model = Ridge().fit(data.data, data.target)
+    answer = ftr.deploy(
+        model,
+        name="diabetes",
+        sample=data.data[:5],
+        native=False,
+        server=server.url,
+        token=server.token,
+    )
+    assert answer["engine"]["kind"] == "python"
+    row = data.data.iloc[7]
+    (shown,) = predict(server, "alice/diabetes", {k: float(v) for k, v in row.items()})
+    assert shown["data"] == pytest.approx(float(model.predict(data.data.iloc[[7]])[0]))
+
+
+def test_class_indices_are_shown_by_name(server: Server, tmp_path: Path) -> None:
+    x, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=1000).fit(x, y)
+    names = ["setosa", "versicolor", "virginica"]
+    answer = ftr.deploy(
+        model, name="iris", sample=x[:5], labels=names, server=server.url, token=server.token
+    )
+    assert answer["engine"]["kind"] == "onnx"
+    (label,) = predict(server, "alice/iris", {"x0": 6.7, "x1": 3.0, "x2": 5.2, "x3": 2.3})
+    assert label["label"] == names[int(model.predict([[6.7, 3.0, 5.2, 2.3]])[0])]
