@@ -36,8 +36,10 @@ def publish(
     its setting.
 
     Returns the server's answer, e.g. `{"model": "alice/digits", "version": 3,
-    "digest": "sha256:...", "url": "...", "api": "..."}`. Inside a worker, where `build` only
-    registers the model, nothing is uploaded and `{}` is returned.
+    "digest": "sha256:...", "url": "...", "api": "...", "page": "..."}` (`page`: the model's
+    page in the portal). Inside a worker, where `build` only registers the model, nothing is
+    uploaded and `{}` is returned. It returns once the version is stored: its environment
+    builds in the background (`wait_until_ready` waits for it).
 
     >>> ftr.publish("digits", [ftr.Image.Upload(id="image", title="A digit")], [classify],
     ...             server="http://127.0.0.1:7860", token="...")  # doctest: +SKIP

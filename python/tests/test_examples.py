@@ -38,7 +38,11 @@ def code_lines(path: Path) -> int:
     return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
 
 
-@pytest.mark.parametrize("app", sorted(EXAMPLES.glob("*/app.py")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "app",
+    sorted([*EXAMPLES.glob("*/app.py"), *EXAMPLES.glob("*/deploy.py")]),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
 def test_an_example_app_file_has_fewer_than_15_lines(app: Path) -> None:
     assert code_lines(app) < 15, f"{app} has {code_lines(app)} lines of code"
 
@@ -90,6 +94,8 @@ def publish(server: Server, example: Path) -> str:
             server.token,
             "--python",
             sys.executable,
+            # The environments build side by side while the first example is called.
+            "--no-wait",
         ],
         env=clean_env(),
         capture_output=True,

@@ -11,9 +11,10 @@ use crate::client::{Client, ServerArgs};
 
 #[derive(Args)]
 pub struct PublishArgs {
-    /// A model folder holding an app file that calls `ftr.build` (app.py or main.py), that app
-    /// file itself, a folder `ftr.build` wrote (manifest.json and bundle.tar.gz), or an ONNX
-    /// model: a `.onnx` file, or a folder with `model.onnx` (and `model.json`).
+    /// A model folder holding an app file that calls `ftr.build` (app.py or main.py) or a
+    /// deploy.py that calls `ftr.deploy` on a fitted object, that file itself, a folder
+    /// `ftr.build` wrote (manifest.json and bundle.tar.gz), or an ONNX model: a `.onnx` file,
+    /// or a folder with `model.onnx` (and `model.json`).
     #[arg(default_value = ".")]
     path: PathBuf,
     /// An ONNX model's name [default: the file's stem].
@@ -37,6 +38,9 @@ pub struct PublishArgs {
     /// Make the model public.
     #[arg(long)]
     public: bool,
+    /// Return once the version is stored, without waiting for its environment to build.
+    #[arg(long)]
+    no_wait: bool,
 }
 
 pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
@@ -105,7 +109,57 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
         res["model"].as_str().unwrap_or("?"),
         res["version"]
     );
+    println!("  page:    {}", res["page"].as_str().unwrap_or(""));
     println!("  model:   {}", res["url"].as_str().unwrap_or(""));
     println!("  version: {}", res["api"].as_str().unwrap_or(""));
-    Ok(())
+    if a.no_wait {
+        return Ok(());
+    }
+    let environment = format!(
+        "/api/v1/models/{}/versions/{}/environment",
+        res["model"].as_str().unwrap_or_default(),
+        res["version"]
+    );
+    wait_for_environment(&client, &environment).await
+}
+
+/// Follows a version's environment until it is ready, saying what it does on stderr; a failed
+/// build is an error with the server's reason and the end of the build's log.
+async fn wait_for_environment(client: &Client, path: &str) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut said = String::new();
+    let mut pause = std::time::Duration::from_millis(200);
+    loop {
+        let state = client.json(client.get(path)).await?;
+        let status = state["status"].as_str().unwrap_or("unknown").to_owned();
+        match status.as_str() {
+            "ready" => {
+                if !said.is_empty() {
+                    eprintln!(
+                        "environment ready in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                return Ok(());
+            }
+            "failed" => {
+                let log = state["log"].as_str().unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                for line in &lines[lines.len().saturating_sub(20)..] {
+                    eprintln!("  | {line}");
+                }
+                anyhow::bail!(
+                    "the version is stored, but its environment failed to build: {}",
+                    state["reason"].as_str().unwrap_or("no reason given")
+                );
+            }
+            other if other != said => {
+                eprintln!("environment {other} ...");
+                said = other.to_owned();
+            }
+            _ => {}
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 3 / 2).min(std::time::Duration::from_secs(2));
+    }
 }

@@ -77,6 +77,55 @@ fn publish_list_show_and_pull() {
 }
 
 #[test]
+fn publish_waits_for_the_environment_and_says_when_it_fails() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // An index with no packages: the build fails at once, and nothing is fetched.
+    let index = tempfile::tempdir().unwrap();
+    let uv = crate::uv();
+    let server = Served::start_in(
+        std::path::Path::new("."),
+        &[
+            "--data".as_ref(),
+            data.path().as_os_str(),
+            "--uv".as_ref(),
+            uv.as_os_str(),
+            "--package-index".as_ref(),
+            format!("file://{}", index.path().display()).as_ref(),
+        ],
+    );
+    let token = token(data.path(), "alice");
+    let dir = build_dir(work.path(), "echo", b"print('echo')\n");
+    let manifest = dir.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m["runtime"]["requirements"] = serde_json::json!(["feather-no-such-package==0.0.1"]);
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let args = ["--server", &server.url, "--token", &token];
+    let out = feather(&[&["publish", dir.to_str().unwrap()][..], &args].concat());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("page:    {}/m/alice/echo", server.url)),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("environment failed to build")
+            && stderr.contains("feather-no-such-package"),
+        "{stderr}"
+    );
+    let quick = feather(&[&["publish", dir.to_str().unwrap(), "--no-wait"][..], &args].concat());
+    assert!(
+        quick.status.success(),
+        "{}",
+        String::from_utf8_lossy(&quick.stderr)
+    );
+}
+
+#[test]
 fn errors_are_explained_and_exit_non_zero() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();

@@ -29,10 +29,18 @@ pub struct Served {
 }
 
 impl Served {
+    /// With the uv that `scripts/test` installs into the repository's `.venv`: `feather
+    /// publish` waits for the environments it builds.
     pub fn start(data: &Path) -> Self {
+        let uv = uv();
         Self::start_in(
             Path::new("."),
-            &[std::ffi::OsStr::new("--data"), data.as_os_str()],
+            &[
+                "--data".as_ref(),
+                data.as_os_str(),
+                "--uv".as_ref(),
+                uv.as_os_str(),
+            ],
         )
     }
 
@@ -90,6 +98,14 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The repository's uv, unless FEATHER_UV names one.
+pub fn uv() -> PathBuf {
+    std::env::var_os("FEATHER_UV").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/uv"),
+        PathBuf::from,
+    )
 }
 
 pub fn feather(args: &[&str]) -> Output {

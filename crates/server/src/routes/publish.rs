@@ -46,6 +46,8 @@ pub struct PublishResponse {
     pub url: String,
     /// The new version's resource.
     pub api: String,
+    /// The model's page in the portal.
+    pub page: String,
 }
 
 /// Publishes a new version of `<token's user>/<manifest name>`; numbers go 1, 2, 3...
@@ -121,18 +123,17 @@ pub async fn publish(
     };
     // The environment builds and a worker warms up while the client reads the answer.
     let published = models::publish(&s.service, &user.actor(), new).await?;
-    let url = format!(
-        "{}/api/v1/models/{}",
-        base_url(&s, &headers),
-        published.model
-    );
+    let base = base_url(&s, &headers);
+    let url = format!("{base}/api/v1/models/{}", published.model);
     let api = format!("{url}/versions/{}", published.version);
+    let page = format!("{base}/m/{}", published.model);
     Ok((
         StatusCode::CREATED,
         Json(PublishResponse {
             published,
             url,
             api,
+            page,
         }),
     ))
 }
