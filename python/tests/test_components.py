@@ -219,11 +219,22 @@ CASES: list[tuple[Component, dict[str, Any]]] = [
         ftr.Markdown.View("**b**", id="m"),
         {"id": "m", "type": "Markdown.View", "required": True, "text": "**b**"},
     ),
+    (
+        ftr.Number.View(151.25, id="n", unit="mmHg", decimals=1),
+        {
+            "id": "n",
+            "type": "Number.View",
+            "required": True,
+            "value": 151.25,
+            "unit": "mmHg",
+            "decimals": 1,
+        },
+    ),
 ]
 
 
 def test_cases_cover_the_catalogue() -> None:
-    assert len(COMPONENT_TYPES) == 22
+    assert len(COMPONENT_TYPES) == 23
     assert {c.type for c, _ in CASES} == set(COMPONENT_TYPES)
 
 
@@ -278,6 +289,7 @@ def test_invalid_props_raise_with_every_problem() -> None:
         (lambda: ftr.Text.In(id="Bad Id"), {"/id"}),
         (lambda: ftr.Text.View("x", title="t" * 201), {"/title"}),
         (lambda: ftr.Json.View(), {"/data"}),
+        (lambda: ftr.Number.View("high", decimals=13), {"/value", "/decimals"}),
     ],
 )
 def test_construction_problems(make: Any, paths: set[str]) -> None:

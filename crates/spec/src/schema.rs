@@ -7,8 +7,8 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 use crate::components::{
     CellType, Checkbox, Column, DocumentView, DocumentWithTextIn, Dtype, FileDownload, FileUpload,
     ImageUpload, ImageView, ImageWithSelectMulti, ImageWithSelectOne, ImageWithTextIn, JsonView,
-    Label, MarkdownView, NumberIn, Props, SelectMulti, SelectOne, Slider, TableIn, TableView,
-    TensorIn, TextIn, TextView,
+    Label, MarkdownView, NumberIn, NumberView, Props, SelectMulti, SelectOne, Slider, TableIn,
+    TableView, TensorIn, TextIn, TextView,
 };
 use crate::file_ref::{FileRef, FileSource};
 use crate::manifest::{Batch, Git, Limits, Provenance, Runtime, Step};
@@ -61,6 +61,7 @@ use crate::{Component, Manifest, Problem};
     Dtype,
     TextView,
     MarkdownView,
+    NumberView,
     JsonView,
     Label,
     ImageView,

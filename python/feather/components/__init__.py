@@ -5,7 +5,7 @@
 - `File.Upload`, `File.Download`
 - `Image.Upload`, `Image.View`, `Image.WithSelectOne`, `Image.WithSelectMulti`, `Image.WithTextIn`
 - `Document.View`, `Document.WithTextIn`
-- `Label`; `Table.In`, `Table.View`; `Tensor.In`; `Json.View`; `Markdown.View`
+- `Label`; `Table.In`, `Table.View`; `Tensor.In`; `Json.View`; `Markdown.View`; `Number.View`
 
 Inputs take a value (`validate_value` checks one); views only show their props.
 """
@@ -26,7 +26,7 @@ from .media import (
 )
 from .tables import TableIn, TableView
 from .tensor import TensorIn
-from .views import JsonView, Label, MarkdownView, TextView
+from .views import JsonView, Label, MarkdownView, NumberView, TextView
 
 
 class Text:
@@ -37,9 +37,10 @@ class Text:
 
 
 class Number:
-    """`Number.In`: a number typed in."""
+    """`Number.In`: a number typed in; `Number.View`: a number shown."""
 
     In = NumberIn
+    View = NumberView
 
 
 class List:

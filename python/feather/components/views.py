@@ -1,11 +1,12 @@
-"""Views of text and data: plain text, Markdown, JSON and class probabilities (`Label`)."""
+"""Views of text and data: plain text, Markdown, a number, JSON and class probabilities
+(`Label`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from .._checks import Ctx, Obj, is_number, join, kind, string, uint
+from .._checks import Ctx, Obj, is_number, join, kind, number, string, uint
 from .base import Component, register
 
 TEXT_CHARS = 10_000_000
@@ -48,6 +49,53 @@ class MarkdownView(_Text):
     """
 
     type = "Markdown.View"
+
+
+@register
+class NumberView(Component):
+    """A number, such as a regressor's prediction, with an optional unit; `decimals` (0 to
+    12) rounds what is shown, not the value sent.
+
+    >>> ftr.Number.View(151.2, unit="mmHg", decimals=1).props
+    {'value': 151.2, 'unit': 'mmHg', 'decimals': 1}
+    """
+
+    type = "Number.View"
+
+    def __init__(
+        self,
+        value: float | None = None,
+        *,
+        unit: str | None = None,
+        decimals: int | None = None,
+        id: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        required: bool = True,
+    ) -> None:
+        super().__init__(
+            id=id,
+            title=title,
+            description=description,
+            required=required,
+            value=value,
+            unit=unit,
+            decimals=decimals,
+        )
+
+    @classmethod
+    def read_props(cls, ctx: Ctx, o: Obj) -> dict[str, Any] | None:
+        value = o.req(ctx, "value", number)
+        unit = o.opt(ctx, "unit", string(64))
+        decimals = o.opt(ctx, "decimals", uint(0, 12))
+        if value is None:
+            return None
+        props: dict[str, Any] = {"value": value}
+        if unit is not None:
+            props["unit"] = unit
+        if decimals is not None:
+            props["decimals"] = decimals
+        return props
 
 
 @register

@@ -75,7 +75,10 @@ def outputs(task: str, out: Any, classes: list[Any] | None, names: list[str] | N
             )
             labels.append(ftr.Label(confidences, label=name, id="label"))
         return labels
-    return [ftr.Json.View(_plain(v), id="prediction", title="Prediction") for v in out.values]
+    values = [_plain(v) for v in out.values]
+    if all(isinstance(v, (int, float)) for v in values):
+        return [ftr.Number.View(v, id="prediction", title="Prediction") for v in values]
+    return [ftr.Json.View(v, id="prediction", title="Prediction") for v in values]
 
 
 def _plain(v: Any) -> Any:

@@ -50,6 +50,7 @@ export type TableIn = Of<"Table.In">;
 export type TensorIn = Of<"Tensor.In">;
 export type TextView = Of<"Text.View">;
 export type MarkdownView = Of<"Markdown.View">;
+export type NumberView = Of<"Number.View">;
 export type JsonView = Of<"Json.View">;
 export type Label = Of<"Label">;
 export type TableView = Of<"Table.View">;
@@ -76,6 +77,7 @@ export type InputComponent =
 export type ViewComponent =
   | TextView
   | MarkdownView
+  | NumberView
   | JsonView
   | Label
   | TableView

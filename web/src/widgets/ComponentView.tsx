@@ -4,7 +4,7 @@ import type { ViewComponent } from "../api/types";
 import { FileDownloadOut, ImageOut } from "./views/files";
 import { LabelOut } from "./views/Label";
 import { TableOut } from "./views/Table";
-import { DocumentOut, JsonOut, MarkdownOut, TextOut } from "./views/text";
+import { DocumentOut, JsonOut, MarkdownOut, NumberOut, TextOut } from "./views/text";
 
 function View({ c }: { c: ViewComponent }) {
   switch (c.type) {
@@ -12,6 +12,8 @@ function View({ c }: { c: ViewComponent }) {
       return <TextOut c={c} />;
     case "Markdown.View":
       return <MarkdownOut c={c} />;
+    case "Number.View":
+      return <NumberOut c={c} />;
     case "Json.View":
       return <JsonOut c={c} />;
     case "Label":

@@ -46,6 +46,14 @@ describe("view widgets", () => {
     expect(json.container.querySelector("pre")?.textContent).toContain('"k": [');
   });
 
+  it("Number.View shows its value rounded as asked, with its unit, and keeps the exact value", () => {
+    const { container } = show({ id: "n", type: "Number.View", title: "Prediction", value: 151.23456, unit: "mmHg", decimals: 1 });
+    expect(container.querySelector(".number-view")?.textContent).toBe("151.2 mmHg");
+    expect(container.querySelector("data")?.getAttribute("value")).toBe("151.23456");
+    const plain = show({ id: "m", type: "Number.View", value: 3 });
+    expect(plain.container.querySelector(".number-view")?.textContent).toBe("3");
+  });
+
   it("File.Download links each stored file for download", () => {
     show({ id: "f", type: "File.Download", files: [{ id: "f_1", name: "labels.csv", type: "text/csv", size: 1400 }] });
     const link = screen.getByRole("link", { name: "labels.csv" });

@@ -401,8 +401,21 @@ fn run_batch(
             probabilities.as_deref(),
             labels.as_deref(),
         ),
+        Outputs::Number(name) => numbers(&out, n, name),
         Outputs::Tensors(names) => tensors(&out, n, names),
     }
+}
+
+fn numbers(out: &SessionOutputs, n: usize, name: &str) -> Result<Vec<Vec<Value>>, String> {
+    let (_, flat) = flat_values(&out[name])?;
+    if flat.len() != n {
+        return Err(format!("{name:?} gave {} numbers for {n} rows", flat.len()));
+    }
+    let id = super::plan::component_id_for(name);
+    Ok(flat
+        .into_iter()
+        .map(|v| vec![json!({"id": id, "type": "Number.View", "title": name, "value": v})])
+        .collect())
 }
 
 /// One input's tensor of the element type its graph wants.

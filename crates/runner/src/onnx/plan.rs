@@ -7,8 +7,8 @@
 //! pipeline of named columns, is a field per input); any other input is one `Tensor.In` of the
 //! item's shape, the batch dimension left out. Outputs are a classifier's label and
 //! probabilities (as skl2onnx writes them, `ZipMap` included), or probabilities alone once the
-//! developer names the classes (shown as a `Label`), or else tensors (shown as JSON, one item
-//! each). A graph of element types JSON cannot carry is refused at publish with the reason.
+//! developer names the classes (shown as a `Label`), one number a row (a regressor's, shown as
+//! a `Number.View`), or else tensors (shown as JSON, one item each). A graph of element types JSON cannot carry is refused at publish with the reason.
 
 use ort::session::Session;
 use ort::value::{TensorElementType, ValueType};
@@ -101,6 +101,8 @@ pub enum Outputs {
         /// Names to show for class indices.
         labels: Option<Vec<String>>,
     },
+    /// One number a row (a regressor's `[batch]` or `[batch, 1]`), shown as a number.
+    Number(String),
     /// Tensors shown as JSON, by name.
     Tensors(Vec<String>),
 }
@@ -299,9 +301,11 @@ impl Plan {
                     ids: Vec::new(),
                 })
                 .collect(),
-            outputs: classifier(sig, runtime.labels.clone()).unwrap_or_else(|| {
-                Outputs::Tensors(sig.outputs.iter().map(|o| o.name.clone()).collect())
-            }),
+            outputs: classifier(sig, runtime.labels.clone())
+                .or_else(|| number(sig))
+                .unwrap_or_else(|| {
+                    Outputs::Tensors(sig.outputs.iter().map(|o| o.name.clone()).collect())
+                }),
         };
         if init.is_empty() {
             plan.name_components(feature_names);
@@ -500,6 +504,19 @@ impl Plan {
 
 /// A label tensor of one dimension beside probabilities per class: a classifier, as skl2onnx
 /// and most converters write one.
+/// A graph of one float output holding one number a row.
+fn number(sig: &Signature) -> Option<Outputs> {
+    let [o] = sig.outputs.as_slice() else {
+        return None;
+    };
+    let one_a_row = match o.shape.as_deref() {
+        Some([b]) | Some([b, 1]) => *b < 1,
+        _ => false,
+    };
+    (o.is_tensor() && matches!(o.ty.as_str(), "float32" | "float64") && one_a_row)
+        .then(|| Outputs::Number(o.name.clone()))
+}
+
 fn classifier(sig: &Signature, labels: Option<Vec<String>>) -> Option<Outputs> {
     let label = sig.outputs.iter().find(|o| {
         o.is_tensor()

@@ -85,6 +85,17 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
 
+/// A regressor as skl2onnx writes one: `[batch, features]` in, `[batch, 1]` out.
+const REGRESSOR: &str = r#"
+import sys
+import numpy as np
+from skl2onnx import to_onnx
+from sklearn.linear_model import LinearRegression
+x = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]], dtype=np.float32)
+m = LinearRegression().fit(x, x[:, 0] * 3 + x[:, 1] + 0.5)
+open(sys.argv[1], "wb").write(to_onnx(m, x[:1], target_opset=17).SerializeToString())
+"#;
+
 /// A graph whose weight is "stored outside the model" at the path in `sys.argv[2]`: ONNX's
 /// external data, which would make the server read a file of its machine.
 const EXTERNAL: &str = r#"
@@ -228,6 +239,28 @@ async fn an_onnx_classifier_is_read_at_publish_and_answers_each_request_its_own_
         StatusCode::NOT_FOUND,
         "not_found",
     );
+}
+
+#[tokio::test]
+async fn a_regressor_s_one_number_a_row_is_shown_as_a_number() {
+    let s = onnx_server().await;
+    let bundle = Tar::new().file("model.onnx", &make_model(REGRESSOR)).gz();
+    let (status, body) = s.publish(&manifest("price", json!({})), bundle).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let calls = [(1.0, 2.0, 5.5), (0.0, 0.0, 0.5), (2.0, -1.0, 5.5)].map(|(a, b, want)| {
+        let s = &s;
+        async move { (want, predict(s, "price", json!({"x0": a, "x1": b})).await) }
+    });
+    for (want, (status, out)) in futures::future::join_all(calls).await {
+        assert_eq!(status, StatusCode::OK, "{out}");
+        let shown = &out["outputs"][0];
+        assert_eq!(shown["type"], "Number.View", "{out}");
+        assert_eq!(shown["title"], "variable", "{out}");
+        assert!(
+            (shown["value"].as_f64().unwrap() - want).abs() < 1e-4,
+            "{out}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ pub use inputs::{
 pub use media::{DocumentWithTextIn, ImageWithSelectMulti, ImageWithSelectOne, ImageWithTextIn};
 pub use tables::{CellType, Column, TableIn, TableView};
 pub use tensor::{Dtype, MAX_ELEMENTS, MAX_RANK, TensorIn, flatten, nest};
-pub use views::{DocumentView, FileDownload, ImageView, JsonView, Label, MarkdownView, TextView};
+pub use views::{
+    DocumentView, FileDownload, ImageView, JsonView, Label, MarkdownView, NumberView, TextView,
+};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -77,6 +79,8 @@ pub enum Props {
     TextView(TextView),
     #[serde(rename = "Markdown.View")]
     MarkdownView(MarkdownView),
+    #[serde(rename = "Number.View")]
+    NumberView(NumberView),
     #[serde(rename = "Json.View")]
     JsonView(JsonView),
     #[serde(rename = "Label")]
@@ -92,7 +96,7 @@ pub enum Props {
 }
 
 /// Every component type name, in catalogue order.
-pub const TYPES: [&str; 22] = [
+pub const TYPES: [&str; 23] = [
     "Text.In",
     "Number.In",
     "Slider",
@@ -109,6 +113,7 @@ pub const TYPES: [&str; 22] = [
     "Tensor.In",
     "Text.View",
     "Markdown.View",
+    "Number.View",
     "Json.View",
     "Label",
     "Table.View",
@@ -146,6 +151,7 @@ impl Props {
             "Tensor.In" => Self::TensorIn(TensorIn::read(ctx, o)?),
             "Text.View" => Self::TextView(TextView::read(ctx, o)?),
             "Markdown.View" => Self::MarkdownView(MarkdownView::read(ctx, o)?),
+            "Number.View" => Self::NumberView(NumberView::read(ctx, o)?),
             "Json.View" => Self::JsonView(JsonView::read(ctx, o)?),
             "Label" => Self::Label(Label::read(ctx, o)?),
             "Table.View" => Self::TableView(TableView::read(ctx, o)?),

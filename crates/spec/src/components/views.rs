@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::media::{read_documents, read_per_item};
 use crate::file_ref::FileRef;
 use crate::problem::join;
-use crate::read::{Ctx, Obj, kind, list, string, uint};
+use crate::read::{Ctx, Obj, kind, list, number, string, uint};
 
 const TEXT_CHARS: usize = 10_000_000;
 
@@ -35,6 +35,34 @@ impl MarkdownView {
     pub(crate) fn read(ctx: &mut Ctx, o: &mut Obj) -> Option<Self> {
         Some(Self {
             text: o.req(ctx, "text", string(TEXT_CHARS))?,
+        })
+    }
+}
+
+/// A number, such as a regressor's prediction: shown large, with its unit, rounded to
+/// `decimals` places when given.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NumberView {
+    #[schema(value_type = f64)]
+    pub value: serde_json::Number,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub unit: Option<String>,
+    /// Places after the decimal point to show, 0 to 12.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub decimals: Option<u32>,
+}
+
+impl NumberView {
+    pub(crate) fn read(ctx: &mut Ctx, o: &mut Obj) -> Option<Self> {
+        let value = o.req(ctx, "value", number);
+        let unit = o.opt(ctx, "unit", string(64));
+        let decimals = o.opt(ctx, "decimals", uint(0, 12)).map(|d| d as u32);
+        Some(Self {
+            value: value?,
+            unit,
+            decimals,
         })
     }
 }

@@ -1,11 +1,25 @@
-// Views of text: plain, Markdown, JSON, and documents with their titles.
+// Views of text: plain, Markdown, a number, JSON, and documents with their titles.
 
-import type { DocumentView, JsonView, MarkdownView, TextView } from "../../api/types";
+import type { DocumentView, JsonView, MarkdownView, NumberView, TextView } from "../../api/types";
 import { Markdown } from "./Markdown";
 
 export const TextOut = ({ c }: { c: TextView }) => <p class="text-view">{c.text}</p>;
 
 export const MarkdownOut = ({ c }: { c: MarkdownView }) => <Markdown text={c.text} />;
+
+/** A number in the reader's locale, rounded to `decimals` places when the model says so. */
+export function NumberOut({ c }: { c: NumberView }) {
+  const shown =
+    c.decimals === undefined
+      ? c.value.toLocaleString(undefined, { maximumFractionDigits: 6 })
+      : c.value.toLocaleString(undefined, { minimumFractionDigits: c.decimals, maximumFractionDigits: c.decimals });
+  return (
+    <p class="number-view">
+      <data value={String(c.value)}>{shown}</data>
+      {c.unit && <span class="number-unit"> {c.unit}</span>}
+    </p>
+  );
+}
 
 export function JsonOut({ c }: { c: JsonView }) {
   return (
