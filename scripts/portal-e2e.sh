@@ -14,7 +14,7 @@ if ! command -v chromium >/dev/null; then
 fi
 # shellcheck source=demo-server.sh
 source scripts/demo-server.sh e2e
-demo_ready digits review iris iris-onnx text-direction
+demo_ready digits review iris iris-onnx text-direction wine
 TOKEN=$(target/debug/feather token create --user demo --data "$DATA/data" 2>/dev/null)
 cd web
 FEATHER_URL=$URL SAMPLES=$ROOT/examples/digits/samples TOKEN=$TOKEN node e2e/portal.mjs

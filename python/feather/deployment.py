@@ -47,6 +47,10 @@ class Deployment:
     reason: str
     parity: Parity | None
 
+    def engine_info(self) -> dict[str, str]:
+        """What `deploy` answers of the engine: `{"kind", "reason"}`."""
+        return {"kind": self.engine, "reason": self.reason}
+
 
 def deploy(
     model: Any,
@@ -63,13 +67,21 @@ def deploy(
 
     Options are `build_deployment`'s. With `wait` (the default) the call returns once the
     version can answer: its environment built (a `PublishError` says so when it failed).
+
+    With `FEATHER_BUILD_DIR` set (as `feather publish` and `feather demo` set it when they run
+    a `deploy.py`), the version is only written there, as `ftr.build` does, and the answer is
+    `{"build": folder, "engine": ...}`.
     """
     from .publish import upload, wait_until_ready
 
+    build_dir = os.environ.get("FEATHER_BUILD_DIR")
+    if build_dir:
+        built = build_deployment(model, name, build_dir, **options)
+        return {"build": str(built.folder), "engine": built.engine_info()}
     with tempfile.TemporaryDirectory(prefix="feather-deploy-") as scratch:
         built = build_deployment(model, name, scratch, **options)
         answer = upload(built.folder, server=server, token=token, private=private)
-    answer["engine"] = {"kind": built.engine, "reason": built.reason}
+    answer["engine"] = built.engine_info()
     if wait and built.engine == "python":
         wait_until_ready(answer, server=server, token=token)
     return answer

@@ -155,7 +155,8 @@ def test_a_regressor_and_its_framework_path(tmp_path: Path, worker: Any) -> None
     (_, predict) = worker(tmp_path / "p").steps[0]
     rows = data.data[:4]
     shown = predict(**{k: list(rows[k]) for k in rows.columns})
-    assert [v.data for v in shown] == pytest.approx(list(model.predict(rows)))
+    assert [v.type for v in shown] == ["Number.View"] * 4
+    assert [v.value for v in shown] == pytest.approx(list(model.predict(rows)))
 
 
 def test_a_conversion_that_answers_otherwise_is_not_served(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ or with scikit-learn in a worker."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import feather as ftr
 
-from .server_support import Server, get, request, serve
+from .server_support import Server, clean_env, get, request, serve
 from .test_deploy import churn
 from .test_onnx import library
 
@@ -74,7 +76,8 @@ def test_a_regressor_runs_with_scikit_learn_when_asked(server: Server) -> None:
     assert answer["engine"]["kind"] == "python"
     row = data.data.iloc[7]
     (shown,) = predict(server, "alice/diabetes", {k: float(v) for k, v in row.items()})
-    assert shown["data"] == pytest.approx(float(model.predict(data.data.iloc[[7]])[0]))
+    assert shown["type"] == "Number.View"
+    assert shown["value"] == pytest.approx(float(model.predict(data.data.iloc[[7]])[0]))
 
 
 def test_class_indices_are_shown_by_name(server: Server, tmp_path: Path) -> None:
@@ -87,3 +90,39 @@ def test_class_indices_are_shown_by_name(server: Server, tmp_path: Path) -> None
     assert answer["engine"]["kind"] == "onnx"
     (label,) = predict(server, "alice/iris", {"x0": 6.7, "x1": 3.0, "x2": 5.2, "x3": 2.3})
     assert label["label"] == names[int(model.predict([[6.7, 3.0, 5.2, 2.3]])[0])]
+
+
+def test_the_wine_example_deploys_its_fitted_pipeline(server: Server) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "wine"
+    env = {**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token}
+    done = subprocess.run(
+        [sys.executable, "deploy.py"],
+        cwd=example,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("onnx - converted by skl2onnx"), done.stdout
+    status, version = get(f"{server.url}/api/v1/models/alice/wine/versions/1", server.token)
+    assert status == 200
+    example_row = version["manifest"]["examples"][0]
+    (label,) = predict(server, "alice/wine", example_row)
+    assert label["label"] == "cultivar 1", "the first wine of the dataset is of the first"
+
+
+def test_feather_publish_runs_a_deploy_script(server: Server) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "wine"
+    done = subprocess.run(
+        [server.binary, "publish", str(example), "--python", sys.executable],
+        env={**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "published alice/wine version" in done.stdout, done.stdout
+    assert f"page:    {server.url}/m/alice/wine" in done.stdout

@@ -2,7 +2,8 @@
 // End-to-end checks of the portal in a real browser against a running feather with the demo
 // models (`feather demo`): a digit classified, a two-step review walked through and its CSV
 // downloaded, a wrong file refused, a run reopened by its address after a reload, the iris form
-// used from the keyboard, a tensor loaded from a .npy file, signing in to make a model private and a token, and no sideways
+// used from the keyboard, a model deployed from a fitted object filled from its examples, a
+// tensor loaded from a .npy file, signing in to make a model private and a token, and no sideways
 // scrolling at 375 px.
 //
 //   FEATHER_URL=http://127.0.0.1:5173 node e2e/portal.mjs
@@ -29,6 +30,19 @@ const TIMEOUT = 90_000;
 
 /** @param {Page} page @param {string} name */
 const shot = (page, name) => page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+
+/**
+ * Waits until `read` gives `want`: a field shows its new value a render after the click.
+ * @param {() => Promise<string>} read @param {string} want
+ */
+async function until(read, want) {
+  const end = Date.now() + TIMEOUT;
+  for (;;) {
+    const got = await read();
+    if (got === want || Date.now() > end) return assert.equal(got, want);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** @type {[string, (page: Page) => Promise<void>][]} */
 const checks = [
@@ -139,6 +153,24 @@ const checks = [
       await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
       assert.equal(await page.locator(".label-predicted-name").textContent(), "virginica");
       await shot(page, "iris-onnx");
+    },
+  ],
+  [
+    "wine: a model deployed from a fitted object fills its form from an example, and says how it runs",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/wine`);
+      await page.getByRole("region", { name: "Examples" }).waitFor({ timeout: TIMEOUT });
+      await page.getByRole("button", { name: "Fill the form with example 1" }).click();
+      await until(() => page.getByLabel("alcohol", { exact: true }).inputValue(), "14.23");
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "cultivar 1");
+      // The version's own Versions tab opens its details.
+      await page.goto(`${BASE}/m/demo/wine@1?tab=versions`);
+      await page.getByText("Deployed from").waitFor({ timeout: TIMEOUT });
+      await page.getByText(/converted by skl2onnx/).waitFor();
+      await shot(page, "wine-deployed");
     },
   ],
   [

@@ -9,7 +9,9 @@ use feather_service::{Actor, Service, exec, models};
 use feather_spec::Manifest;
 use feather_store::Published;
 
-const APP_FILES: [&str; 2] = ["app.py", "main.py"];
+/// The files that build a model when run with FEATHER_BUILD_DIR: an app file calling
+/// `ftr.build`, or a script calling `ftr.deploy` on a fitted object.
+pub const APP_FILES: [&str; 3] = ["app.py", "main.py", "deploy.py"];
 
 /// A folder holding `manifest.json` and a bundle archive, possibly a scratch one.
 pub struct Built {
@@ -99,7 +101,7 @@ pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
             .find(|p| p.is_file())
             .with_context(|| {
                 format!(
-                    "{} has no app.py or main.py, and no manifest.json from ftr.build",
+                    "{} has no app.py, main.py or deploy.py, and no manifest.json from ftr.build",
                     path.display()
                 )
             })?
@@ -109,7 +111,7 @@ pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
     run_python(python, &app, &[("FEATHER_BUILD_DIR", scratch.path())])?;
     if !scratch.path().join("manifest.json").is_file() {
         bail!(
-            "{} ran but wrote no manifest: does it call ftr.build(...)?",
+            "{} ran but wrote no manifest: does it call ftr.build(...) or ftr.deploy(...)?",
             app.display()
         );
     }

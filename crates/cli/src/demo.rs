@@ -15,8 +15,8 @@ const OWNER: &str = "demo";
 pub struct DemoArgs {
     #[command(flatten)]
     serve: ServeArgs,
-    /// The folder of example models: each sub-folder with an app.py, or an ONNX model's
-    /// model.json, is published.
+    /// The folder of example models: each sub-folder with an app.py (or a deploy.py that
+    /// deploys a fitted object), or an ONNX model's model.json, is published.
     #[arg(long, env = "FEATHER_EXAMPLES", default_value = "examples")]
     examples: PathBuf,
     /// The Python that trains the examples and runs their app files (the SDK and the examples'
@@ -59,7 +59,9 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no examples folder at {}", a.examples.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.join("app.py").is_file() || p.join("model.json").is_file())
+        .filter(|p| {
+            p.join("model.json").is_file() || app::APP_FILES.iter().any(|f| p.join(f).is_file())
+        })
         .collect();
     folders.sort();
     let mut models = Vec::new();

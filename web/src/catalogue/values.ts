@@ -55,3 +55,10 @@ export function initialValue(c: InputComponent): unknown {
 export function initialValues(components: readonly InputComponent[]): Values {
   return Object.fromEntries(components.map((c) => [c.id, initialValue(c)]));
 }
+
+/** A form filled with an example: its values where it gives one, the defaults elsewhere. */
+export function exampleValues(components: readonly InputComponent[], example: Record<string, unknown>): Values {
+  return Object.fromEntries(
+    components.map((c) => [c.id, c.id in example ? structuredClone(example[c.id]) : initialValue(c)]),
+  );
+}

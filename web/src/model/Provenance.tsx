@@ -1,12 +1,15 @@
 // Where a version came from: the SDK, Python and platform it was built with, the installed
-// packages, its git commit (and whether the tree had uncommitted changes), and what it runs
-// on: its Python and requirements, or for an ONNX model its file and the graph's signature.
+// packages, its git commit (and whether the tree had uncommitted changes), what it runs on (its
+// Python and requirements, or for an ONNX model its file and the graph's signature) and, for a
+// model deployed from a framework's object, that object: framework, saved file, and why it is
+// served the way it is.
 
 import type { Manifest } from "../api/types";
 
 type Runtime = Manifest["runtime"];
 type Onnx = Extract<Runtime, { kind: "onnx" }>;
 type Python = Extract<Runtime, { kind: "python" }>;
+type Deployed = NonNullable<Manifest["model"]>;
 
 export function ProvenanceTable({ manifest }: { manifest: Manifest }) {
   const p = manifest.provenance;
@@ -64,6 +67,7 @@ export function ProvenanceTable({ manifest }: { manifest: Manifest }) {
         )}
       </dd>
       {rt.kind === "python" ? <PythonFacts rt={rt} /> : <OnnxFacts rt={rt} />}
+      {manifest.model && <DeployedFacts model={manifest.model} native={rt.kind === "onnx"} />}
     </dl>
   );
 }
@@ -121,6 +125,47 @@ function OnnxFacts({ rt }: { rt: Onnx }) {
           <dd>{list(sig.inputs)}</dd>
           <dt>Outputs</dt>
           <dd>{list(sig.outputs)}</dd>
+        </>
+      )}
+    </>
+  );
+}
+
+function DeployedFacts({ model, native }: { model: Deployed; native: boolean }) {
+  const parity = model.served.parity;
+  return (
+    <>
+      <dt>Deployed from</dt>
+      <dd>
+        a {model.framework.name} {model.framework.version} {model.task === "other" ? "model" : model.task} model,
+        saved as <code>{model.file}</code> ({model.format})
+      </dd>
+      {model.classes && (
+        <>
+          <dt>Classes</dt>
+          <dd>
+            <ul class="inline-list">
+              {model.classes.map((c) => (
+                <li key={c}>
+                  <code>{c}</code>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      )}
+      <dt>Served</dt>
+      <dd>
+        <span class={`badge ${native ? "badge--ok" : ""}`}>{native ? "natively" : `with ${model.framework.name}`}</span>{" "}
+        {model.served.reason}
+      </dd>
+      {parity && (
+        <>
+          <dt>Parity</dt>
+          <dd>
+            {parity.rows} sample row{parity.rows === 1 ? "" : "s"}, largest difference{" "}
+            {parity.max_difference.toPrecision(2)} (tolerance {parity.tolerance})
+          </dd>
         </>
       )}
     </>

@@ -2,7 +2,7 @@
 // starts a run and opens it at its own address.
 
 import { modelRef, startRun } from "../api/endpoints";
-import type { Environment, VersionDetail } from "../api/types";
+import type { Environment, Json, VersionDetail } from "../api/types";
 import { navigate, runHref } from "../router";
 import { remember } from "../run/cache";
 import { StepForm } from "../run/StepForm";
@@ -36,6 +36,7 @@ export function UseTab({ detail, version, env }: Props) {
           key={`${detail.owner}/${detail.name}@${detail.version}`}
           formId="init"
           components={m.init}
+          examples={(m.examples ?? []) as Record<string, Json>[]}
           submitLabel="Run"
           onSubmit={async (inputs) => {
             const run = await startRun(modelRef(detail.owner, detail.name, version), inputs);

@@ -1,7 +1,7 @@
 // One version in a list: when and by whom it was published, its environment, and on demand its
 // provenance and build log. Its owner can delete it.
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { deleteVersion, getVersion } from "../api/endpoints";
 import type { Environment, Version, VersionDetail } from "../api/types";
 import { formatBytes } from "../catalogue/files";
@@ -60,6 +60,10 @@ function Details({ owner, name, v }: { owner: string; name: string; v: Version }
 
 export function VersionItem({ owner, name, v, isLatest, canDelete, onDeleted, open = false }: Props) {
   const [expanded, setExpanded] = useState(open);
+  // The version the address names is known only once it has loaded, after the list.
+  useEffect(() => {
+    if (open) setExpanded(true);
+  }, [open]);
   const [error, setError] = useState<unknown>(null);
   const env = useEnvironment(owner, name, v.version);
   const panel = `version-${v.version}-details`;

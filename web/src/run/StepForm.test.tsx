@@ -66,4 +66,25 @@ describe("StepForm", () => {
     expect(screen.getByRole("link", { name: "Open the run" }).getAttribute("href")).toBe("/r/r_1");
     expect(document.querySelector("form")!.getAttribute("aria-busy")).toBe("false");
   });
+
+  it("fills the form with an example at a click, and sends it", async () => {
+    const onSubmit = vi.fn(async () => {});
+    const examples = [
+      { count: 3, name: "Ada" },
+      { count: 7, name: "Grace" },
+    ];
+    render(<StepForm formId="f" components={components} submitLabel="Run" onSubmit={onSubmit} examples={examples} />);
+    const table = screen.getByRole("region", { name: "Examples" });
+    expect(table.textContent).toContain("Grace");
+    fireEvent.click(screen.getByRole("button", { name: "Fill the form with example 2" }));
+    expect((screen.getByLabelText("Name") as HTMLInputElement).value).toBe("Grace");
+    expect((screen.getByLabelText("Count") as HTMLInputElement).value).toBe("7");
+    fireEvent.submit(screen.getByRole("button", { name: "Run" }).closest("form")!);
+    await waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ count: 7, name: "Grace" }));
+  });
+
+  it("shows no examples when there are none", () => {
+    setup(async () => {});
+    expect(screen.queryByRole("region", { name: "Examples" })).toBeNull();
+  });
 });

@@ -8,7 +8,7 @@ import type { Component, InputComponent, Json } from "../api/types";
 import { checkValues } from "../catalogue/check";
 import { isInput } from "../catalogue/kinds";
 import { type FieldErrors, fieldErrors } from "../catalogue/problems";
-import { initialValues, type Values } from "../catalogue/values";
+import { exampleValues, initialValues, type Values } from "../catalogue/values";
 import { toInputs, UploadError } from "../catalogue/wire";
 import { ErrorBox } from "../ui/ErrorBox";
 import { Busy } from "../ui/Spinner";
@@ -21,11 +21,13 @@ interface Props {
   submitLabel: string;
   /** Sends the inputs; throws the API's error when the server refuses them. */
   onSubmit: (inputs: Record<string, Json>) => Promise<void>;
+  /** Values that fill the form at a click, by component id. */
+  examples?: readonly Record<string, Json>[];
 }
 
 const NO_ERRORS: FieldErrors = { fields: {}, general: [] };
 
-export function StepForm({ formId, components, submitLabel, onSubmit }: Props) {
+export function StepForm({ formId, components, submitLabel, onSubmit, examples = [] }: Props) {
   const inputs = useMemo(() => components.filter(isInput) as InputComponent[], [components]);
   const [values, setValues] = useState<Values>(() => initialValues(inputs));
   const [errors, setErrors] = useState<FieldErrors>(NO_ERRORS);
@@ -101,6 +103,74 @@ export function StepForm({ formId, components, submitLabel, onSubmit }: Props) {
         </button>
         {busy && <Busy text={busy} />}
       </div>
+      {examples.length > 0 && (
+        <Examples
+          inputs={inputs}
+          examples={examples}
+          disabled={busy !== null}
+          onPick={(example) => {
+            setValues(exampleValues(inputs, example));
+            setErrors(NO_ERRORS);
+          }}
+        />
+      )}
     </form>
+  );
+}
+
+/** The examples as a table, one row each, a button to fill the form with it. */
+function Examples({
+  inputs,
+  examples,
+  disabled,
+  onPick,
+}: {
+  inputs: readonly InputComponent[];
+  examples: readonly Record<string, Json>[];
+  disabled: boolean;
+  onPick: (example: Record<string, Json>) => void;
+}) {
+  const shown = inputs.filter((c) => examples.some((e) => c.id in e));
+  const cell = (v: Json | undefined) => (v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v));
+  return (
+    <section class="examples" aria-label="Examples">
+      <h3 class="examples-title">Examples</h3>
+      <div class="table-scroll">
+        <table class="table">
+          <thead>
+            <tr>
+              <th scope="col">
+                <span class="visually-hidden">Fill</span>
+              </th>
+              {shown.map((c) => (
+                <th key={c.id} scope="col">
+                  {c.title ?? c.id}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {examples.map((e, i) => (
+              <tr key={i}>
+                <td>
+                  <button
+                    type="button"
+                    class="button button--small"
+                    disabled={disabled}
+                    aria-label={`Fill the form with example ${i + 1}`}
+                    onClick={() => onPick(e)}
+                  >
+                    Use
+                  </button>
+                </td>
+                {shown.map((c) => (
+                  <td key={c.id}>{cell(e[c.id])}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
