@@ -8,7 +8,9 @@
 
 Modules: `components` (the catalogue), `manifest` (validation, canonical form), `step`,
 `bundle` (files and the archive), `provenance`, `build`, `publish`, `registry` (models a worker
-imports), `files` (files at run time), `worker` (runs a model's steps for the server).
+imports), `files` (files at run time), `worker` (runs a model's steps for the server),
+`deployment` (`deploy`: a fitted object in one call) and `flavors` (the frameworks it knows),
+`library` (`load`: a published model run in this process).
 """
 
 from ._version import __version__
@@ -41,6 +43,7 @@ from .errors import (
     PublishError,
 )
 from .files import LocalFile, UploadedFile
+from .library import LoadedModel, LoadError, load
 from .manifest import SCHEMA, canonical_manifest, validate_manifest
 from .onnx import build_onnx, publish_onnx
 from .publish import publish, upload
@@ -64,6 +67,8 @@ __all__ = [
     "Json",
     "Label",
     "List",
+    "LoadError",
+    "LoadedModel",
     "LocalFile",
     "ManifestError",
     "Markdown",
@@ -85,6 +90,7 @@ __all__ = [
     "canonical_manifest",
     "deploy",
     "file_ref",
+    "load",
     "publish",
     "publish_onnx",
     "registered",

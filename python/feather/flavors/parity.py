@@ -46,32 +46,35 @@ def run_onnx(model: bytes, table: Table) -> list[Any]:
         import onnxruntime
     except ImportError:
         raise Unchecked("onnxruntime is not installed here (pip install onnxruntime)") from None
-    import numpy as np
-
     try:
         session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise Unchecked(f"ONNX Runtime cannot load the conversion: {err}") from None
+    feeds = feed(session, table, table.sample)
+    try:
+        return list(session.run(None, feeds))
+    except Exception as err:
+        raise Unchecked(f"ONNX Runtime cannot run the conversion on the sample: {err}") from None
+
+
+def feed(session: Any, table: Table, rows: Any) -> dict[str, Any]:
+    """A session's inputs for rows (a DataFrame when the table is a frame, else a 2-D array):
+    one tensor of every column, or one tensor a column, as the graph takes them."""
+    import numpy as np
+
     inputs = session.get_inputs()
-    sample = table.sample
     columns = [
-        np.asarray(sample[c.name] if table.frame else sample[:, i])
-        for i, c in enumerate(table.columns)
+        np.asarray(rows[c.name] if table.frame else rows[:, i]) for i, c in enumerate(table.columns)
     ]
     if len(inputs) == 1 and len(columns) >= 1 and len(inputs[0].shape) == 2:
         dtype = _NUMPY.get(inputs[0].type, "float32")
-        feed = {inputs[0].name: np.column_stack(columns).astype(dtype)}
-    elif len(inputs) == len(columns):
-        feed = {
+        return {inputs[0].name: np.column_stack(columns).astype(dtype)}
+    if len(inputs) == len(columns):
+        return {
             i.name: col.reshape(-1, 1).astype(_NUMPY.get(i.type, "float32"))
             for i, col in zip(inputs, columns, strict=True)
         }
-    else:
-        raise Unchecked(f"the converted model has {len(inputs)} inputs for {len(columns)} columns")
-    try:
-        return list(session.run(None, feed))
-    except Exception as err:
-        raise Unchecked(f"ONNX Runtime cannot run the conversion on the sample: {err}") from None
+    raise Unchecked(f"the converted model has {len(inputs)} inputs for {len(columns)} columns")
 
 
 def compare(
@@ -105,7 +108,7 @@ def compare(
             return Parity(rows, tolerance, float("inf"), "the conversion gave another row count")
         difference = 0.0
         if expected.probabilities is not None and len(outputs) > 1 and classes is not None:
-            difference = gap(_matrix(outputs[1], classes), expected.probabilities)
+            difference = gap(probability_matrix(outputs[1], classes), expected.probabilities)
     else:
         values = np.asarray(expected.values)
         rows = int(values.shape[0]) if values.ndim else 1
@@ -121,7 +124,7 @@ def compare(
     return Parity(rows, tolerance, difference, None)
 
 
-def _matrix(probabilities: Any, classes: list[Any]) -> Any:
+def probability_matrix(probabilities: Any, classes: list[Any]) -> Any:
     """Probabilities as rows of one column per class: skl2onnx's ZipMap gives a dict a row."""
     if isinstance(probabilities, list) and probabilities and isinstance(probabilities[0], dict):
         return [[row[_key(c, row)] for c in classes] for row in probabilities]

@@ -1,0 +1,319 @@
+"""`load`: a published model as a library, run in the calling process with no server round
+trip. The version's bundle is pulled once into a cache (checked against its digest) and run
+natively with ONNX Runtime when it is in the ONNX format, else with its framework when the
+version was deployed from a framework's object and this environment has what it needs.
+
+>>> m = ftr.load("alice/churn@prod", server="http://127.0.0.1:7860")  # doctest: +SKIP
+>>> m.predict(frame)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .errors import FeatherError
+
+_REF = re.compile(r"([a-z0-9][a-z0-9._-]*)/([a-z0-9][a-z0-9._-]*)(?:@([A-Za-z0-9._-]+))?")
+
+
+class LoadError(FeatherError):
+    """The model cannot be loaded here: not found, not reachable, or needing what this
+    environment lacks (the message names it)."""
+
+
+def load(
+    ref: str,
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    cache: str | os.PathLike[str] | None = None,
+) -> LoadedModel:
+    """The version `owner/name[@version-or-alias]` (default: latest) as an object with
+    `predict(X)` (and `predict_proba(X)` for a classifier), and `m(**inputs)` giving the
+    outputs the API would.
+
+    `server` defaults to `$FEATHER_SERVER`, `token` to `$FEATHER_TOKEN`; bundles are kept in
+    `cache`, by default `$XDG_CACHE_HOME/feather/models`.
+    """
+    from .publish import DEFAULT_SERVER
+
+    match = _REF.fullmatch(ref)
+    if match is None:
+        raise LoadError(f"{ref!r} is not owner/name or owner/name@version")
+    owner, name, reference = match.group(1), match.group(2), match.group(3) or "latest"
+    base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
+    token = token if token is not None else os.environ.get("FEATHER_TOKEN")
+    api = f"{base}/api/v1/models/{owner}/{name}/versions/{urllib.parse.quote(reference)}"
+    detail = json.loads(_get(api, token))
+    folder = _pull(detail, f"{base}/api/v1/models/{owner}/{name}", token, _cache(cache))
+    return LoadedModel(detail, folder)
+
+
+class LoadedModel:
+    """One version run in this process."""
+
+    def __init__(self, detail: dict[str, Any], folder: Path) -> None:
+        self.version: int = int(detail["version"])
+        self.model: str = f"{detail['owner']}/{detail['name']}"
+        self.manifest: dict[str, Any] = detail["manifest"]
+        self.path = folder
+        section = self.manifest.get("model")
+        runtime = self.manifest["runtime"]
+        if section is None and runtime["kind"] != "onnx":
+            raise LoadError(
+                f"{self.model} is an app of its own; feather.load runs versions deployed with "
+                "ftr.deploy and models in the ONNX format: call this one through the API"
+            )
+        onnx = runtime["kind"] == "onnx"
+        self._engine = _Onnx(self.manifest, folder) if onnx else _Framework(self.manifest, folder)
+
+    @property
+    def classes(self) -> list[str] | None:
+        section = self.manifest.get("model") or {}
+        return section.get("classes")
+
+    def predict(self, x: Any) -> Any:
+        """The model's predictions for rows `x` (a DataFrame, an array, or a list of rows;
+        for an ONNX model published as it is, a dict of input name to array)."""
+        return self._engine.predict(x).labels_or_values()
+
+    def predict_proba(self, x: Any) -> Any:
+        """A classifier's probabilities, one column per class in `classes`' order."""
+        out = self._engine.predict(x)
+        if out.probabilities is None:
+            raise LoadError(f"{self.model} gives no probabilities")
+        return out.probabilities
+
+    def __call__(self, **inputs: Any) -> list[dict[str, Any]]:
+        """The outputs of one request, by the model's input ids, as the API answers them."""
+        from .flavors.serving import outputs
+
+        table = self._engine.table
+        missing = [c.id for c in table.columns if c.id not in inputs]
+        extra = [k for k in inputs if k not in {c.id for c in table.columns}]
+        if missing or extra:
+            raise LoadError(
+                f"{self.model} takes {', '.join(c.id for c in table.columns)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; unknown {', '.join(extra)}" if extra else "")
+            )
+        x = table.frame_of({k: [v] for k, v in inputs.items()})
+        section = self.manifest.get("model") or {}
+        shown = outputs(section.get("task", "other"), self._engine.predict(x), self.classes, None)
+        return [c.to_dict() for c in shown]
+
+    def __repr__(self) -> str:
+        kind = self.manifest["runtime"]["kind"]
+        return f"<feather model {self.model} version {self.version}, run with {kind}>"
+
+
+class _Engine:
+    table: Any
+
+    def predict(self, x: Any) -> Any:
+        raise NotImplementedError
+
+
+class _Framework(_Engine):
+    """The serialized object, loaded by its flavor, when the requirements are installed."""
+
+    def __init__(self, manifest: dict[str, Any], folder: Path) -> None:
+        from . import flavors
+        from .flavors.table import Table
+
+        _check_requirements(manifest["runtime"].get("requirements", []))
+        spec = json.loads((folder / "feather-model.json").read_text(encoding="utf-8"))
+        self.flavor = flavors.by_name(spec["flavor"])
+        self.table = Table.from_dict(spec["table"])
+        self.object = self.flavor.load(folder / spec["file"], spec.get("loader", {}))
+        raw, names = spec.get("classes"), spec.get("names")
+        self.names = dict(zip(raw, names, strict=True)) if raw and names else None
+
+    def predict(self, x: Any) -> Any:
+        out = _Prediction.of(self.flavor.predict(self.object, _rows(self.table, x)))
+        if self.names is not None and out.labels is not None:
+            out.labels = [self.names[str(_plain(v))] for v in out.labels]
+        return out
+
+
+class _Onnx(_Engine):
+    def __init__(self, manifest: dict[str, Any], folder: Path) -> None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise LoadError("onnxruntime is not installed here (pip install onnxruntime)") from None
+        from .flavors.table import Table, feature_id
+
+        runtime = manifest["runtime"]
+        self.session = onnxruntime.InferenceSession(
+            str(folder / runtime["file"]), providers=["CPUExecutionProvider"]
+        )
+        self.labels = runtime.get("labels")
+        section = manifest.get("model")
+        self.section = section
+        if section is not None:
+            columns = [(c["name"], c["type"]) for c in section["signature"]["inputs"]]
+            ids = [c["id"] for c in manifest["init"]] or [
+                feature_id(n, i) for i, (n, _) in enumerate(columns)
+            ]
+            described = [
+                {"name": n, "type": t, "id": i} for (n, t), i in zip(columns, ids, strict=True)
+            ]
+            self.table = Table.from_dict({"columns": described, "frame": False})
+
+    def predict(self, x: Any) -> Any:
+        from .flavors.parity import feed, probability_matrix
+
+        if self.section is None:
+            if not isinstance(x, dict):
+                raise LoadError("an ONNX model published as it is takes input name to array")
+            names = [o.name for o in self.session.get_outputs()]
+            return _Prediction(values=dict(zip(names, self.session.run(None, x), strict=True)))
+        out = self.session.run(None, feed(self.session, self.table, _rows(self.table, x)))
+        task = self.section["task"]
+        if task != "classification":
+            import numpy as np
+
+            return _Prediction(values=np.asarray(out[0]).reshape(len(out[0]), -1).squeeze(-1))
+        labels = list(out[0])
+        if self.labels is not None:
+            labels = [self.labels[int(i)] for i in labels]
+        classes = self.section.get("classes")
+        probabilities = None
+        if len(out) > 1 and classes is not None:
+            import numpy as np
+
+            keys = list(range(len(classes))) if self.labels is not None else classes
+            probabilities = np.asarray(probability_matrix(out[1], keys), dtype="float64")
+        return _Prediction(labels=labels, probabilities=probabilities)
+
+
+class _Prediction:
+    def __init__(self, labels: Any = None, probabilities: Any = None, values: Any = None) -> None:
+        self.labels, self.probabilities, self.values = labels, probabilities, values
+
+    @classmethod
+    def of(cls, p: Any) -> _Prediction:
+        return cls(p.labels, p.probabilities, p.values)
+
+    def labels_or_values(self) -> Any:
+        import numpy as np
+
+        if self.labels is not None:
+            return np.asarray([_plain(v) for v in self.labels])
+        return self.values
+
+
+def _plain(v: Any) -> Any:
+    v = v.item() if hasattr(v, "item") else v
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _rows(table: Any, x: Any) -> Any:
+    """Rows as the model takes them: a DataFrame with the fitted columns, or a 2-D array."""
+    import numpy as np
+
+    if type(x).__name__ == "DataFrame":
+        missing = [n for n in table.names if n not in x.columns]
+        if missing:
+            raise LoadError(f"the rows lack the columns {', '.join(missing)}")
+        x = x[table.names]
+        return x if table.frame else x.to_numpy()
+    if isinstance(x, dict):
+        return table.frame_of({c.id: list(x[c.name]) for c in table.columns})
+    text = any(c.dtype == "string" for c in table.columns)
+    array = np.asarray(x, dtype=object if text else None)
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.shape[1] != len(table.columns):
+        raise LoadError(f"each row must have {len(table.columns)} values, not {array.shape[1]}")
+    return table.frame_of({c.id: list(array[:, i]) for i, c in enumerate(table.columns)})
+
+
+def _check_requirements(lines: list[str]) -> None:
+    """Each pinned requirement installed here; the first missing one is named with the line
+    that installs them all."""
+    from .provenance import requirement_name
+
+    missing = []
+    for line in lines:
+        name = requirement_name(line)
+        if name is None:
+            continue
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(line)
+    if missing:
+        raise LoadError(
+            f"this environment lacks {', '.join(missing)}: pip install {' '.join(missing)}"
+        )
+
+
+def _cache(cache: str | os.PathLike[str] | None) -> Path:
+    if cache is not None:
+        return Path(cache)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "feather" / "models"
+
+
+def _pull(detail: dict[str, Any], model_url: str, token: str | None, cache: Path) -> Path:
+    """The version's unpacked bundle, pulled once per digest; a bundle whose bytes do not have
+    the version's digest is refused."""
+    digest = str(detail["digest"])
+    folder = cache / digest.replace(":", "-")
+    if (folder / ".complete").is_file():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".pull-") as scratch:
+        archive = Path(scratch) / "bundle.tar.gz"
+        url = f"{model_url}/versions/{detail['version']}/bundle"
+        hasher = hashlib.sha256()
+        with _open(url, token) as response, open(archive, "wb") as out:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                hasher.update(chunk)
+                out.write(chunk)
+        if f"sha256:{hasher.hexdigest()}" != digest:
+            raise LoadError(f"the bundle of {url} does not have the version's digest {digest}")
+        unpacked = Path(scratch) / "unpacked"
+        with tarfile.open(archive) as tar:
+            tar.extractall(unpacked, filter="data")
+        (unpacked / ".complete").write_text(digest)
+        try:
+            unpacked.rename(folder)
+        except OSError:
+            # Another process pulled it meanwhile: the same bytes.
+            shutil.rmtree(unpacked, ignore_errors=True)
+    return folder
+
+
+def _open(url: str, token: str | None) -> Any:
+    headers = {"User-Agent": f"feather-sdk/{__version__}"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=120)
+    except urllib.error.HTTPError as err:
+        from .publish import error_from_response
+
+        raise LoadError(str(error_from_response(err.code, err.read(), err.reason))) from None
+    except (urllib.error.URLError, OSError) as err:
+        raise LoadError(f"cannot reach {url}: {getattr(err, 'reason', err)}") from None
+
+
+def _get(url: str, token: str | None) -> bytes:
+    with _open(url, token) as response:
+        return bytes(response.read())
