@@ -114,7 +114,7 @@ def build_deployment(
     check = getattr(flavor, "check", None)
     if check is not None:
         check(model)
-    table = read_table(model, sample)
+    table = read_table(model, sample, flavor.fitted_names(model))
     expected = _predict(flavor, model, table) if table.sample is not None else None
     task = flavor.task(model)
     classes = flavor.classes(model) if task == "classification" else None
@@ -170,7 +170,7 @@ def _write(
         raise DeployError(f"cannot serve it natively: {reason}")
     section: dict[str, Any] = {
         "flavor": flavor.name,
-        "framework": {"name": flavor.framework, "version": _version(flavor.framework)},
+        "framework": dict(zip(("name", "version"), flavor.installed(), strict=True)),
         "file": saved.file,
         "format": saved.format,
         "task": task,
@@ -298,12 +298,6 @@ def _text(c: Any) -> str:
     return str(c.item() if hasattr(c, "item") else c)
 
 
-def _version(distribution: str) -> str:
-    from .flavors.flavor import version_of
-
-    return version_of(distribution)
-
-
 def _provenance(flavor: Flavor, lines: list[str]) -> dict[str, Any]:
-    wanted = [flavor.framework, *lines]
+    wanted = [flavor.installed()[0], *lines]
     return capture(wanted, script_folder())

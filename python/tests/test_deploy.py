@@ -200,7 +200,11 @@ def test_class_names_for_class_indices(tmp_path: Path, worker: Any) -> None:
 @pytest.mark.parametrize(
     ("model", "sample", "message"),
     [
-        (object(), None, "cannot deploy a builtins.object: it deploys scikit-learn models"),
+        (
+            object(),
+            None,
+            "cannot deploy a builtins.object: it deploys models of xgboost, lightgbm",
+        ),
         (LogisticRegression(), None, "not fitted"),
         (StandardScaler().fit([[1.0], [2.0]]), [[1.0]], "has no predict method"),
         ("fitted", [[1.0, 2.0, 3.0]], "the sample has 3 columns; the model was fitted on 4"),
@@ -228,3 +232,54 @@ def test_a_sample_the_model_cannot_predict_on_is_named(tmp_path: Path) -> None:
     model = LogisticRegression(max_iter=1000).fit(x, y)
     with pytest.raises(ftr.DeployError, match="cannot predict on the sample"):
         ftr.build_deployment(model, "m", tmp_path, sample=[["a", "b", "c", "d"]])
+
+
+def boosters() -> list[tuple[str, Any, Any]]:
+    import lightgbm
+    import xgboost
+
+    return [
+        ("xgboost", xgboost.XGBClassifier(n_estimators=20, max_depth=3), xgboost.XGBRegressor()),
+        (
+            "lightgbm",
+            lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
+            lightgbm.LGBMRegressor(n_estimators=20, verbose=-1),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flavor", "classifier", "regressor"), boosters(), ids=lambda v: str(v)[:8]
+)
+def test_boosters_are_saved_in_their_own_format_and_served_natively(
+    tmp_path: Path, worker: Any, flavor: str, classifier: Any, regressor: Any
+) -> None:
+    x, y = load_iris(return_X_y=True, as_frame=True)
+    classifier.fit(x, y)
+    built = ftr.build_deployment(classifier, "iris", tmp_path / "n", sample=x[:8])
+    assert built.engine == "onnx", built.reason
+    assert "onnxmltools" in built.reason
+    m = manifest(tmp_path / "n")
+    assert m["model"]["flavor"] == flavor
+    assert m["model"]["format"] in ("xgboost-ubj", "lightgbm-text")
+    assert m["model"]["framework"]["name"] in ("xgboost-cpu", "xgboost", "lightgbm")
+    ftr.build_deployment(classifier, "iris", tmp_path / "p", sample=x[:8], native=False)
+    (_, predict) = worker(tmp_path / "p").steps[0]
+    rows = x.iloc[[0, 70, 140]]
+    labels = predict(**{c["id"]: list(rows[c["title"]]) for c in m["init"]})
+    for label, want, p in zip(
+        labels, classifier.predict(rows), classifier.predict_proba(rows), strict=True
+    ):
+        assert label.label == str(want)
+        assert list(label.confidences.values()) == pytest.approx(list(p), abs=1e-6)
+    data = load_diabetes(as_frame=True)
+    regressor.fit(data.data, data.target)
+    built = ftr.build_deployment(regressor, "diabetes", tmp_path / "r", sample=data.data[:8])
+    assert built.engine == "onnx", built.reason
+    assert manifest(tmp_path / "r")["model"]["task"] == "regression"
+
+
+def test_an_unfitted_booster_is_refused(tmp_path: Path) -> None:
+    for _, classifier, _ in boosters():
+        with pytest.raises(ftr.DeployError, match="not fitted"):
+            ftr.build_deployment(classifier, "m", tmp_path, sample=[[1.0, 2.0]])

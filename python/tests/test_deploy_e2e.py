@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 import feather as ftr
 
 from .server_support import Server, clean_env, get, request, serve
-from .test_deploy import churn
+from .test_deploy import boosters, churn
 from .test_onnx import library
 
 
@@ -126,3 +126,34 @@ def test_feather_publish_runs_a_deploy_script(server: Server) -> None:
     assert done.returncode == 0, done.stderr
     assert "published alice/wine version" in done.stdout, done.stdout
     assert f"page:    {server.url}/m/alice/wine" in done.stdout
+
+
+@pytest.mark.parametrize(("flavor", "classifier", "_"), boosters(), ids=["xgb", "lgbm"])
+@pytest.mark.parametrize("native", [True, False], ids=["native", "framework"])
+def test_a_booster_answers_through_rest_and_as_a_library(
+    server: Server, tmp_path: Path, flavor: str, classifier: Any, _: Any, native: bool
+) -> None:
+    x, y = load_iris(return_X_y=True, as_frame=True)
+    classifier.fit(x, y)
+    name = f"{flavor}-{'native' if native else 'framework'}"
+    answer = ftr.deploy(
+        classifier,
+        name=name,
+        sample=x[:5],
+        native=native,
+        server=server.url,
+        token=server.token,
+    )
+    assert answer["engine"]["kind"] == ("onnx" if native else "python"), answer["engine"]
+    row = x.iloc[120]
+    inputs = {"sepal_length_cm": row.iloc[0], "sepal_width_cm": row.iloc[1]}
+    inputs |= {"petal_length_cm": row.iloc[2], "petal_width_cm": row.iloc[3]}
+    (label,) = predict(server, f"alice/{name}", {k: float(v) for k, v in inputs.items()})
+    assert label["label"] == str(classifier.predict(x.iloc[[120]])[0])
+    want = classifier.predict_proba(x.iloc[[120]])[0]
+    assert [label["confidences"][str(c)] for c in classifier.classes_] == pytest.approx(
+        want, abs=1e-4
+    )
+    m = ftr.load(f"alice/{name}", server=server.url, token=server.token, cache=tmp_path)
+    assert [str(v) for v in m.predict(x[:30])] == [str(v) for v in classifier.predict(x[:30])]
+    assert m.predict_proba(x[:30]) == pytest.approx(classifier.predict_proba(x[:30]), abs=1e-4)

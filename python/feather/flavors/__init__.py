@@ -8,9 +8,12 @@ from typing import Any
 
 from ..errors import DeployError
 from .flavor import Flavor
+from .lightgbm import LightGBMFlavor
 from .sklearn import SklearnFlavor
+from .xgboost import XGBoostFlavor
 
-FLAVORS: tuple[Flavor, ...] = (SklearnFlavor(),)
+# The boosters' estimators are scikit-learn estimators too: they are told apart first.
+FLAVORS: tuple[Flavor, ...] = (XGBoostFlavor(), LightGBMFlavor(), SklearnFlavor())
 
 
 def find(obj: Any) -> Flavor:
@@ -18,9 +21,9 @@ def find(obj: Any) -> Flavor:
     for flavor in FLAVORS:
         if flavor.matches(obj):
             return flavor
-    kinds = ", ".join(f"{f.framework} models" for f in FLAVORS)
+    kinds = ", ".join(f"{f.framework}" for f in FLAVORS[:-1]) + f" and {FLAVORS[-1].framework}"
     what = f"{type(obj).__module__}.{type(obj).__qualname__}"
-    raise DeployError(f"feather cannot deploy a {what}: it deploys {kinds}")
+    raise DeployError(f"feather cannot deploy a {what}: it deploys models of {kinds}")
 
 
 def by_name(name: str) -> Flavor:

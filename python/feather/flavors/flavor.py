@@ -55,6 +55,11 @@ class Flavor:
         """A classifier's classes in the order of its probabilities' columns."""
         return None
 
+    def fitted_names(self, obj: Any) -> list[str] | None:
+        """The names of the columns the object was fitted on, as a DataFrame gave them."""
+        fitted = getattr(obj, "feature_names_in_", None)
+        return [str(n) for n in fitted] if fitted is not None else None
+
     def predict(self, obj: Any, x: Any) -> Prediction:
         raise NotImplementedError
 
@@ -69,6 +74,10 @@ class Flavor:
         raises `Unconvertible`."""
         raise Unconvertible(f"feather has no ONNX converter for {self.framework}")
 
+    def installed(self) -> tuple[str, str]:
+        """The distribution that made the object, as installed here, and its version."""
+        return self.framework, version_of(self.framework)
+
 
 def version_of(distribution: str) -> str:
     from importlib import metadata
@@ -80,3 +89,41 @@ def pinned(*distributions: str) -> tuple[str, ...]:
     """`name==version` of each installed distribution: a worker loads the model with the very
     versions that saved it."""
     return tuple(f"{d}=={version_of(d)}" for d in distributions)
+
+
+def distribution_of(module: str) -> str:
+    """The installed distribution that provides an import name: `xgboost` may come from
+    `xgboost` or from `xgboost-cpu`."""
+    from importlib import metadata
+
+    names = metadata.packages_distributions().get(module) or [module]
+    return names[0]
+
+
+def numeric_onnx(obj: Any, table: Table, function: str, opset: int) -> tuple[bytes, str]:
+    """A booster's ONNX form through onnxmltools' `function` (`convert_xgboost`, ...): one
+    float tensor of every column, the columns' names in the model's metadata."""
+    try:
+        import onnxmltools
+        from onnxmltools.convert.common.data_types import FloatTensorType
+    except ImportError:
+        raise Unconvertible("onnxmltools is not installed here (pip install onnxmltools)") from None
+    converter = f"onnxmltools {version_of('onnxmltools')}"
+    convert = getattr(onnxmltools, function)
+    if not table.columns or not all(c.is_number for c in table.columns):
+        raise Unconvertible(f"{converter} converts models of numeric columns only")
+    types = [("X", FloatTensorType([None, len(table.columns)]))]
+    try:
+        onx = convert(obj, initial_types=types, target_opset=opset)
+    except Exception as err:
+        raise Unconvertible(f"{converter} cannot convert it: {one_line(err)}") from None
+    if not any("," in n for n in table.names):
+        entry = onx.metadata_props.add()
+        entry.key, entry.value = "feature_names", ",".join(table.names)
+    return onx.SerializeToString(), converter
+
+
+def one_line(err: BaseException) -> str:
+    """An error's message on one line, cut at 300 characters."""
+    text = " ".join(str(err).split())
+    return (text[:300] + "...") if len(text) > 300 else text or type(err).__name__

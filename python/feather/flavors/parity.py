@@ -132,8 +132,9 @@ def probability_matrix(probabilities: Any, classes: list[Any]) -> Any:
 
 
 def _key(c: Any, row: dict[Any, Any]) -> Any:
-    plain = _plain(c)
-    return next((k for k in row if _plain(k) == plain), c)
+    # A class named as text (as a manifest keeps it) finds its key of any type.
+    plain = str(_plain(c))
+    return next((k for k in row if str(_plain(k)) == plain), c)
 
 
 def _plain(v: Any) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError
-from .flavor import Flavor, Prediction, Saved, Unconvertible, pinned, version_of
+from .flavor import Flavor, Prediction, Saved, Unconvertible, one_line, pinned, version_of
 from .table import Table
 
 OPSET = 17
@@ -96,7 +96,7 @@ class SklearnFlavor(Flavor):
                     obj, np.zeros((1, width), dtype=np.float32), target_opset=OPSET
                 )
             except Exception as err:
-                errors.append(_one_line(err))
+                errors.append(one_line(err))
             else:
                 if not any("," in n for n in table.names):
                     entry = onx.metadata_props.add()
@@ -114,12 +114,7 @@ class SklearnFlavor(Flavor):
             try:
                 onx = skl2onnx.convert_sklearn(obj, initial_types=types, target_opset=OPSET)
             except Exception as err:
-                errors.append(_one_line(err))
+                errors.append(one_line(err))
             else:
                 return onx.SerializeToString(), converter
         raise Unconvertible(f"{converter} cannot convert it: {errors[-1]}")
-
-
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split())
-    return (text[:300] + "...") if len(text) > 300 else text or type(err).__name__

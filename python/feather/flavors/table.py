@@ -93,11 +93,9 @@ class Table:
         return cls(columns, bool(data["frame"]), None)
 
 
-def read_table(model: Any, sample: Any) -> Table:
-    """The columns of `model` from its sample (or, without one, from what it was fitted on),
-    checked against each other."""
-    fitted = getattr(model, "feature_names_in_", None)
-    fitted_names = [str(n) for n in fitted] if fitted is not None else None
+def read_table(model: Any, sample: Any, fitted_names: list[str] | None) -> Table:
+    """The columns of `model` from its sample (or, without one, from the names it was fitted
+    on, when its flavor knows them), checked against each other."""
     width = getattr(model, "n_features_in_", None)
     if sample is None:
         if width is None:
