@@ -111,9 +111,12 @@ def build_deployment(
     - `requirements`: more pip requirement lines for a version run with its framework.
     """
     flavor = flavors.find(model)
+    model = flavor.prepare(model)
     check = getattr(flavor, "check", None)
     if check is not None:
         check(model)
+    if sample is None:
+        sample = flavor.default_sample(model)
     table = read_table(model, sample, flavor.fitted_names(model))
     expected = _predict(flavor, model, table) if table.sample is not None else None
     task = flavor.task(model)
@@ -182,7 +185,7 @@ def _write(
         "outputs": _outputs(task, classes),
     }
     section["served"] = {"reason": reason, **({"parity": parity.to_dict()} if parity else {})}
-    files = [saved.file]
+    files = list(saved.written)
     if onnx is not None:
         (stage / "model.onnx").write_bytes(onnx)
         files.append("model.onnx")
@@ -191,7 +194,9 @@ def _write(
             runtime["labels"] = names
         lines: list[str] = []
     else:
-        lines = [*saved.requirements, *(pinned("pandas") if table.frame else ()), *requirements]
+        lines = _unique(
+            [*saved.requirements, *(pinned("pandas") if table.frame else ()), *requirements]
+        )
         spec = {
             "name": name,
             "flavor": flavor.name,
@@ -209,7 +214,7 @@ def _write(
         files += [serving.SPEC, "app.py"]
         runtime = {
             "kind": "python",
-            "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "python": flavor.python(model) or f"{sys.version_info.major}.{sys.version_info.minor}",
             "entry": "app.py",
             "requirements": lines,
         }
@@ -298,6 +303,39 @@ def _text(c: Any) -> str:
     return str(c.item() if hasattr(c, "item") else c)
 
 
+def _unique(lines: list[str]) -> list[str]:
+    """Requirement lines with each distribution once: the first line naming it stays."""
+    from .provenance import requirement_name
+
+    seen: set[str] = set()
+    out = []
+    for line in lines:
+        name = requirement_name(line) or line
+        if name not in seen:
+            seen.add(name)
+            out.append(line)
+    return out
+
+
 def _provenance(flavor: Flavor, lines: list[str]) -> dict[str, Any]:
     wanted = [flavor.installed()[0], *lines]
     return capture(wanted, script_folder())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m feather.deployment PATH --name NAME`: deploy a saved model (an MLflow model
+    directory) as `deploy` does; `feather publish PATH` runs it with FEATHER_BUILD_DIR set."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m feather.deployment")
+    parser.add_argument("path", help="a saved model: an MLflow model directory")
+    parser.add_argument("--name", help="the model's name (default: the folder's name)")
+    parser.add_argument("--title")
+    args = parser.parse_args(argv)
+    name = args.name or Path(args.path).resolve().name.lower().replace("_", "-")
+    answer = deploy(args.path, name=name, **({"title": args.title} if args.title else {}))
+    print(answer["engine"]["kind"], "-", answer["engine"]["reason"])
+
+
+if __name__ == "__main__":
+    main()

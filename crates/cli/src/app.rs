@@ -79,6 +79,28 @@ pub fn run_python(python: &str, file: &Path, env: &[(&str, &Path)]) -> anyhow::R
     Ok(())
 }
 
+/// A saved model (an MLflow model directory) deployed by the SDK into a scratch folder.
+fn saved_model(python: &str, path: &Path) -> anyhow::Result<Built> {
+    let scratch = tempfile::tempdir()?;
+    eprintln!("building the saved model {} ...", path.display());
+    let status = std::process::Command::new(interpreter(python)?)
+        .args(["-m", "feather.deployment"])
+        .arg(std::path::absolute(path)?)
+        .env("FEATHER_BUILD_DIR", scratch.path())
+        .stdin(Stdio::null())
+        .status()
+        .context(
+            "cannot run Python; set --python or FEATHER_PYTHON to a Python with the feather SDK",
+        )?;
+    if !status.success() {
+        bail!(
+            "building {} failed ({status}); its output is above",
+            path.display()
+        );
+    }
+    Ok(Built::scratch(scratch))
+}
+
 /// Takes a build folder as it is, makes an ONNX model (a `.onnx` file, or a folder with
 /// `model.onnx`) into one, or runs the folder's (or the given) app file with
 /// FEATHER_BUILD_DIR set so that `ftr.build` writes into a scratch folder.
@@ -91,6 +113,9 @@ pub fn build(python: &str, path: &Path) -> anyhow::Result<Built> {
             dir: path.to_path_buf(),
             _scratch: None,
         });
+    }
+    if path.is_dir() && path.join("MLmodel").is_file() {
+        return saved_model(python, path);
     }
     let app = if path.is_file() {
         path.to_path_buf()

@@ -13,8 +13,8 @@ use crate::client::{Client, ServerArgs};
 pub struct PublishArgs {
     /// A model folder holding an app file that calls `ftr.build` (app.py or main.py) or a
     /// deploy.py that calls `ftr.deploy` on a fitted object, that file itself, a folder
-    /// `ftr.build` wrote (manifest.json and bundle.tar.gz), or an ONNX model: a `.onnx` file,
-    /// or a folder with `model.onnx` (and `model.json`).
+    /// `ftr.build` wrote (manifest.json and bundle.tar.gz), an ONNX model (a `.onnx` file, or a
+    /// folder with `model.onnx` and `model.json`), or a saved MLflow model directory.
     #[arg(default_value = ".")]
     path: PathBuf,
     /// An ONNX model's name [default: the file's stem].

@@ -57,7 +57,7 @@ const INPUTS_LIMIT: usize = 64 << 20;
 
 /// All routes, on the given state.
 pub fn router(state: AppState) -> Router {
-    use routes::{accounts, health, models, oip, publish, runs, sharing};
+    use routes::{accounts, health, models, oip, publish, runs, scoring, sharing};
     let api = Router::new()
         .route(
             "/models",
@@ -129,6 +129,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/runs/{id}/steps",
             post(runs::answer).layer(DefaultBodyLimit::max(INPUTS_LIMIT)),
+        )
+        // MLflow's scoring protocol: its own error shape.
+        .route(
+            "/models/{owner}/{name}/invocations",
+            post(scoring::invocations)
+                .layer(DefaultBodyLimit::max(INPUTS_LIMIT))
+                .layer(axum::middleware::map_response(scoring::errors)),
         )
         // Capped by the file limit and the uploader's quota while it streams in.
         .route(

@@ -9,11 +9,12 @@ from typing import Any
 from ..errors import DeployError
 from .flavor import Flavor
 from .lightgbm import LightGBMFlavor
+from .mlflow import MlflowFlavor
 from .sklearn import SklearnFlavor
 from .xgboost import XGBoostFlavor
 
 # The boosters' estimators are scikit-learn estimators too: they are told apart first.
-FLAVORS: tuple[Flavor, ...] = (XGBoostFlavor(), LightGBMFlavor(), SklearnFlavor())
+FLAVORS: tuple[Flavor, ...] = (XGBoostFlavor(), LightGBMFlavor(), MlflowFlavor(), SklearnFlavor())
 
 
 def find(obj: Any) -> Flavor:

@@ -34,6 +34,12 @@ class Saved:
     format: str
     requirements: tuple[str, ...]
     loader: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    """Every file written, when the model is more than `file` (a folder)."""
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        return self.files or (self.file,)
 
 
 class Flavor:
@@ -46,6 +52,18 @@ class Flavor:
 
     def matches(self, obj: Any) -> bool:
         raise NotImplementedError
+
+    def prepare(self, obj: Any) -> Any:
+        """The object as the other methods take it (a path read, say)."""
+        return obj
+
+    def default_sample(self, obj: Any) -> Any:
+        """Rows to use when the developer gives no sample: an example saved with the model."""
+        return None
+
+    def python(self, obj: Any) -> str | None:
+        """The `3.N` a worker runs the model with, when it is not this interpreter's."""
+        return None
 
     def task(self, obj: Any) -> str:
         """`classification`, `regression` or `other`."""

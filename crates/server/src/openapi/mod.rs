@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, health, models, publish, runs, sharing};
+use crate::routes::{accounts, health, models, publish, runs, scoring, sharing};
 
 /// The bearer-token scheme the write routes use.
 struct TokenAuth;
@@ -119,7 +119,7 @@ fn error_response(description: &str) -> RefOr<Response> {
     info(title = "feather", description = "Share and deploy machine-learning models."),
     paths(
         publish::publish, models::search, models::show, models::delete_model, models::versions,
-        models::version, models::bundle, models::delete_version, runs::environment, runs::start, runs::answer, runs::show,
+        models::version, models::bundle, models::delete_version, runs::environment, scoring::invocations, runs::start, runs::answer, runs::show,
         runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz,
         sharing::change, sharing::grants, sharing::grant, sharing::ungrant, sharing::set_alias, sharing::delete_alias,
         accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users,

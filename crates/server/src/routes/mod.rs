@@ -8,6 +8,7 @@ pub mod oip;
 mod oip_binary;
 pub mod publish;
 pub mod runs;
+pub mod scoring;
 pub mod sharing;
 
 use axum::http::HeaderMap;

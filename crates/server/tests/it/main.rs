@@ -17,5 +17,6 @@ mod publish;
 mod rate;
 mod repeats;
 mod runs;
+mod scoring;
 mod slow;
 mod uploads;

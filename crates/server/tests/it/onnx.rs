@@ -31,7 +31,7 @@ fn library() -> PathBuf {
 }
 
 /// A model the repository's .venv makes: `script` writes it to the path in `sys.argv[1]`.
-fn make_model(script: &str) -> Vec<u8> {
+pub(crate) fn make_model(script: &str) -> Vec<u8> {
     make_model_with(script, &[])
 }
 
@@ -49,7 +49,7 @@ fn make_model_with(script: &str, args: &[&str]) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-const IRIS: &str = r#"
+pub(crate) const IRIS: &str = r#"
 import sys
 import numpy as np
 from skl2onnx import to_onnx
@@ -115,7 +115,7 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
 
-async fn onnx_server() -> Server {
+pub(crate) async fn onnx_server() -> Server {
     Server::start_with_runner(|mut c| {
         c.onnx.library = Some(library());
         c.onnx.sessions = 2;
@@ -124,7 +124,7 @@ async fn onnx_server() -> Server {
     .await
 }
 
-fn manifest(name: &str, extra: Value) -> Value {
+pub(crate) fn manifest(name: &str, extra: Value) -> Value {
     let mut runtime = json!({"kind": "onnx", "file": "model.onnx"});
     if let Value::Object(more) = extra {
         runtime.as_object_mut().unwrap().extend(more);

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod files;
 mod outcome;
+pub mod scoring;
 pub mod tensors;
 pub mod views;
 

@@ -1,0 +1,85 @@
+//! MLflow's scoring protocol, as `mlflow models serve` answers it at `/invocations`: a JSON
+//! body of rows in, `{"predictions": [...]}` out, over the same service as the REST API.
+//! Errors take MLflow's shape, `{"error_code": "BAD_REQUEST", "message": "..."}`, with the
+//! REST API's statuses: [`errors`] rewrites every error answer of the route once.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use feather_service::exec::scoring;
+use serde_json::{Value, json};
+
+use crate::auth::MaybeUser;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
+use crate::state::AppState;
+
+/// `POST /api/v1/models/{owner}/{name}[@ref]/invocations`.
+#[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/invocations", tag = "runs",
+    request_body(content = Value, content_type = "application/json",
+        description = "MLflow's scoring request: one of `dataframe_split` (`{\"columns\", \"data\"}`), `dataframe_records`, `instances` or `inputs`"),
+    responses((status = 200, body = Value, description = "`{\"predictions\": [...]}`, one a row"),
+              (status = 400, body = Value), (status = 404, body = Value), (status = 415, body = Value),
+              (status = 422, body = Value)))]
+pub async fn invocations(
+    State(s): State<AppState>,
+    caller: MaybeUser,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if !kind.starts_with("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the rows as application/json, not {kind}"),
+        ));
+    }
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    let caller = caller.runner()?;
+    Ok(Json(
+        scoring::invocations(&s.service, &owner, &name, &body, caller.as_ref()).await?,
+    ))
+}
+
+/// MLflow's name for an error of ours.
+fn mlflow_code(code: &str) -> String {
+    match code {
+        "bad_request" | "invalid_inputs" | "unsupported_media_type" => "BAD_REQUEST".into(),
+        "not_found" => "RESOURCE_DOES_NOT_EXIST".into(),
+        "unauthorized" | "forbidden" => "PERMISSION_DENIED".into(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+/// Rewrites every error answer of the route, the REST shape `{"error": {"code", "message",
+/// ...}}`, into MLflow's `{"error_code", "message"}`.
+pub async fn errors(res: Response) -> Response {
+    if res.status().is_success() {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let rest: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let code = rest["error"]["code"].as_str().unwrap_or("internal");
+    let message = rest["error"]["message"].as_str().map_or_else(
+        || String::from_utf8_lossy(&bytes).into_owned(),
+        str::to_owned,
+    );
+    let body = json!({"error_code": mlflow_code(code), "message": message});
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(serde_json::to_vec(&body).expect("JSON")))
+}
