@@ -10,9 +10,11 @@ Modules: `components` (the catalogue), `manifest` (validation, canonical form), 
 `bundle` (files and the archive), `provenance`, `build`, `publish`, `registry` (models a worker
 imports), `files` (files at run time), `worker` (runs a model's steps for the server),
 `deployment` (`deploy`: a fitted object in one call) and `flavors` (the frameworks it knows),
-`library` (`load`: a published model run in this process).
+`library` (`load`: a published model run in this process), `models` (the store: versions,
+aliases, downloads, deletes).
 """
 
+from . import models
 from ._version import __version__
 from .build import build
 from .bundle import Bundle
@@ -91,6 +93,7 @@ __all__ = [
     "deploy",
     "file_ref",
     "load",
+    "models",
     "publish",
     "publish_onnx",
     "registered",
