@@ -111,7 +111,7 @@ def build_deployment(
     - `requirements`: more pip requirement lines for a version run with its framework.
     """
     flavor = flavors.find(model)
-    model = flavor.prepare(model)
+    model = flavor.prepare(model, labels=labels, sample=sample)
     check = getattr(flavor, "check", None)
     if check is not None:
         check(model)
@@ -266,7 +266,8 @@ def _convert(
         return None, "the native engine takes no true/false columns", None
     try:
         onnx, converter = flavor.to_onnx(model, table)
-        parity = compare(expected, run_onnx(onnx, table), classes, tolerance)
+        got = flavor.onnx_prediction(run_onnx(onnx, table), classes)
+        parity = compare(expected, got, tolerance)
     except (Unconvertible, Unchecked) as err:
         return None, str(err), None
     if parity.mismatch is not None:

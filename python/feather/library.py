@@ -165,6 +165,9 @@ class _Onnx(_Engine):
         section = manifest.get("model")
         self.section = section
         if section is not None:
+            from . import flavors
+
+            self.flavor = flavors.by_name(section["flavor"])
             columns = [(c["name"], c["type"]) for c in section["signature"]["inputs"]]
             ids = [c["id"] for c in manifest["init"]] or [
                 feature_id(n, i) for i, (n, _) in enumerate(columns)
@@ -175,7 +178,7 @@ class _Onnx(_Engine):
             self.table = Table.from_dict({"columns": described, "frame": False})
 
     def predict(self, x: Any) -> Any:
-        from .flavors.parity import feed, probability_matrix
+        from .flavors.parity import feed
 
         if self.section is None:
             if not isinstance(x, dict):
@@ -183,22 +186,22 @@ class _Onnx(_Engine):
             names = [o.name for o in self.session.get_outputs()]
             return _Prediction(values=dict(zip(names, self.session.run(None, x), strict=True)))
         out = self.session.run(None, feed(self.session, self.table, _rows(self.table, x)))
-        task = self.section["task"]
-        if task != "classification":
+        classes = self.section.get("classes")
+        keys = (
+            None
+            if classes is None
+            else (list(range(len(classes))) if self.labels is not None else classes)
+        )
+        got = self.flavor.onnx_prediction(list(out), keys)
+        if self.section["task"] != "classification":
             import numpy as np
 
-            return _Prediction(values=np.asarray(out[0]).reshape(len(out[0]), -1).squeeze(-1))
-        labels = list(out[0])
+            values = np.asarray(got.values)
+            return _Prediction(values=values.reshape(len(values), -1).squeeze(-1))
+        labels = got.labels or []
         if self.labels is not None:
             labels = [self.labels[int(i)] for i in labels]
-        classes = self.section.get("classes")
-        probabilities = None
-        if len(out) > 1 and classes is not None:
-            import numpy as np
-
-            keys = list(range(len(classes))) if self.labels is not None else classes
-            probabilities = np.asarray(probability_matrix(out[1], keys), dtype="float64")
-        return _Prediction(labels=labels, probabilities=probabilities)
+        return _Prediction(labels=labels, probabilities=got.probabilities)
 
 
 class _Prediction:

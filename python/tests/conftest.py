@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import tarfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from feather import registry
+from feather.worker.app import load_app
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -65,3 +70,18 @@ def run_app() -> Callable[..., subprocess.CompletedProcess[str]]:
         return done
 
     return run
+
+
+@pytest.fixture
+def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Loads a built bundle's app as a worker does, and gives its step."""
+    monkeypatch.setenv("FEATHER_WORKER", "1")
+    monkeypatch.setattr(registry, "_registered", {})
+
+    def load(folder: Path) -> Any:
+        unpacked = tmp_path / "unpacked"
+        with tarfile.open(folder / "bundle.tar.gz") as tar:
+            tar.extractall(unpacked, filter="data")
+        return load_app(str(unpacked / "app.py"))
+
+    yield load

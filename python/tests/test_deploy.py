@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 
 import feather as ftr
-from feather import registry
-from feather.worker.app import load_app
 
 
 def iris_frame() -> tuple[pd.DataFrame, Any]:
@@ -59,21 +56,6 @@ def manifest(folder: Path) -> dict[str, Any]:
 def members(folder: Path) -> list[str]:
     with tarfile.open(folder / "bundle.tar.gz") as tar:
         return sorted(tar.getnames())
-
-
-@pytest.fixture
-def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Loads a built bundle's app as a worker does, and gives its step."""
-    monkeypatch.setenv("FEATHER_WORKER", "1")
-    monkeypatch.setattr(registry, "_registered", {})
-
-    def load(folder: Path) -> Any:
-        unpacked = tmp_path / "unpacked"
-        with tarfile.open(folder / "bundle.tar.gz") as tar:
-            tar.extractall(unpacked, filter="data")
-        return load_app(str(unpacked / "app.py"))
-
-    yield load
 
 
 def test_a_classifier_that_converts_is_served_natively(tmp_path: Path) -> None:

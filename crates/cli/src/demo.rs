@@ -51,6 +51,25 @@ fn prepare(python: &str, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prepares, builds and publishes one example as the demo user; its name.
+async fn publish_example(
+    python: &str,
+    service: &feather_service::Service,
+    dir: &Path,
+) -> anyhow::Result<String> {
+    prepare(python, dir)?;
+    let built = app::build(python, dir)?;
+    let name = built.manifest()?["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    match app::publish_local(service, OWNER, &built).await? {
+        Some(p) => eprintln!("published {} version {}", p.model, p.version),
+        None => eprintln!("{OWNER}/{name} is up to date"),
+    }
+    Ok(name)
+}
+
 pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
     let config = a.serve.config();
     let (store, lock) = feather_server::open(&config).await?;
@@ -65,18 +84,24 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
         .collect();
     folders.sort();
     let mut models = Vec::new();
+    let mut skipped = Vec::new();
     for dir in &folders {
-        prepare(&a.python, dir)?;
-        let built = app::build(&a.python, dir)?;
-        let name = built.manifest()?["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        match app::publish_local(&service, OWNER, &built).await? {
-            Some(p) => eprintln!("published {} version {}", p.model, p.version),
-            None => eprintln!("{OWNER}/{name} is up to date"),
+        // One example that cannot be built here (its framework missing from this Python, say)
+        // leaves the others served.
+        match publish_example(&a.python, &service, dir).await {
+            Ok(name) => models.push(name),
+            Err(e) => {
+                eprintln!("skipped {}: {e:#}", dir.display());
+                skipped.push(dir.display().to_string());
+            }
         }
-        models.push(name);
+    }
+    if !skipped.is_empty() {
+        eprintln!(
+            "{} example(s) skipped: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
     }
     let data = config.data.clone();
     // Their environments build and workers warm up in the background meanwhile.

@@ -11,10 +11,17 @@ from .flavor import Flavor
 from .lightgbm import LightGBMFlavor
 from .mlflow import MlflowFlavor
 from .sklearn import SklearnFlavor
+from .torch import TorchFlavor
 from .xgboost import XGBoostFlavor
 
 # The boosters' estimators are scikit-learn estimators too: they are told apart first.
-FLAVORS: tuple[Flavor, ...] = (XGBoostFlavor(), LightGBMFlavor(), MlflowFlavor(), SklearnFlavor())
+FLAVORS: tuple[Flavor, ...] = (
+    XGBoostFlavor(),
+    LightGBMFlavor(),
+    TorchFlavor(),
+    MlflowFlavor(),
+    SklearnFlavor(),
+)
 
 
 def find(obj: Any) -> Flavor:

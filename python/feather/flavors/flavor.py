@@ -53,8 +53,9 @@ class Flavor:
     def matches(self, obj: Any) -> bool:
         raise NotImplementedError
 
-    def prepare(self, obj: Any) -> Any:
-        """The object as the other methods take it (a path read, say)."""
+    def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
+        """The object as the other methods take it (a path read, a module wrapped), given the
+        class names and sample the developer gave."""
         return obj
 
     def default_sample(self, obj: Any) -> Any:
@@ -91,6 +92,21 @@ class Flavor:
         """The model in the ONNX format and the converter that wrote it (`skl2onnx 1.20.0`);
         raises `Unconvertible`."""
         raise Unconvertible(f"feather has no ONNX converter for {self.framework}")
+
+    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
+        """What the converted model's outputs say: a classifier's label tensor and its
+        probabilities (a matrix, or a map a row as skl2onnx's ZipMap gives them), else the
+        first output's values."""
+        import numpy as np
+
+        from .parity import probability_matrix
+
+        if classes is None:
+            return Prediction(values=np.asarray(outputs[0]))
+        probabilities = None
+        if len(outputs) > 1:
+            probabilities = np.asarray(probability_matrix(outputs[1], classes), dtype="float64")
+        return Prediction(labels=list(np.asarray(outputs[0]).ravel()), probabilities=probabilities)
 
     def installed(self) -> tuple[str, str]:
         """The distribution that made the object, as installed here, and its version."""

@@ -47,7 +47,7 @@ class MlflowFlavor(Flavor):
             return True
         return isinstance(obj, (str, os.PathLike)) and (Path(obj) / "MLmodel").is_file()
 
-    def prepare(self, obj: Any) -> Any:
+    def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
         if isinstance(obj, MlflowModel):
             return obj
         if "mlflow" not in sys.modules:

@@ -77,10 +77,8 @@ def feed(session: Any, table: Table, rows: Any) -> dict[str, Any]:
     raise Unchecked(f"the converted model has {len(inputs)} inputs for {len(columns)} columns")
 
 
-def compare(
-    expected: Prediction, outputs: list[Any], classes: list[Any] | None, tolerance: float
-) -> Parity:
-    """How the converted model's outputs match the framework's prediction."""
+def compare(expected: Prediction, got: Prediction, tolerance: float) -> Parity:
+    """How the converted model's answer (read by its flavor) matches the framework's."""
     import numpy as np
 
     def gap(a: Any, b: Any) -> float:
@@ -94,9 +92,9 @@ def compare(
 
     if expected.labels is not None:
         rows = len(expected.labels)
-        got = [_plain(v) for v in np.asarray(outputs[0]).ravel()]
+        converted = [_plain(v) for v in (got.labels or [])]
         want = [_plain(v) for v in expected.labels]
-        for i, (g, w) in enumerate(zip(got, want, strict=False)):
+        for i, (g, w) in enumerate(zip(converted, want, strict=False)):
             if g != w:
                 return Parity(
                     rows,
@@ -104,15 +102,15 @@ def compare(
                     float("inf"),
                     f"on sample row {i} the conversion says {g!r} and the model {w!r}",
                 )
-        if len(got) != len(want):
+        if len(converted) != len(want):
             return Parity(rows, tolerance, float("inf"), "the conversion gave another row count")
         difference = 0.0
-        if expected.probabilities is not None and len(outputs) > 1 and classes is not None:
-            difference = gap(probability_matrix(outputs[1], classes), expected.probabilities)
+        if expected.probabilities is not None and got.probabilities is not None:
+            difference = gap(got.probabilities, expected.probabilities)
     else:
         values = np.asarray(expected.values)
         rows = int(values.shape[0]) if values.ndim else 1
-        difference = gap(outputs[0], values)
+        difference = gap(got.values, values)
     if difference > tolerance:
         return Parity(
             rows,

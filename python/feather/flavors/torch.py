@@ -1,0 +1,162 @@
+"""PyTorch modules of rows of numbers: saved as a `torch.export` program (the format PyTorch
+recommends over TorchScript), converted with `torch.onnx.export`. A module's output is a
+classifier's logits when the developer names its classes (`labels=`: a softmax is appended,
+so that what is served are probabilities), a regressor's value when it is one number a row,
+else the row of numbers it gives."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DeployError
+from .flavor import Flavor, Prediction, Saved, Unconvertible, one_line, pinned, version_of
+from .table import Table
+
+FILE = "model.pt2"
+OPSET = 18
+"""What torch.onnx's exporter writes; every ONNX Runtime since 1.14 runs it."""
+
+
+@dataclass
+class TorchModel:
+    """A module in eval mode, with a softmax after it when it classifies."""
+
+    module: Any
+    width: int
+    """Numbers a row it gives."""
+    classify: bool
+    example: Any = None
+    """Rows to trace it with (two at least, so that the batch stays of any size)."""
+
+    def __call__(self, x: Any) -> Any:
+        import numpy as np
+        import torch
+
+        with torch.no_grad():
+            out = self.module(torch.as_tensor(np.asarray(x, dtype="float32")))
+        return out.detach().cpu().numpy()
+
+
+def _wrapped(module: Any, classify: bool) -> Any:
+    import torch
+
+    return torch.nn.Sequential(module, torch.nn.Softmax(dim=1)).eval() if classify else module
+
+
+class TorchFlavor(Flavor):
+    name = "pytorch"
+    framework = "torch"
+
+    def matches(self, obj: Any) -> bool:
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(obj, (torch.nn.Module, TorchModel))
+
+    def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
+        if isinstance(obj, TorchModel):
+            return obj
+        if sample is None:
+            raise DeployError("give a sample (sample=X[:5]): a module does not say what it takes")
+        import numpy as np
+
+        rows = np.asarray(sample, dtype="float32")
+        if rows.ndim != 2:
+            raise DeployError(
+                f"feather deploys modules of rows of numbers (2-D), not of shape {rows.shape}"
+            )
+        module = obj.eval()
+        try:
+            out = TorchModel(module, 0, False)(rows[:1])
+        except Exception as err:
+            raise DeployError(f"the module cannot run on the sample: {one_line(err)}") from None
+        if out.ndim != 2:
+            raise DeployError(f"the module gives {out.ndim}-D answers; feather serves 2-D ones")
+        classify = labels is not None
+        import torch
+
+        example = torch.as_tensor(np.concatenate([rows, rows])[: max(2, len(rows))])
+        return TorchModel(_wrapped(module, classify), int(out.shape[1]), classify, example)
+
+    def task(self, obj: TorchModel) -> str:
+        if obj.classify:
+            return "classification"
+        return "regression" if obj.width == 1 else "other"
+
+    def classes(self, obj: TorchModel) -> list[Any] | None:
+        return list(range(obj.width)) if obj.classify else None
+
+    def fitted_names(self, obj: Any) -> list[str] | None:
+        return None
+
+    def predict(self, obj: Any, x: Any) -> Prediction:
+        out = obj(x) if isinstance(obj, TorchModel) else TorchModel(obj, 0, False)(x)
+        return _read(out, isinstance(obj, TorchModel) and obj.classify, width=out.shape[1])
+
+    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
+        import numpy as np
+
+        out = np.asarray(outputs[0])
+        return _read(out, classes is not None, width=out.shape[1])
+
+    def save(self, obj: TorchModel, folder: Path) -> Saved:
+        import torch
+
+        program = torch.export.export(
+            obj.module, (obj.example,), dynamic_shapes=({0: torch.export.Dim("batch")},)
+        )
+        torch.export.save(program, folder / FILE)
+        return Saved(
+            FILE,
+            "torch-export",
+            pinned("torch", "numpy"),
+            {"classify": obj.classify, "width": obj.width},
+        )
+
+    def load(self, path: Path, loader: dict[str, Any]) -> Any:
+        import torch
+
+        module = torch.export.load(str(path)).module()
+        return TorchModel(module, int(loader["width"]), bool(loader["classify"]))
+
+    def to_onnx(self, obj: TorchModel, table: Table) -> tuple[bytes, str]:
+        import torch
+
+        try:
+            import onnxscript  # noqa: F401
+        except ImportError:
+            raise Unconvertible(
+                "onnxscript is not installed here (pip install onnxscript)"
+            ) from None
+        converter = f"torch.onnx {version_of('torch').split('+')[0]}"
+        try:
+            exported = torch.onnx.export(
+                obj.module,
+                (obj.example,),
+                dynamo=True,
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                input_names=["x"],
+                output_names=["probabilities" if obj.classify else "y"],
+                opset_version=OPSET,
+                verbose=False,
+            )
+        except Exception as err:
+            raise Unconvertible(f"{converter} cannot convert it: {one_line(err)}") from None
+        onx = exported.model_proto
+        if not any("," in n for n in table.names):
+            entry = onx.metadata_props.add()
+            entry.key, entry.value = "feature_names", ",".join(table.names)
+        return onx.SerializeToString(), converter
+
+    def installed(self) -> tuple[str, str]:
+        return "torch", version_of("torch")
+
+
+def _read(out: Any, classify: bool, *, width: int) -> Prediction:
+    """A module's answer in the framework's terms."""
+    import numpy as np
+
+    if classify:
+        return Prediction(labels=[int(i) for i in np.argmax(out, axis=1)], probabilities=out)
+    return Prediction(values=out[:, 0] if width == 1 else out)
