@@ -161,3 +161,23 @@ def serve(folder: Path, *extra: str) -> Iterator[Server]:
         yield Server(url, token, log, data, binary)
     finally:
         stop(process)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run_deploy_script(server: Server, example: str) -> str:
+    """Runs `examples/<example>/deploy.py` against the server as its docstring says; its
+    output, once it succeeded."""
+    env = {**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token}
+    done = subprocess.run(
+        [sys.executable, "deploy.py"],
+        cwd=EXAMPLES / example,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import feather as ftr
 
-from .server_support import Server, clean_env, get, request, serve
+from .server_support import Server, clean_env, get, request, run_deploy_script, serve
 from .test_deploy import boosters, churn
 from .test_onnx import library
 
@@ -93,19 +93,8 @@ def test_class_indices_are_shown_by_name(server: Server, tmp_path: Path) -> None
 
 
 def test_the_wine_example_deploys_its_fitted_pipeline(server: Server) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "wine"
-    env = {**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token}
-    done = subprocess.run(
-        [sys.executable, "deploy.py"],
-        cwd=example,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("onnx - converted by skl2onnx"), done.stdout
+    out = run_deploy_script(server, "wine")
+    assert out.startswith("onnx - converted by skl2onnx"), out
     status, version = get(f"{server.url}/api/v1/models/alice/wine/versions/1", server.token)
     assert status == 200
     example_row = version["manifest"]["examples"][0]

@@ -4,8 +4,6 @@ program; through REST and through `ftr.load`."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from sklearn.datasets import load_diabetes, load_iris
 
 import feather as ftr
 
-from .server_support import Server, clean_env, request, serve
+from .server_support import Server, request, run_deploy_script, serve
 from .test_deploy import manifest, members
 from .test_onnx import library
 
@@ -137,19 +135,8 @@ def test_a_regression_module_shows_a_number(server: Server) -> None:
 
 
 def test_the_iris_torch_example_deploys_its_module(server: Server) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "iris-torch"
-    env = {**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token}
-    done = subprocess.run(
-        [sys.executable, "deploy.py"],
-        cwd=example,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "'kind': 'onnx'" in done.stdout and "converted by torch.onnx" in done.stdout
+    out = run_deploy_script(server, "iris-torch")
+    assert "'kind': 'onnx'" in out and "converted by torch.onnx" in out
     status, out = request(
         "POST",
         server.api("/models/alice/iris-torch/predict"),

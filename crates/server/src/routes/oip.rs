@@ -5,7 +5,7 @@
 //! REST API's statuses: [`errors`] rewrites every error answer of these routes once.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -370,22 +370,5 @@ async fn infer_of(
 /// Rewrites every error answer of these routes, the REST shape
 /// `{"error": {"code", "message", ...}}`, into the protocol's `{"error": "message"}`.
 pub async fn errors(res: Response) -> Response {
-    if res.status().is_success() {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let message = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-    let body = serde_json::to_vec(&json!({ "error": message })).expect("JSON");
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(body))
+    super::reshape_error(res, |_, message| json!({ "error": message })).await
 }

@@ -4,7 +4,7 @@
 //! REST API's statuses: [`errors`] rewrites every error answer of the route once.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -62,24 +62,9 @@ fn mlflow_code(code: &str) -> String {
 /// Rewrites every error answer of the route, the REST shape `{"error": {"code", "message",
 /// ...}}`, into MLflow's `{"error_code", "message"}`.
 pub async fn errors(res: Response) -> Response {
-    if res.status().is_success() {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let rest: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let code = rest["error"]["code"].as_str().unwrap_or("internal");
-    let message = rest["error"]["message"].as_str().map_or_else(
-        || String::from_utf8_lossy(&bytes).into_owned(),
-        str::to_owned,
-    );
-    let body = json!({"error_code": mlflow_code(code), "message": message});
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(serde_json::to_vec(&body).expect("JSON")))
+    super::reshape_error(
+        res,
+        |code, message| json!({"error_code": mlflow_code(code), "message": message}),
+    )
+    .await
 }

@@ -54,7 +54,9 @@ pub async fn tokens_authenticate_until_revoked_or_expired(r: &dyn Registry) {
     ));
 
     let (brief, _) = r
-        .create_token("local:test", &token("alice", "run", Some(unix_now() + 1)))
+        // Expiry is in whole seconds: two of them, so that it cannot pass between the
+        // creation and the first check on a busy machine.
+        .create_token("local:test", &token("alice", "run", Some(unix_now() + 2)))
         .await
         .unwrap();
     assert_eq!(
@@ -65,7 +67,7 @@ pub async fn tokens_authenticate_until_revoked_or_expired(r: &dyn Registry) {
             .map(|t| t > 0),
         Some(true)
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert!(matches!(
         err(r.authenticate(&brief).await),
         StoreError::Unauthorized(_)
