@@ -181,3 +181,18 @@ def run_deploy_script(server: Server, example: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def feather_publish(server: Server, path: Path, *extra: str) -> str:
+    """`feather publish PATH` against the server as its owner, with this Python; its output,
+    once it succeeded."""
+    done = subprocess.run(
+        [server.binary, "publish", str(path), "--python", sys.executable, *extra],
+        env={**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

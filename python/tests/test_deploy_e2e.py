@@ -4,8 +4,6 @@ or with scikit-learn in a worker."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,15 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import feather as ftr
 
-from .server_support import Server, clean_env, get, request, run_deploy_script, serve
+from .server_support import (
+    EXAMPLES,
+    Server,
+    feather_publish,
+    get,
+    request,
+    run_deploy_script,
+    serve,
+)
 from .test_deploy import boosters, churn
 from .test_onnx import library
 
@@ -103,18 +109,9 @@ def test_the_wine_example_deploys_its_fitted_pipeline(server: Server) -> None:
 
 
 def test_feather_publish_runs_a_deploy_script(server: Server) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "wine"
-    done = subprocess.run(
-        [server.binary, "publish", str(example), "--python", sys.executable],
-        env={**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "published alice/wine version" in done.stdout, done.stdout
-    assert f"page:    {server.url}/m/alice/wine" in done.stdout
+    out = feather_publish(server, EXAMPLES / "wine")
+    assert "published alice/wine version" in out, out
+    assert f"page:    {server.url}/m/alice/wine" in out
 
 
 @pytest.mark.parametrize(("flavor", "classifier", "_"), boosters(), ids=["xgb", "lgbm"])

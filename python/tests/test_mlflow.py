@@ -5,8 +5,6 @@ client at `/invocations` as `mlflow.pyfunc.load_model(path).predict` does."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 import feather as ftr
 
-from .server_support import Server, clean_env, request, serve
+from .server_support import Server, feather_publish, request, serve
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +83,5 @@ def test_mlflow_s_client_scores_it_as_mlflow_does(server: Server, saved: tuple[P
 
 def test_feather_publish_takes_a_model_directory(server: Server, saved: tuple[Path, Any]) -> None:
     path, _ = saved
-    done = subprocess.run(
-        [server.binary, "publish", str(path), "--python", sys.executable, "--no-wait"],
-        env={**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "published alice/iris-model version 1" in done.stdout, done.stdout
+    out = feather_publish(server, path, "--no-wait")
+    assert "published alice/iris-model version 1" in out, out
