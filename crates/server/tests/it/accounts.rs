@@ -559,11 +559,12 @@ async fn tokens_are_scoped_expire_and_are_revoked_at_once() {
         "unauthorized",
     );
 
-    // Expiry: a token made to expire a second from now stops working.
+    // Expiry: a token made to expire two seconds from now stops working. Expiry is in whole
+    // seconds: one second ahead may already be past when the first check runs.
     let new = feather_store::NewToken {
         user: "alice".into(),
         scopes: feather_store::Scope::parse_list("run").unwrap(),
-        expires_at: Some(feather_store::accounts::unix_now() + 1),
+        expires_at: Some(feather_store::accounts::unix_now() + 2),
         label: None,
     };
     let (soon, _) = s.registry.create_token("local:test", &new).await.unwrap();
@@ -571,7 +572,7 @@ async fn tokens_are_scoped_expire_and_are_revoked_at_once() {
         s.call(Method::GET, "/me", Some(&soon), None).await.0,
         StatusCode::OK
     );
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let e = assert_error(
         &s.call(Method::GET, "/me", Some(&soon), None).await,
         StatusCode::UNAUTHORIZED,
