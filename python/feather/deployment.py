@@ -25,7 +25,7 @@ from ._caller import script_folder
 from .bundle import BundleFile, write_archive
 from .errors import DeployError
 from .flavors import serving
-from .flavors.flavor import Flavor, Prediction, Unconvertible, pinned
+from .flavors.flavor import Flavor, Interface, Prediction, Unconvertible, pinned
 from .flavors.parity import Parity, Unchecked, compare, run_onnx
 from .flavors.table import Table, read_table
 from .manifest import SCHEMA, canonical_manifest
@@ -117,11 +117,14 @@ def build_deployment(
         check(model)
     if sample is None:
         sample = flavor.default_sample(model)
-    table = read_table(model, sample, flavor.fitted_names(model))
-    expected = _predict(flavor, model, table) if table.sample is not None else None
+    custom = flavor.interface(model, sample)
+    table = None if custom is not None else read_table(model, sample, flavor.fitted_names(model))
+    rows = table.sample if table is not None else flavor.sample_rows(model, sample)
+    expected = _predict(flavor, model, rows) if rows is not None else None
     task = flavor.task(model)
     classes = flavor.classes(model) if task == "classification" else None
     names = _names(labels, classes)
+    io = custom or _table_interface(table, task, classes)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix="stage-", dir=root))
@@ -133,6 +136,7 @@ def build_deployment(
             root,
             stage,
             table,
+            io,
             expected,
             task,
             classes,
@@ -154,7 +158,8 @@ def _write(
     name: str,
     root: Path,
     stage: Path,
-    table: Table,
+    table: Table | None,
+    io: Interface,
     expected: Prediction | None,
     task: str,
     classes: list[Any] | None,
@@ -168,7 +173,12 @@ def _write(
     requirements: Sequence[str],
 ) -> Deployment:
     saved = flavor.save(model, stage)
-    onnx, reason, parity = _convert(flavor, model, table, expected, classes, native, tolerance)
+    if table is None:
+        framework = flavor.framework
+        asked = f"asked to run with {framework} (native=False)"
+        onnx, reason, parity = None, asked if native is False else flavor.native_reason(), None
+    else:
+        onnx, reason, parity = _convert(flavor, model, table, expected, classes, native, tolerance)
     if native and onnx is None:
         raise DeployError(f"cannot serve it natively: {reason}")
     section: dict[str, Any] = {
@@ -180,10 +190,7 @@ def _write(
     }
     if classes is not None:
         section["classes"] = names if names is not None else [_text(c) for c in classes]
-    section["signature"] = {
-        "inputs": [{"name": c.name, "type": c.dtype} for c in table.columns],
-        "outputs": _outputs(task, classes),
-    }
+    section["signature"] = {"inputs": io.inputs, "outputs": io.outputs}
     section["served"] = {"reason": reason, **({"parity": parity.to_dict()} if parity else {})}
     files = list(saved.written)
     if onnx is not None:
@@ -195,7 +202,11 @@ def _write(
         lines: list[str] = []
     else:
         lines = _unique(
-            [*saved.requirements, *(pinned("pandas") if table.frame else ()), *requirements]
+            [
+                *saved.requirements,
+                *(pinned("pandas") if table is not None and table.frame else ()),
+                *requirements,
+            ]
         )
         spec = {
             "name": name,
@@ -205,8 +216,8 @@ def _write(
             "task": task,
             "classes": [_text(c) for c in classes] if classes is not None else None,
             "names": names,
-            "table": table.to_dict(),
-            "init": [c.to_dict() for c in table.init()],
+            "table": table.to_dict() if table is not None else None,
+            "init": [c.to_dict() for c in io.init],
         }
         (stage / serving.SPEC).write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
         app = serving.APP.format(title=title or name, framework=flavor.framework, spec=serving.SPEC)
@@ -226,9 +237,9 @@ def _write(
             "description": description,
             "tags": list(tags),
             "runtime": runtime,
-            "init": [c.to_dict() for c in table.init()],
+            "init": [c.to_dict() for c in io.init],
             "steps": [{"name": "predict", "title": "Predict"}],
-            "examples": table.examples(),
+            "examples": io.examples,
             "model": section,
             "provenance": _provenance(flavor, lines),
         }
@@ -240,9 +251,9 @@ def _write(
     return Deployment(root, runtime["kind"], reason, parity)
 
 
-def _predict(flavor: Flavor, model: Any, table: Table) -> Prediction:
+def _predict(flavor: Flavor, model: Any, rows: Any) -> Prediction:
     try:
-        return flavor.predict(model, table.sample)
+        return flavor.predict(model, rows)
     except Exception as err:
         raise DeployError(f"the model cannot predict on the sample: {err}") from None
 
@@ -291,6 +302,12 @@ def _names(labels: Sequence[str] | None, classes: list[Any] | None) -> list[str]
     if len(labels) != len(classes):
         raise DeployError(f"{len(labels)} labels for {len(classes)} classes")
     return [str(label) for label in labels]
+
+
+def _table_interface(table: Table, task: str, classes: list[Any] | None) -> Interface:
+    """The fields of a model of rows: one a column."""
+    inputs = [{"name": c.name, "type": c.dtype} for c in table.columns]
+    return Interface(table.init(), table.examples(), inputs, _outputs(task, classes))
 
 
 def _outputs(task: str, classes: list[Any] | None) -> list[dict[str, str]]:

@@ -102,6 +102,8 @@ class LoadedModel:
         from .flavors.serving import outputs
 
         table = self._engine.table
+        if table is None:
+            return self._engine.answer(inputs)
         missing = [c.id for c in table.columns if c.id not in inputs]
         extra = [k for k in inputs if k not in {c.id for c in table.columns}]
         if missing or extra:
@@ -126,6 +128,9 @@ class _Engine:
     def predict(self, x: Any) -> Any:
         raise NotImplementedError
 
+    def answer(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
 
 class _Framework(_Engine):
     """The serialized object, loaded by its flavor, when the requirements are installed."""
@@ -136,17 +141,29 @@ class _Framework(_Engine):
 
         _check_requirements(manifest["runtime"].get("requirements", []))
         spec = json.loads((folder / "feather-model.json").read_text(encoding="utf-8"))
+        self.spec = spec
         self.flavor = flavors.by_name(spec["flavor"])
-        self.table = Table.from_dict(spec["table"])
+        # A pipeline (text or images in) has fields of its own, not a table's columns.
+        self.table = Table.from_dict(spec["table"]) if spec.get("table") else None
         self.object = self.flavor.load(folder / spec["file"], spec.get("loader", {}))
         raw, names = spec.get("classes"), spec.get("names")
         self.names = dict(zip(raw, names, strict=True)) if raw and names else None
 
     def predict(self, x: Any) -> Any:
-        out = _Prediction.of(self.flavor.predict(self.object, _rows(self.table, x)))
+        rows = _rows(self.table, x) if self.table is not None else x
+        out = _Prediction.of(self.flavor.predict(self.object, rows))
         if self.names is not None and out.labels is not None:
             out.labels = [self.names[str(_plain(v))] for v in out.labels]
         return out
+
+    def answer(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        """One request's outputs, for a model whose fields are its own (one text or image)."""
+        ids = [c["id"] for c in self.spec["init"]]
+        if sorted(inputs) != ids:
+            given = ", ".join(inputs) or "nothing"
+            raise LoadError(f"this model takes {', '.join(ids)}, not {given}")
+        (value,) = inputs.values()
+        return [c.to_dict() for c in self.flavor.answer(self.object, self.spec, [value])]
 
 
 class _Onnx(_Engine):

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Keras 3 picks its backend when first imported: PyTorch is the one these tests install.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 from feather import registry
 from feather.worker.app import load_app
 

@@ -88,6 +88,31 @@ def request(
             return err.code, raw.decode(errors="replace")
 
 
+def request_files(
+    url: str,
+    files: dict[str, tuple[str, bytes, str]],
+    token: str | None = None,
+    timeout: float = 60,
+) -> tuple[int, Any]:
+    """A POST of files as multipart/form-data parts named after their inputs (`{id: (file
+    name, bytes, type)}`); the status and the decoded JSON answer."""
+    from feather.publish import encode_multipart
+
+    body, content_type = encode_multipart(
+        [(id_, name, kind, data) for id_, (name, data, kind) in files.items()]
+    )
+    headers = {
+        "Content-Type": content_type,
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+    }
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
 def get(url: str, token: str | None = None) -> tuple[int, Any]:
     return request("GET", url, token=token, timeout=5)
 

@@ -217,6 +217,7 @@ def test_a_sample_the_model_cannot_predict_on_is_named(tmp_path: Path) -> None:
 
 
 def boosters() -> list[tuple[str, Any, Any]]:
+    import catboost
     import lightgbm
     import xgboost
 
@@ -227,7 +228,16 @@ def boosters() -> list[tuple[str, Any, Any]]:
             lightgbm.LGBMClassifier(n_estimators=20, verbose=-1),
             lightgbm.LGBMRegressor(n_estimators=20, verbose=-1),
         ),
+        (
+            "catboost",
+            catboost.CatBoostClassifier(**CATBOOST),
+            catboost.CatBoostRegressor(**CATBOOST),
+        ),
     ]
+
+
+CATBOOST = {"iterations": 20, "depth": 3, "verbose": False, "allow_writing_files": False}
+"""Small, quiet, and writing no `catboost_info` folder where the tests run."""
 
 
 @pytest.mark.parametrize(
@@ -240,17 +250,17 @@ def test_boosters_are_saved_in_their_own_format_and_served_natively(
     classifier.fit(x, y)
     built = ftr.build_deployment(classifier, "iris", tmp_path / "n", sample=x[:8])
     assert built.engine == "onnx", built.reason
-    assert "onnxmltools" in built.reason
+    assert ("catboost" if flavor == "catboost" else "onnxmltools") in built.reason
     m = manifest(tmp_path / "n")
     assert m["model"]["flavor"] == flavor
-    assert m["model"]["format"] in ("xgboost-ubj", "lightgbm-text")
-    assert m["model"]["framework"]["name"] in ("xgboost-cpu", "xgboost", "lightgbm")
+    assert m["model"]["format"] in ("xgboost-ubj", "lightgbm-text", "catboost-cbm")
+    assert m["model"]["framework"]["name"] in ("xgboost-cpu", "xgboost", "lightgbm", "catboost")
     ftr.build_deployment(classifier, "iris", tmp_path / "p", sample=x[:8], native=False)
     (_, predict) = worker(tmp_path / "p").steps[0]
     rows = x.iloc[[0, 70, 140]]
     labels = predict(**{c["id"]: list(rows[c["title"]]) for c in m["init"]})
     for label, want, p in zip(
-        labels, classifier.predict(rows), classifier.predict_proba(rows), strict=True
+        labels, np.ravel(classifier.predict(rows)), classifier.predict_proba(rows), strict=True
     ):
         assert label.label == str(want)
         assert list(label.confidences.values()) == pytest.approx(list(p), abs=1e-6)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -114,7 +115,7 @@ def test_feather_publish_runs_a_deploy_script(server: Server) -> None:
     assert f"page:    {server.url}/m/alice/wine" in out
 
 
-@pytest.mark.parametrize(("flavor", "classifier", "_"), boosters(), ids=["xgb", "lgbm"])
+@pytest.mark.parametrize(("flavor", "classifier", "_"), boosters(), ids=["xgb", "lgbm", "cb"])
 @pytest.mark.parametrize("native", [True, False], ids=["native", "framework"])
 def test_a_booster_answers_through_rest_and_as_a_library(
     server: Server, tmp_path: Path, flavor: str, classifier: Any, _: Any, native: bool
@@ -135,11 +136,12 @@ def test_a_booster_answers_through_rest_and_as_a_library(
     inputs = {"sepal_length_cm": row.iloc[0], "sepal_width_cm": row.iloc[1]}
     inputs |= {"petal_length_cm": row.iloc[2], "petal_width_cm": row.iloc[3]}
     (label,) = predict(server, f"alice/{name}", {k: float(v) for k, v in inputs.items()})
-    assert label["label"] == str(classifier.predict(x.iloc[[120]])[0])
+    assert label["label"] == str(np.ravel(classifier.predict(x.iloc[[120]]))[0])
     want = classifier.predict_proba(x.iloc[[120]])[0]
     assert [label["confidences"][str(c)] for c in classifier.classes_] == pytest.approx(
         want, abs=1e-4
     )
     m = ftr.load(f"alice/{name}", server=server.url, token=server.token, cache=tmp_path)
-    assert [str(v) for v in m.predict(x[:30])] == [str(v) for v in classifier.predict(x[:30])]
+    want_labels = np.ravel(classifier.predict(x[:30]))
+    assert [str(v) for v in m.predict(x[:30])] == [str(v) for v in want_labels]
     assert m.predict_proba(x[:30]) == pytest.approx(classifier.predict_proba(x[:30]), abs=1e-4)

@@ -7,17 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import DeployError
+from .catboost import CatBoostFlavor
 from .flavor import Flavor
+from .keras import KerasFlavor
 from .lightgbm import LightGBMFlavor
 from .mlflow import MlflowFlavor
 from .sklearn import SklearnFlavor
 from .torch import TorchFlavor
+from .transformers import TransformersFlavor
 from .xgboost import XGBoostFlavor
 
 # The boosters' estimators are scikit-learn estimators too: they are told apart first.
 FLAVORS: tuple[Flavor, ...] = (
     XGBoostFlavor(),
     LightGBMFlavor(),
+    CatBoostFlavor(),
+    KerasFlavor(),
+    TransformersFlavor(),
     TorchFlavor(),
     MlflowFlavor(),
     SklearnFlavor(),

@@ -42,6 +42,17 @@ class Saved:
         return self.files or (self.file,)
 
 
+@dataclass(frozen=True)
+class Interface:
+    """What a version of a model that is not rows of columns takes and shows: its fields, its
+    examples (values by field id), and its signature's features (`{"name", "type"}`)."""
+
+    init: list[Any]
+    examples: list[dict[str, Any]]
+    inputs: list[dict[str, str]]
+    outputs: list[dict[str, str]]
+
+
 class Flavor:
     """One framework's objects."""
 
@@ -57,6 +68,26 @@ class Flavor:
         """The object as the other methods take it (a path read, a module wrapped), given the
         class names and sample the developer gave."""
         return obj
+
+    def interface(self, obj: Any, sample: Any) -> Interface | None:
+        """The fields of a model that does not read rows of columns; `None` for one that does
+        (its fields are then its sample's columns)."""
+        return None
+
+    def sample_rows(self, obj: Any, sample: Any) -> Any:
+        """The sample as `predict` takes it, for a model with an `interface`."""
+        return sample
+
+    def native_reason(self) -> str:
+        """Why a model with an `interface` runs with its framework."""
+        return f"feather has no ONNX converter for {self.framework}"
+
+    def step(self, model: Any, spec: dict[str, Any]) -> Any:
+        """The step a worker serves the loaded model with: rows of its columns in, one output
+        each (see `serving.predict_step`)."""
+        from .serving import predict_step
+
+        return predict_step(self, model, spec)
 
     def default_sample(self, obj: Any) -> Any:
         """Rows to use when the developer gives no sample: an example saved with the model."""
@@ -111,6 +142,16 @@ class Flavor:
     def installed(self) -> tuple[str, str]:
         """The distribution that made the object, as installed here, and its version."""
         return self.framework, version_of(self.framework)
+
+
+def rows_prediction(out: Any, classify: bool) -> Prediction:
+    """What a network's rows of numbers say: a classifier's probabilities (its labels the
+    columns' indices), one value a row, or rows of values."""
+    import numpy as np
+
+    if classify:
+        return Prediction(labels=[int(i) for i in np.argmax(out, axis=1)], probabilities=out)
+    return Prediction(values=out[:, 0] if out.shape[1] == 1 else out)
 
 
 def version_of(distribution: str) -> str:

@@ -31,7 +31,7 @@ def serve(app_file: str) -> None:
     spec = json.loads((folder / SPEC).read_text(encoding="utf-8"))
     flavor = flavors.by_name(spec["flavor"])
     model = flavor.load(folder / spec["file"], spec.get("loader", {}))
-    step = predict_step(flavor, model, spec)
+    step = flavor.step(model, spec)
     init = [Component.from_dict(c) for c in spec["init"]]
     ftr.build(spec["name"], init, [step])
 

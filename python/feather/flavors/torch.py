@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError
-from .flavor import Flavor, Prediction, Saved, Unconvertible, one_line, pinned, version_of
+from .flavor import (
+    Flavor,
+    Prediction,
+    Saved,
+    Unconvertible,
+    one_line,
+    pinned,
+    rows_prediction,
+    version_of,
+)
 from .table import Table
 
 FILE = "model.pt2"
@@ -92,13 +101,13 @@ class TorchFlavor(Flavor):
 
     def predict(self, obj: Any, x: Any) -> Prediction:
         out = obj(x) if isinstance(obj, TorchModel) else TorchModel(obj, 0, False)(x)
-        return _read(out, isinstance(obj, TorchModel) and obj.classify, width=out.shape[1])
+        return rows_prediction(out, isinstance(obj, TorchModel) and obj.classify)
 
     def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
         import numpy as np
 
         out = np.asarray(outputs[0])
-        return _read(out, classes is not None, width=out.shape[1])
+        return rows_prediction(out, classes is not None)
 
     def save(self, obj: TorchModel, folder: Path) -> Saved:
         import torch
@@ -151,12 +160,3 @@ class TorchFlavor(Flavor):
 
     def installed(self) -> tuple[str, str]:
         return "torch", version_of("torch")
-
-
-def _read(out: Any, classify: bool, *, width: int) -> Prediction:
-    """A module's answer in the framework's terms."""
-    import numpy as np
-
-    if classify:
-        return Prediction(labels=[int(i) for i in np.argmax(out, axis=1)], probabilities=out)
-    return Prediction(values=out[:, 0] if width == 1 else out)

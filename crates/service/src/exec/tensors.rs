@@ -8,7 +8,8 @@
 //! each), the label, and
 //! the probabilities as `[batch, classes]` in the order of the model's labels. A Python
 //! version's are its components: a number, a checkbox or a line of text per input (`[batch]`
-//! each), and per output a `Label`'s class or a text view's text (`BYTES`).
+//! each), and per output a `Label`'s class or a text view's text (`BYTES`), or a number view's
+//! value (`FP64`).
 
 use std::sync::Arc;
 
@@ -488,6 +489,13 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
                                 );
                             }
                         }
+                        // One number a row, shown as a number: `[batch]` or `[batch, 1]`.
+                        Props::NumberView(v) => {
+                            if meta.shape.len() == 2 {
+                                shape = vec![n, 1];
+                            }
+                            data.push(Value::Number(v.value.clone()));
+                        }
                         Props::JsonView(j) if c.title.as_deref() == Some(meta.name.as_str()) => {
                             let (dims, flat) = flatten(&j.data);
                             shape = std::iter::once(n).chain(dims).collect();
@@ -519,6 +527,7 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
     for (k, c) in first.iter().enumerate() {
         let datatype = match &c.props {
             Props::Label(_) | Props::TextView(_) | Props::MarkdownView(_) => DataType::Bytes,
+            Props::NumberView(_) => DataType::Fp64,
             _ => continue,
         };
         let data = rows
@@ -537,6 +546,7 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
                 })),
                 Some(Props::TextView(v)) => Value::String(v.text.clone()),
                 Some(Props::MarkdownView(v)) => Value::String(v.text.clone()),
+                Some(Props::NumberView(v)) => Value::Number(v.value.clone()),
                 _ => Value::Null,
             })
             .collect();

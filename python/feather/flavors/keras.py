@@ -1,0 +1,163 @@
+"""Keras 3 models of rows of numbers: saved in the `.keras` format (loaded back in safe mode:
+no code travels with it), converted with Keras' own ONNX export. A model is a classifier when
+its last layer is a softmax (classes 0, 1, ...) or when the developer names its classes
+(`labels=`: a softmax is appended to logits), a regressor when it gives one number a row.
+
+Keras runs on a backend: the one it ran on here (`keras.backend.backend()`) is pinned for the
+worker, which selects it with `KERAS_BACKEND` before importing Keras."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DeployError
+from .flavor import (
+    Flavor,
+    Prediction,
+    Saved,
+    Unconvertible,
+    one_line,
+    pinned,
+    rows_prediction,
+    version_of,
+)
+from .table import Table
+
+FILE = "model.keras"
+BACKENDS = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
+"""A backend's distribution on PyPI."""
+
+
+@dataclass
+class KerasModel:
+    """A model with a softmax after it when its classes were named and it gives logits."""
+
+    model: Any
+    width: int
+    """Numbers a row it gives."""
+    classify: bool
+
+    def __call__(self, x: Any) -> Any:
+        import numpy as np
+
+        return np.asarray(self.model.predict(np.asarray(x, dtype="float32"), verbose=0))
+
+
+class KerasFlavor(Flavor):
+    name = "keras"
+    framework = "keras"
+
+    def matches(self, obj: Any) -> bool:
+        keras = sys.modules.get("keras")
+        return isinstance(obj, KerasModel) or (keras is not None and isinstance(obj, keras.Model))
+
+    def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
+        if isinstance(obj, KerasModel):
+            return obj
+        if sample is None:
+            raise DeployError("give a sample (sample=X[:5]): a model does not say what it takes")
+        import numpy as np
+
+        rows = np.asarray(sample, dtype="float32")
+        if rows.ndim != 2:
+            raise DeployError(
+                f"feather deploys models of rows of numbers (2-D), not of shape {rows.shape}"
+            )
+        try:
+            out = KerasModel(obj, 0, False)(rows[:1])
+        except Exception as err:
+            raise DeployError(f"the model cannot run on the sample: {one_line(err)}") from None
+        if out.ndim != 2:
+            raise DeployError(f"the model gives {out.ndim}-D answers; feather serves 2-D ones")
+        softmax = _ends_in_softmax(obj)
+        if labels is not None and not softmax:
+            import keras
+
+            obj = keras.Sequential([keras.Input((rows.shape[1],)), obj, keras.layers.Softmax()])
+        return KerasModel(obj, int(out.shape[1]), softmax or labels is not None)
+
+    def task(self, obj: KerasModel) -> str:
+        if obj.classify:
+            return "classification"
+        return "regression" if obj.width == 1 else "other"
+
+    def classes(self, obj: KerasModel) -> list[Any] | None:
+        return list(range(obj.width)) if obj.classify else None
+
+    def fitted_names(self, obj: Any) -> list[str] | None:
+        return None
+
+    def predict(self, obj: KerasModel, x: Any) -> Prediction:
+        out = obj(x)
+        return rows_prediction(out, obj.classify)
+
+    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
+        import numpy as np
+
+        return rows_prediction(np.asarray(outputs[0]), classes is not None)
+
+    def save(self, obj: KerasModel, folder: Path) -> Saved:
+        import keras
+
+        obj.model.save(folder / FILE)
+        backend = keras.backend.backend()
+        requirements = pinned("keras", *((BACKENDS[backend],) if backend in BACKENDS else ()))
+        loader = {"backend": backend, "classify": obj.classify, "width": obj.width}
+        return Saved(FILE, "keras", (*requirements, *pinned("numpy")), loader)
+
+    def load(self, path: Path, loader: dict[str, Any]) -> Any:
+        # The backend is chosen once, when Keras is first imported.
+        os.environ.setdefault("KERAS_BACKEND", str(loader["backend"]))
+        import keras
+
+        model = keras.saving.load_model(path, safe_mode=True)
+        return KerasModel(model, int(loader["width"]), bool(loader["classify"]))
+
+    def to_onnx(self, obj: KerasModel, table: Table) -> tuple[bytes, str]:
+        import keras
+
+        converter = f"keras {version_of('keras')} ({keras.backend.backend()})"
+        with tempfile.TemporaryDirectory(prefix="feather-keras-") as scratch:
+            path = Path(scratch) / "model.onnx"
+            try:
+                obj.model.export(str(path), format="onnx", verbose=False)
+            except Exception as err:
+                raise Unconvertible(f"{converter} cannot convert it: {one_line(err)}") from None
+            data = path.read_bytes()
+        return _named(data, table.names, "probabilities" if obj.classify else "y"), converter
+
+    def installed(self) -> tuple[str, str]:
+        return "keras", version_of("keras")
+
+
+def _ends_in_softmax(model: Any) -> bool:
+    layers = getattr(model, "layers", None) or []
+    if not layers:
+        return False
+    last = layers[-1]
+    activation = getattr(last, "activation", None)
+    return type(last).__name__ == "Softmax" or getattr(activation, "__name__", "") == "softmax"
+
+
+def _named(model: bytes, names: list[str], output: str) -> bytes:
+    """The exported model with its output named for what it is (the exporter numbers it) and
+    its features' names in its metadata."""
+    import onnx
+
+    onx = onnx.load_model_from_string(model)
+    old = onx.graph.output[0].name
+    for node in onx.graph.node:
+        for names_ in (node.input, node.output):
+            for i, name in enumerate(names_):
+                if name == old:
+                    names_[i] = output
+    onx.graph.output[0].name = output
+    if not any("," in n for n in names):
+        entry = onx.metadata_props.add()
+        entry.key, entry.value = "feature_names", ",".join(names)
+    return onx.SerializeToString()
