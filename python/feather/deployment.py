@@ -29,6 +29,7 @@ from .flavors.flavor import Flavor, Interface, Prediction, Unconvertible, pinned
 from .flavors.parity import Parity, Unchecked, compare, run_onnx
 from .flavors.table import Table, read_table
 from .manifest import SCHEMA, canonical_manifest
+from .onnx import build_onnx
 from .provenance import capture
 
 __all__ = ["Deployment", "build_deployment", "deploy"]
@@ -109,7 +110,21 @@ def build_deployment(
       `DeployError`), `False` always runs the framework.
     - `labels`: names of a classifier's classes 0, 1, ... in order.
     - `requirements`: more pip requirement lines for a version run with its framework.
+
+    A model already in the ONNX format (a `.onnx` file's path, or an `onnx.ModelProto`) is
+    published as it is, as `build_onnx` does: its fields come from its graph.
     """
+    onnx = _onnx_model(model)
+    if onnx is not None:
+        if sample is not None or native is False or requirements:
+            raise DeployError(
+                "an ONNX model runs as it is, natively, and names its fields itself: "
+                "sample=, native=False and requirements= are for a framework's objects"
+            )
+        folder = build_onnx(
+            onnx, name, out, title=title, description=description, tags=tags, labels=labels
+        )
+        return Deployment(folder, "onnx", "an ONNX model, run as it is by the server", None)
     flavor = flavors.find(model)
     model = flavor.prepare(model, labels=labels, sample=sample)
     check = getattr(flavor, "check", None)
@@ -249,6 +264,18 @@ def _write(
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (root / "manifest.json").write_text(text, encoding="utf-8")
     return Deployment(root, runtime["kind"], reason, parity)
+
+
+def _onnx_model(model: Any) -> bytes | str | None:
+    """An ONNX model's path or bytes, when `model` is one."""
+    if isinstance(model, (str, os.PathLike)) and str(model).endswith(".onnx"):
+        if not Path(model).is_file():
+            raise DeployError(f"there is no ONNX model at {model}")
+        return str(model)
+    proto = getattr(sys.modules.get("onnx"), "ModelProto", None)
+    if proto is not None and isinstance(model, proto):
+        return bytes(model.SerializeToString())
+    return None
 
 
 def _predict(flavor: Flavor, model: Any, rows: Any) -> Prediction:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
@@ -27,6 +30,7 @@ def publish(
     server: str | None = None,
     token: str | None = None,
     private: bool | None = None,
+    wait: bool = True,
     **build_kwargs: Any,
 ) -> dict[str, Any]:
     """Build a model (see `build`, which takes the other keyword arguments) and upload it.
@@ -38,8 +42,18 @@ def publish(
     Returns the server's answer, e.g. `{"model": "alice/digits", "version": 3,
     "digest": "sha256:...", "url": "...", "api": "...", "page": "..."}` (`page`: the model's
     page in the portal). Inside a worker, where `build` only registers the model, nothing is
-    uploaded and `{}` is returned. It returns once the version is stored: its environment
-    builds in the background (`wait_until_ready` waits for it).
+    uploaded and `{}` is returned.
+
+    With `wait` (the default) it returns once the version can answer: its environment built
+    (a failed build raises `PublishError` with the server's reason and the end of the build's
+    log). With `wait=False` it returns once the version is stored, and the environment builds
+    in the background (`wait_until_ready` waits for it).
+
+    The script that calls `publish` is the app: every worker imports it again and runs it
+    down to this call, where `build` only registers the steps. Work done at its top level
+    (reading files, fitting a model, reading a token from the environment) is done again in
+    each worker; keep it in functions the steps call, or deploy a fitted object with
+    `ftr.deploy`, which ships the object itself.
 
     >>> ftr.publish("digits", [ftr.Image.Upload(id="image", title="A digit")], [classify],
     ...             server="http://127.0.0.1:7860", token="...")  # doctest: +SKIP
@@ -47,7 +61,10 @@ def publish(
     out = build(name, init, steps, **build_kwargs)
     if out is None:
         return {}
-    return upload(out, server=server, token=token, private=private)
+    answer = upload(out, server=server, token=token, private=private)
+    if wait:
+        wait_until_ready(answer, server=server, token=token)
+    return answer
 
 
 def upload(
@@ -82,17 +99,12 @@ def upload(
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"{base}/api/v1/models", data=body, headers=headers, method="POST"
-    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status, payload = response.status, response.read()
-    except urllib.error.HTTPError as err:
-        raise error_from_response(err.code, err.read(), err.reason) from None
-    except (urllib.error.URLError, OSError) as err:
-        reason = getattr(err, "reason", err)
-        raise PublishError(0, "unreachable", f"cannot reach {base}: {reason}") from None
+        status, payload, reason = _post(f"{base}/api/v1/models", body, headers, timeout)
+    except OSError as err:
+        raise PublishError(0, "unreachable", f"cannot reach {base}: {err}") from None
+    if status >= 400:
+        raise error_from_response(status, payload, reason)
     try:
         answer = json.loads(payload)
     except ValueError:
@@ -100,6 +112,27 @@ def upload(
     if not isinstance(answer, dict):
         raise PublishError(status, "bad_response", f"expected a JSON object, got {payload[:200]!r}")
     return answer
+
+
+def _post(
+    url: str, body: Multipart, headers: dict[str, str], timeout: float
+) -> tuple[int, bytes, str]:
+    """POST a body sent as it is read; the status, body and reason of the answer.
+
+    A server may refuse a request (a bad token, a body too large) before it has read the body,
+    and close the connection: sending then fails with a broken pipe, but the refusal is
+    already there to read. urllib would report only the broken pipe."""
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=timeout)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.request("POST", target, body=iter(body), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.reason
+    finally:
+        connection.close()
 
 
 Part = tuple[str, str | None, str, bytes | Path]

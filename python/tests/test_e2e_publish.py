@@ -150,3 +150,49 @@ def test_feather_publish_builds_an_example_with_its_app_file(
     }
     assert manifest["provenance"]["sdk"] == ftr.__version__
     assert not (example / ".feather").exists(), "publishing builds in a scratch folder"
+
+
+BROKEN = """
+import json
+import sys
+
+import feather as ftr
+
+@ftr.step
+def echo(text):
+    return ftr.Text.View(text)
+
+inputs = [ftr.Text.In(id="text")]
+requirements = ["feather-no-such-package==0.0.1"]
+print(json.dumps(ftr.publish("broken", inputs, [echo], requirements=requirements, wait=False)))
+try:
+    ftr.publish("broken", inputs, [echo], requirements=requirements)
+except ftr.PublishError as err:
+    print(json.dumps({"code": err.code, "message": err.message}))
+    sys.exit(3)
+"""
+
+
+def test_publish_waits_for_the_environment_and_raises_when_it_fails(tmp_path: Path) -> None:
+    # An index with no packages: the build fails at once, and nothing is fetched.
+    index = tmp_path / "index"
+    index.mkdir()
+    with serve(tmp_path / "server", "--package-index", f"file://{index}") as server:
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "app.py").write_text(BROKEN)
+        env = {**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token}
+        done = subprocess.run(
+            [sys.executable, "app.py"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 3, done.stdout + done.stderr
+    quick, failed = (json.loads(line) for line in done.stdout.strip().splitlines()[-2:])
+    assert quick["version"] == 1, "wait=False returns once the version is stored"
+    assert failed["code"] == "environment_failed", failed
+    assert "feather-no-such-package" in failed["message"], failed

@@ -83,3 +83,37 @@ def test_a_bad_model_is_refused_with_the_server_s_reason(server: Server) -> None
 def test_a_bad_name_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
     with pytest.raises(ftr.ManifestError):
         ftr.build_onnx(b"", "Not A Name", tmp_path)
+
+
+def test_deploy_takes_an_onnx_file_as_it_is(server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "iris.onnx"
+    path.write_bytes(iris_model())
+    names = ["setosa", "versicolor", "virginica"]
+    for bad, message in [({"sample": [[1.0] * 4]}, "sample="), ({"native": False}, "native=False")]:
+        with pytest.raises(ftr.DeployError, match=message):
+            ftr.deploy(path, name="iris-file", server=server.url, token=server.token, **bad)
+    with pytest.raises(ftr.DeployError, match="no ONNX model at"):
+        ftr.deploy(tmp_path / "none.onnx", name="x", server=server.url, token=server.token)
+    answer = ftr.deploy(path, name="iris-file", labels=names, server=server.url, token=server.token)
+    assert answer["engine"]["kind"] == "onnx"
+    import onnx
+
+    again = ftr.deploy(
+        onnx.load(path), name="iris-file", labels=names, server=server.url, token=server.token
+    )
+    assert again["version"] == 2
+    status, out = request(
+        "POST",
+        f"{server.url}/api/v1/models/alice/iris-file/predict",
+        body={
+            "inputs": {
+                "sepal_length_cm": 6.7,
+                "sepal_width_cm": 3.0,
+                "petal_length_cm": 5.2,
+                "petal_width_cm": 2.3,
+            }
+        },
+        timeout=30,
+    )
+    assert status == 200, out
+    assert out["outputs"][0]["label"] == "virginica"

@@ -136,6 +136,7 @@ def test_publish_builds_then_uploads(tmp_path: Path, server: Any) -> None:
         token="t",
         entry=app,
         out=tmp_path / "o",
+        wait=False,
     )
     assert got == {"model": "alice/m", "version": 2}
     assert (tmp_path / "o/manifest.json").is_file()
