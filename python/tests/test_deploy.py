@@ -216,6 +216,25 @@ def test_a_sample_the_model_cannot_predict_on_is_named(tmp_path: Path) -> None:
         ftr.build_deployment(model, "m", tmp_path, sample=[["a", "b", "c", "d"]])
 
 
+def network_refusals(x: Any, names: list[str]) -> list[tuple[dict[str, Any], str]]:
+    """What a network of rows of numbers (three classes, four features) is refused with, and
+    what each refusal says."""
+    return [
+        ({"sample": None}, "give a sample"),
+        ({"sample": x[:2].reshape(2, 2, 2)}, "rows of numbers"),
+        ({"sample": x[:2, :3]}, "cannot run on the sample"),
+        ({"sample": x[:2], "labels": names[:2]}, "2 labels for 3 classes"),
+    ]
+
+
+def assert_refused(model: Any, out: Path, cases: list[tuple[dict[str, Any], str]]) -> None:
+    """Each set of options refused with a `DeployError` saying so, and nothing written."""
+    for options, message in cases:
+        with pytest.raises(ftr.DeployError, match=message):
+            ftr.build_deployment(model, "m", out, **options)
+        assert not (out / "manifest.json").exists()
+
+
 def boosters() -> list[tuple[str, Any, Any]]:
     import catboost
     import lightgbm

@@ -16,7 +16,7 @@ from sklearn.datasets import load_diabetes, load_iris
 import feather as ftr
 
 from .server_support import Server, request, serve
-from .test_deploy import manifest, members
+from .test_deploy import assert_refused, manifest, members, network_refusals
 from .test_onnx import library
 
 NAMES = ["setosa", "versicolor", "virginica"]
@@ -74,16 +74,7 @@ def test_logits_get_a_softmax_when_the_classes_are_named(tmp_path: Path) -> None
 
 def test_what_a_model_cannot_be_deployed_with_is_named(tmp_path: Path) -> None:
     model, x = trained()
-    cases = [
-        ({"sample": None}, "give a sample"),
-        ({"sample": x[:2].reshape(2, 2, 2)}, "rows of numbers"),
-        ({"sample": x[:2, :3]}, "cannot run on the sample"),
-        ({"sample": x[:2], "labels": NAMES[:2]}, "2 labels for 3 classes"),
-    ]
-    for options, message in cases:
-        with pytest.raises(ftr.DeployError, match=message):
-            ftr.build_deployment(model, "m", tmp_path / "out", **options)
-        assert not (tmp_path / "out" / "manifest.json").exists()
+    assert_refused(model, tmp_path / "out", network_refusals(x, NAMES))
 
 
 @pytest.fixture(scope="module")

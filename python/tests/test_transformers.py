@@ -29,7 +29,7 @@ from transformers import (
 import feather as ftr
 
 from .server_support import Server, request, request_files, serve
-from .test_deploy import manifest, members
+from .test_deploy import assert_refused, manifest, members
 
 TEXTS = ["a good film", "a bad film", "i loved it", "i hated it", "great acting", "awful plot"]
 SENTIMENT = {0: "negative", 1: "positive"}
@@ -138,19 +138,11 @@ def test_a_text_classifier_takes_a_text_and_gives_a_label(tmp_path: Path, worker
 
 def test_what_a_pipeline_cannot_be_deployed_with_is_named(tmp_path: Path) -> None:
     pipe = sentiment()
-    cases = [
-        (pipe, {"sample": [1, 2]}, "list of texts"),
-        (pipe, {"native": True}, "cannot serve it natively"),
-        (
-            pipeline("feature-extraction", model=pipe.model, tokenizer=pipe.tokenizer),
-            {},
-            "is 'feature-extraction'",
-        ),
-    ]
-    for obj, options, message in cases:
-        with pytest.raises(ftr.DeployError, match=message):
-            ftr.build_deployment(obj, "m", tmp_path / "out", **options)
-        assert not (tmp_path / "out" / "manifest.json").exists()
+    out = tmp_path / "out"
+    cases = [({"sample": [1, 2]}, "list of texts"), ({"native": True}, "cannot serve it natively")]
+    assert_refused(pipe, out, cases)
+    other = pipeline("feature-extraction", model=pipe.model, tokenizer=pipe.tokenizer)
+    assert_refused(other, out, [({}, "is 'feature-extraction'")])
 
 
 @pytest.fixture(scope="module")

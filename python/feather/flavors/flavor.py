@@ -144,6 +144,28 @@ class Flavor:
         return self.framework, version_of(self.framework)
 
 
+class NetworkFlavor(Flavor):
+    """A framework of networks over rows of numbers (PyTorch, Keras), whose prepared objects
+    say how many numbers a row they give (`width`) and whether those are a classifier's
+    probabilities (`classify`)."""
+
+    def task(self, obj: Any) -> str:
+        if obj.classify:
+            return "classification"
+        return "regression" if obj.width == 1 else "other"
+
+    def classes(self, obj: Any) -> list[Any] | None:
+        return list(range(obj.width)) if obj.classify else None
+
+    def fitted_names(self, obj: Any) -> list[str] | None:
+        return None
+
+    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
+        import numpy as np
+
+        return rows_prediction(np.asarray(outputs[0]), classes is not None)
+
+
 def rows_prediction(out: Any, classify: bool) -> Prediction:
     """What a network's rows of numbers say: a classifier's probabilities (its labels the
     columns' indices), one value a row, or rows of values."""

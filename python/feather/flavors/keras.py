@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .flavor import (
-    Flavor,
+    NetworkFlavor,
     Prediction,
     Saved,
     Unconvertible,
@@ -48,7 +48,7 @@ class KerasModel:
         return np.asarray(self.model.predict(np.asarray(x, dtype="float32"), verbose=0))
 
 
-class KerasFlavor(Flavor):
+class KerasFlavor(NetworkFlavor):
     name = "keras"
     framework = "keras"
 
@@ -81,25 +81,9 @@ class KerasFlavor(Flavor):
             obj = keras.Sequential([keras.Input((rows.shape[1],)), obj, keras.layers.Softmax()])
         return KerasModel(obj, int(out.shape[1]), softmax or labels is not None)
 
-    def task(self, obj: KerasModel) -> str:
-        if obj.classify:
-            return "classification"
-        return "regression" if obj.width == 1 else "other"
-
-    def classes(self, obj: KerasModel) -> list[Any] | None:
-        return list(range(obj.width)) if obj.classify else None
-
-    def fitted_names(self, obj: Any) -> list[str] | None:
-        return None
-
     def predict(self, obj: KerasModel, x: Any) -> Prediction:
         out = obj(x)
         return rows_prediction(out, obj.classify)
-
-    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
-        import numpy as np
-
-        return rows_prediction(np.asarray(outputs[0]), classes is not None)
 
     def save(self, obj: KerasModel, folder: Path) -> Saved:
         import keras

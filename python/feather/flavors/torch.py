@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .flavor import (
-    Flavor,
+    NetworkFlavor,
     Prediction,
     Saved,
     Unconvertible,
@@ -55,7 +55,7 @@ def _wrapped(module: Any, classify: bool) -> Any:
     return torch.nn.Sequential(module, torch.nn.Softmax(dim=1)).eval() if classify else module
 
 
-class TorchFlavor(Flavor):
+class TorchFlavor(NetworkFlavor):
     name = "pytorch"
     framework = "torch"
 
@@ -88,26 +88,9 @@ class TorchFlavor(Flavor):
         example = torch.as_tensor(np.concatenate([rows, rows])[: max(2, len(rows))])
         return TorchModel(_wrapped(module, classify), int(out.shape[1]), classify, example)
 
-    def task(self, obj: TorchModel) -> str:
-        if obj.classify:
-            return "classification"
-        return "regression" if obj.width == 1 else "other"
-
-    def classes(self, obj: TorchModel) -> list[Any] | None:
-        return list(range(obj.width)) if obj.classify else None
-
-    def fitted_names(self, obj: Any) -> list[str] | None:
-        return None
-
     def predict(self, obj: Any, x: Any) -> Prediction:
         out = obj(x) if isinstance(obj, TorchModel) else TorchModel(obj, 0, False)(x)
         return rows_prediction(out, isinstance(obj, TorchModel) and obj.classify)
-
-    def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
-        import numpy as np
-
-        out = np.asarray(outputs[0])
-        return rows_prediction(out, classes is not None)
 
     def save(self, obj: TorchModel, folder: Path) -> Saved:
         import torch
