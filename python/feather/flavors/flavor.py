@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..errors import DeployError
 from .table import Table
 
 
@@ -148,6 +149,26 @@ class NetworkFlavor(Flavor):
     """A framework of networks over rows of numbers (PyTorch, Keras), whose prepared objects
     say how many numbers a row they give (`width`) and whether those are a classifier's
     probabilities (`classify`)."""
+
+    def tried(self, run: Any, sample: Any, what: str) -> tuple[Any, Any]:
+        """The sample as float32 rows, and what `run` gives for its first row: refused with a
+        `DeployError` when there is no sample, it is not rows, or the answer is not rows."""
+        if sample is None:
+            raise DeployError(f"give a sample (sample=X[:5]): a {what} does not say what it takes")
+        import numpy as np
+
+        rows = np.asarray(sample, dtype="float32")
+        if rows.ndim != 2:
+            raise DeployError(
+                f"feather deploys {what}s of rows of numbers (2-D), not of shape {rows.shape}"
+            )
+        try:
+            out = run(rows[:1])
+        except Exception as err:
+            raise DeployError(f"the {what} cannot run on the sample: {one_line(err)}") from None
+        if out.ndim != 2:
+            raise DeployError(f"the {what} gives {out.ndim}-D answers; feather serves 2-D ones")
+        return rows, out
 
     def task(self, obj: Any) -> str:
         if obj.classify:

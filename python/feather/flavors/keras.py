@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeployError
 from .flavor import (
     NetworkFlavor,
     Prediction,
@@ -59,21 +58,7 @@ class KerasFlavor(NetworkFlavor):
     def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
         if isinstance(obj, KerasModel):
             return obj
-        if sample is None:
-            raise DeployError("give a sample (sample=X[:5]): a model does not say what it takes")
-        import numpy as np
-
-        rows = np.asarray(sample, dtype="float32")
-        if rows.ndim != 2:
-            raise DeployError(
-                f"feather deploys models of rows of numbers (2-D), not of shape {rows.shape}"
-            )
-        try:
-            out = KerasModel(obj, 0, False)(rows[:1])
-        except Exception as err:
-            raise DeployError(f"the model cannot run on the sample: {one_line(err)}") from None
-        if out.ndim != 2:
-            raise DeployError(f"the model gives {out.ndim}-D answers; feather serves 2-D ones")
+        rows, out = self.tried(KerasModel(obj, 0, False), sample, "model")
         softmax = _ends_in_softmax(obj)
         if labels is not None and not softmax:
             import keras

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeployError
 from .flavor import (
     NetworkFlavor,
     Prediction,
@@ -66,22 +65,10 @@ class TorchFlavor(NetworkFlavor):
     def prepare(self, obj: Any, *, labels: Any = None, sample: Any = None) -> Any:
         if isinstance(obj, TorchModel):
             return obj
-        if sample is None:
-            raise DeployError("give a sample (sample=X[:5]): a module does not say what it takes")
         import numpy as np
 
-        rows = np.asarray(sample, dtype="float32")
-        if rows.ndim != 2:
-            raise DeployError(
-                f"feather deploys modules of rows of numbers (2-D), not of shape {rows.shape}"
-            )
         module = obj.eval()
-        try:
-            out = TorchModel(module, 0, False)(rows[:1])
-        except Exception as err:
-            raise DeployError(f"the module cannot run on the sample: {one_line(err)}") from None
-        if out.ndim != 2:
-            raise DeployError(f"the module gives {out.ndim}-D answers; feather serves 2-D ones")
+        rows, out = self.tried(TorchModel(module, 0, False), sample, "module")
         classify = labels is not None
         import torch
 
