@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError
-from .flavor import Flavor, Prediction, Saved, Unconvertible, one_line, pinned, version_of
+from .flavor import (
+    Flavor,
+    Prediction,
+    Saved,
+    Unconvertible,
+    one_line,
+    pinned,
+    version_of,
+    with_feature_names,
+)
 from .table import Table
 
 FILE = "model.cbm"
@@ -93,10 +102,4 @@ def _with_names(model: bytes, names: list[str]) -> bytes:
     """The model with its features' names in its metadata, where the server reads them."""
     import onnx
 
-    onx = onnx.load_model_from_string(model)
-    if not any("," in n for n in names) and all(
-        p.key != "feature_names" for p in onx.metadata_props
-    ):
-        entry = onx.metadata_props.add()
-        entry.key, entry.value = "feature_names", ",".join(names)
-    return onx.SerializeToString()
+    return with_feature_names(onnx.load_model_from_string(model), names)

@@ -235,10 +235,18 @@ def numeric_onnx(obj: Any, table: Table, function: str, opset: int) -> tuple[byt
         onx = convert(obj, initial_types=types, target_opset=opset)
     except Exception as err:
         raise Unconvertible(f"{converter} cannot convert it: {one_line(err)}") from None
-    if not any("," in n for n in table.names):
+    return with_feature_names(onx, table.names), converter
+
+
+def with_feature_names(onx: Any, names: list[str]) -> bytes:
+    """A converted model's bytes with its columns' names in its metadata (`feature_names`),
+    where the server reads the fields' names and ids; unless a name holds the separator, or
+    the converter wrote them already."""
+    written = any(p.key == "feature_names" for p in onx.metadata_props)
+    if not written and not any("," in n for n in names):
         entry = onx.metadata_props.add()
-        entry.key, entry.value = "feature_names", ",".join(table.names)
-    return onx.SerializeToString(), converter
+        entry.key, entry.value = "feature_names", ",".join(names)
+    return bytes(onx.SerializeToString())
 
 
 def one_line(err: BaseException) -> str:

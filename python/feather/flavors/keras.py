@@ -24,6 +24,7 @@ from .flavor import (
     pinned,
     rows_prediction,
     version_of,
+    with_feature_names,
 )
 from .table import Table
 
@@ -126,7 +127,4 @@ def _named(model: bytes, names: list[str], output: str) -> bytes:
                 if name == old:
                     names_[i] = output
     onx.graph.output[0].name = output
-    if not any("," in n for n in names):
-        entry = onx.metadata_props.add()
-        entry.key, entry.value = "feature_names", ",".join(names)
-    return onx.SerializeToString()
+    return with_feature_names(onx, names)

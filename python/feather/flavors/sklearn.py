@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeployError
-from .flavor import Flavor, Prediction, Saved, Unconvertible, one_line, pinned, version_of
+from .flavor import (
+    Flavor,
+    Prediction,
+    Saved,
+    Unconvertible,
+    one_line,
+    pinned,
+    version_of,
+    with_feature_names,
+)
 from .table import Table
 
 OPSET = 17
@@ -98,10 +107,7 @@ class SklearnFlavor(Flavor):
             except Exception as err:
                 errors.append(one_line(err))
             else:
-                if not any("," in n for n in table.names):
-                    entry = onx.metadata_props.add()
-                    entry.key, entry.value = "feature_names", ",".join(table.names)
-                return onx.SerializeToString(), converter
+                return with_feature_names(onx, table.names), converter
         if table.frame or not errors:
             kinds = {
                 "float32": t.FloatTensorType,

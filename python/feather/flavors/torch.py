@@ -20,6 +20,7 @@ from .flavor import (
     pinned,
     rows_prediction,
     version_of,
+    with_feature_names,
 )
 from .table import Table
 
@@ -122,11 +123,7 @@ class TorchFlavor(NetworkFlavor):
             )
         except Exception as err:
             raise Unconvertible(f"{converter} cannot convert it: {one_line(err)}") from None
-        onx = exported.model_proto
-        if not any("," in n for n in table.names):
-            entry = onx.metadata_props.add()
-            entry.key, entry.value = "feature_names", ",".join(table.names)
-        return onx.SerializeToString(), converter
+        return with_feature_names(exported.model_proto, table.names), converter
 
     def installed(self) -> tuple[str, str]:
         return "torch", version_of("torch")

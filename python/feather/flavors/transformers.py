@@ -27,7 +27,7 @@ GENERATE = {
 }
 """The generating tasks and the key of their answer's text."""
 MAX_NEW_TOKENS = 64
-"""How long a generated answer may be, unless the pipeline's generation config says."""
+"""How long a generated answer may be when the pipeline's generation config does not say."""
 
 
 def _task(pipe: Any) -> str:
@@ -92,7 +92,9 @@ class TransformersFlavor(Flavor):
             )
         key = GENERATE[task]
         extra = {} if task != "text-generation" else {"return_full_text": False}
-        answers = obj(rows, max_new_tokens=MAX_NEW_TOKENS, **extra)
+        config = getattr(obj.model, "generation_config", None)
+        longest = getattr(config, "max_new_tokens", None) or MAX_NEW_TOKENS
+        answers = obj(rows, max_new_tokens=longest, **extra)
         texts = [(a[0] if isinstance(a, list) else a)[key] for a in answers]
         return Prediction(values=texts)
 
@@ -162,7 +164,7 @@ def _label() -> list[dict[str, str]]:
 
 
 def _image(value: Any) -> Any:
-    """A PIL image of a path, bytes or image, in RGB as image processors expect."""
+    """A PIL image of a path or an image, in RGB as image processors expect."""
     from PIL import Image
 
     if isinstance(value, (str, os.PathLike)):
