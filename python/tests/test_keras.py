@@ -64,10 +64,18 @@ def test_a_softmax_model_is_a_classifier_exported_natively(tmp_path: Path, worke
         assert list(label.confidences.values()) == pytest.approx(list(p), abs=1e-6)
 
 
-def test_logits_get_a_softmax_when_the_classes_are_named(tmp_path: Path) -> None:
+def test_logits_get_a_softmax_when_the_classes_are_named(tmp_path: Path, worker: Any) -> None:
     model, x = trained(softmax=False)
     built = ftr.build_deployment(model, "iris", tmp_path / "n", sample=x[:5], labels=NAMES)
     assert built.engine == "onnx", built.reason
+    ftr.build_deployment(model, "iris", tmp_path / "p", sample=x[:5], labels=NAMES, native=False)
+    (_, predict) = worker(tmp_path / "p").steps[0]
+    rows = x[[0, 60, 120]]
+    logits = probabilities(model, rows)
+    want = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = predict(**{f"x{i}": list(map(float, rows[:, i])) for i in range(4)})
+    for label, p in zip(labels, want, strict=True):
+        assert list(label.confidences.values()) == pytest.approx(list(p), abs=1e-6)
     m = ftr.build_deployment(model, "plain", tmp_path / "r", sample=x[:5])
     assert manifest(m.folder)["model"]["task"] == "other", "three numbers a row, unnamed"
 
