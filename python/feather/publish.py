@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -122,17 +123,42 @@ def _post(
     A server may refuse a request (a bad token, a body too large) before it has read the body,
     and close the connection: sending then fails with a broken pipe, but the refusal is
     already there to read. urllib would report only the broken pipe."""
-    parts = urllib.parse.urlsplit(url)
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname or "", parts.port, timeout=timeout)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection, target, extra = _connect(url, timeout)
     try:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            connection.request("POST", target, body=iter(body), headers=headers)
+            connection.request("POST", target, body=iter(body), headers=headers | extra)
         response = connection.getresponse()
         return response.status, response.read(), response.reason
     finally:
         connection.close()
+
+
+def _connect(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection for `url`, the request target to send on it and the headers it adds:
+    through the proxy the environment names (`http_proxy`, `https_proxy`, unless `no_proxy`
+    covers the host), as urllib goes. An `https` server is reached through a tunnel
+    (`CONNECT`), an `http` one by asking the proxy for the whole URL."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    https = parts.scheme == "https"
+    kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    address = host if parts.port is None else f"{host}:{parts.port}"
+    if not proxy or urllib.request.proxy_bypass(address):
+        return kind(host, parts.port, timeout=timeout), target, {}
+    p = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    auth = {}
+    if p.username is not None:
+        user = urllib.parse.unquote(p.username)
+        secret = urllib.parse.unquote(p.password or "")
+        encoded = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        auth["Proxy-Authorization"] = f"Basic {encoded}"
+    if https:
+        connection = kind(p.hostname or "", p.port or 80, timeout=timeout)
+        connection.set_tunnel(host, parts.port, headers=auth)
+        return connection, target, {}
+    return http.client.HTTPConnection(p.hostname or "", p.port or 80, timeout=timeout), url, auth
 
 
 Part = tuple[str, str | None, str, bytes | Path]

@@ -148,6 +148,62 @@ def test_unreachable_server(tmp_path: Path) -> None:
     assert err.value.status == 0 and err.value.code == "unreachable"
 
 
+class Tunnel(Recorder):
+    """A proxy that records a `CONNECT` and refuses it, as one asking for credentials does."""
+
+    def do_CONNECT(self) -> None:
+        self.requests.append({"path": self.path, "headers": dict(self.headers), "body": b""})
+        self.send_response(407, "Proxy Authentication Required")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_an_upload_goes_through_the_proxy_the_environment_names(
+    tmp_path: Path, server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.answer = (201, b'{"model": "alice/m", "version": 1}')
+    monkeypatch.setenv("http_proxy", f"http://who:pass%21@{server.url.removeprefix('http://')}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    out = _built(tmp_path)
+    # The server's name resolves nowhere: only the proxy can reach it.
+    assert ftr.upload(out, server="http://models.invalid:7860", token="t")["version"] == 1
+    (request,) = server.requests
+    assert request["path"] == "http://models.invalid:7860/api/v1/models"
+    assert request["headers"]["Proxy-Authorization"] == "Basic d2hvOnBhc3Mh"  # who:pass!
+    assert (
+        _parts(request["headers"]["Content-Type"], request["body"])["bundle"][2]
+        == (out / "bundle.tar.gz").read_bytes()
+    )
+
+
+def test_an_https_upload_tunnels_through_the_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = type("Handler", (Tunnel,), {"requests": [], "answer": (201, b"{}")})
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as proxy:
+        threading.Thread(target=proxy.serve_forever, args=(0.05,), daemon=True).start()
+        monkeypatch.setenv("https_proxy", f"http://u:p@127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        with pytest.raises(ftr.PublishError) as err:
+            ftr.upload(_built(tmp_path), server="https://models.invalid", token="t", timeout=5)
+        proxy.shutdown()
+    (request,) = handler.requests
+    assert request["path"] == "models.invalid:443"
+    assert request["headers"]["Proxy-Authorization"] == "Basic dTpw"
+    assert err.value.code == "unreachable" and "407" in err.value.message
+
+
+def test_no_proxy_reaches_the_server_itself(
+    tmp_path: Path, server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    ftr.upload(_built(tmp_path), server=server.url, token="t")
+    assert server.requests[0]["path"] == "/api/v1/models"
+
+
 def test_error_bodies() -> None:
     details = {"problems": [{"path": "/name", "reason": "bad"}]}
     body = json.dumps({"error": {"code": "invalid_manifest", "message": "m", "details": details}})
