@@ -3,7 +3,11 @@ trip. The version's bundle is pulled once into a cache (checked against its dige
 natively with ONNX Runtime when it is in the ONNX format, else with its framework when the
 version was deployed from a framework's object and this environment has what it needs.
 
+A folder on disk loads the same way: what `feather models pull` or `ftr.models.download`
+wrote (checked against the digest its `version.json` records), or a build's output.
+
 >>> m = ftr.load("alice/churn@prod", server="http://127.0.0.1:7860")  # doctest: +SKIP
+>>> m = ftr.load("churn-4")  # what `feather models pull` wrote  # doctest: +SKIP
 >>> m.predict(frame)  # doctest: +SKIP
 """
 
@@ -35,7 +39,7 @@ class LoadError(FeatherError):
 
 
 def load(
-    ref: str,
+    ref: str | os.PathLike[str],
     *,
     server: str | None = None,
     token: str | None = None,
@@ -47,28 +51,77 @@ def load(
 
     `server` defaults to `$FEATHER_SERVER`, `token` to `$FEATHER_TOKEN`; bundles are kept in
     `cache`, by default `$XDG_CACHE_HOME/feather/models`.
+
+    `ref` may be a folder holding a `manifest.json` instead: one `feather models pull` or
+    `ftr.models.download` wrote (its bundle checked against the digest in its
+    `version.json`), unpacked or not, or what `ftr.build_deployment` wrote. No server is asked.
     """
     from .publish import DEFAULT_SERVER
 
-    match = _REF.fullmatch(ref)
+    folder = _local(ref)
+    if folder is not None:
+        return _load_folder(folder, _cache(cache))
+    match = _REF.fullmatch(str(ref))
     if match is None:
-        raise LoadError(f"{ref!r} is not owner/name or owner/name@version")
+        raise LoadError(f"{ref!r} is not owner/name or owner/name@version, nor a model folder")
     owner, name, reference = match.group(1), match.group(2), match.group(3) or "latest"
     base = (server or os.environ.get("FEATHER_SERVER") or DEFAULT_SERVER).rstrip("/")
     token = token if token is not None else os.environ.get("FEATHER_TOKEN")
     api = f"{base}/api/v1/models/{owner}/{name}/versions/{urllib.parse.quote(reference)}"
     detail = json.loads(_get(api, token))
     folder = _pull(detail, f"{base}/api/v1/models/{owner}/{name}", token, _cache(cache))
-    return LoadedModel(detail, folder)
+    model = f"{detail['owner']}/{detail['name']}"
+    return LoadedModel(detail["manifest"], folder, model, int(detail["version"]))
+
+
+VERSION_FILE = "version.json"
+"""What a pulled folder records of where it came from: `{"model", "version", "digest"}`."""
+
+ARCHIVES = ("bundle.tar.gz", "bundle.tar.zst")
+
+
+def _local(ref: str | os.PathLike[str]) -> Path | None:
+    """The model folder `ref` names, if it names one: a path, or a text naming a folder that
+    holds a `manifest.json`."""
+    if not isinstance(ref, os.PathLike) and not (Path(ref) / "manifest.json").is_file():
+        return None
+    folder = Path(ref)
+    if not (folder / "manifest.json").is_file():
+        raise LoadError(f"{folder} holds no manifest.json: it is not a model folder")
+    return folder
+
+
+def _load_folder(folder: Path, cache: Path) -> LoadedModel:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    origin: dict[str, Any] = {}
+    if (folder / VERSION_FILE).is_file():
+        origin = json.loads((folder / VERSION_FILE).read_text(encoding="utf-8"))
+    archive = next((folder / n for n in ARCHIVES if (folder / n).is_file()), None)
+    files = folder
+    if archive is not None:
+        digest = f"sha256:{_sha256(archive)}"
+        if origin.get("digest", digest) != digest:
+            raise LoadError(
+                f"{archive} does not have the digest {origin['digest']} of "
+                f"{origin.get('model')} version {origin.get('version')}: pull it again"
+            )
+        files = _unpacked(archive, digest, cache)
+    version = origin.get("version")
+    model = str(origin.get("model") or manifest["name"])
+    return LoadedModel(manifest, files, model, int(version) if version is not None else None)
 
 
 class LoadedModel:
     """One version run in this process."""
 
-    def __init__(self, detail: dict[str, Any], folder: Path) -> None:
-        self.version: int = int(detail["version"])
-        self.model: str = f"{detail['owner']}/{detail['name']}"
-        self.manifest: dict[str, Any] = detail["manifest"]
+    def __init__(
+        self, manifest: dict[str, Any], folder: Path, model: str, version: int | None
+    ) -> None:
+        self.version = version
+        """Its number; `None` for a folder that does not say (a build's output)."""
+        self.model = model
+        """`owner/name`, or the manifest's name for a folder that does not say."""
+        self.manifest = manifest
         self.path = folder
         section = self.manifest.get("model")
         runtime = self.manifest["runtime"]
@@ -119,7 +172,8 @@ class LoadedModel:
 
     def __repr__(self) -> str:
         kind = self.manifest["runtime"]["kind"]
-        return f"<feather model {self.model} version {self.version}, run with {kind}>"
+        version = f" version {self.version}" if self.version is not None else ""
+        return f"<feather model {self.model}{version}, run with {kind}>"
 
 
 class _Engine:
@@ -299,25 +353,71 @@ def _pull(detail: dict[str, Any], model_url: str, token: str | None, cache: Path
         return folder
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix=".pull-") as scratch:
-        archive = Path(scratch) / "bundle.tar.gz"
         url = f"{model_url}/versions/{detail['version']}/bundle"
-        hasher = hashlib.sha256()
-        with _open(url, token) as response, open(archive, "wb") as out:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                hasher.update(chunk)
-                out.write(chunk)
-        if f"sha256:{hasher.hexdigest()}" != digest:
+        with _open(url, token) as response:
+            zstd = response.headers.get("Content-Type") == "application/zstd"
+            archive = Path(scratch) / ARCHIVES[1 if zstd else 0]
+            got = write_body(response, archive)
+        if got != digest:
             raise LoadError(f"the bundle of {url} does not have the version's digest {digest}")
+        return _unpacked(archive, digest, cache)
+
+
+def write_body(response: Any, path: Path) -> str:
+    """Write an answer's body into `path` a chunk at a time; its `sha256:` digest."""
+    hasher = hashlib.sha256()
+    with open(path, "wb") as out:
+        for chunk in iter(lambda: response.read(1 << 20), b""):
+            hasher.update(chunk)
+            out.write(chunk)
+    return f"sha256:{hasher.hexdigest()}"
+
+
+def _sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _unpacked(archive: Path, digest: str, cache: Path) -> Path:
+    """The archive of that digest unpacked into the cache, once: a folder named after it."""
+    folder = cache / digest.replace(":", "-")
+    if (folder / ".complete").is_file():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".unpack-") as scratch:
         unpacked = Path(scratch) / "unpacked"
-        with tarfile.open(archive) as tar:
-            tar.extractall(unpacked, filter="data")
+        extract(archive, unpacked)
         (unpacked / ".complete").write_text(digest)
         try:
             unpacked.rename(folder)
         except OSError:
-            # Another process pulled it meanwhile: the same bytes.
+            # Another process unpacked it meanwhile: the same bytes.
             shutil.rmtree(unpacked, ignore_errors=True)
     return folder
+
+
+def extract(archive: Path, into: Path) -> None:
+    """Unpack a bundle (`.tar.gz`, or `.tar.zst` when `zstandard` is installed) into a folder;
+    no member may land outside it."""
+    if archive.name.endswith(".zst"):
+        try:
+            import zstandard
+        except ImportError:
+            raise LoadError(
+                f"{archive.name} is compressed with zstd: pip install zstandard to read it"
+            ) from None
+        with (
+            open(archive, "rb") as raw,
+            zstandard.ZstdDecompressor().stream_reader(raw) as z,
+            tarfile.open(fileobj=z, mode="r|") as tar,
+        ):
+            tar.extractall(into, filter="data")
+        return
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
 
 
 def _open(url: str, token: str | None) -> Any:

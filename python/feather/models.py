@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tarfile
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -149,24 +149,37 @@ def download(
     server: str | None = None,
     token: str | None = None,
 ) -> Path:
-    """Write a version's `manifest.json` and `bundle.tar.gz` into the folder `to` (what
-    `feather publish` takes back), or with `unpack` its files instead: the serialized model,
-    code and requirements as they were published. Returns the folder."""
+    """Write a version's `manifest.json`, its bundle (`bundle.tar.gz`) and `version.json`
+    (`{"model", "version", "digest"}`) into the folder `to`: what `feather models pull`
+    writes, what `feather publish` takes back and what `ftr.load` runs. With `unpack` the
+    bundle's files instead: the serialized model, code and requirements as they were
+    published. A bundle that does not have the version's digest is refused, and not written.
+    Returns the folder."""
+    from .library import ARCHIVES, VERSION_FILE, extract, write_body
+
     client = _Client(server, token)
     detail = get(ref, server=server, token=token)
     folder = Path(to)
     folder.mkdir(parents=True, exist_ok=True)
     path = f"{_model_path(detail['owner'], detail['name'])}/versions/{detail['version']}/bundle"
-    archive = folder / "bundle.tar.gz"
-    with client.open("GET", path) as response, open(archive, "wb") as out:
-        for chunk in iter(lambda: response.read(1 << 20), b""):
-            out.write(chunk)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".pull-") as scratch:
+        with client.open("GET", path) as response:
+            zstd = response.headers.get("Content-Type") == "application/zstd"
+            archive = Path(scratch) / ARCHIVES[1 if zstd else 0]
+            digest = write_body(response, archive)
+        if digest != detail["digest"]:
+            raise StoreError(
+                0, "bad_digest", f"the bundle has {digest}, not the version's {detail['digest']}"
+            )
+        if unpack:
+            extract(archive, folder)
+        else:
+            archive.replace(folder / archive.name)
     manifest = json.dumps(detail["manifest"], indent=2, ensure_ascii=False) + "\n"
     (folder / "manifest.json").write_text(manifest, encoding="utf-8")
-    if unpack:
-        with tarfile.open(archive) as tar:
-            tar.extractall(folder, filter="data")
-        archive.unlink()
+    model = f"{detail['owner']}/{detail['name']}"
+    origin = {"model": model, "version": detail["version"], "digest": detail["digest"]}
+    (folder / VERSION_FILE).write_text(json.dumps(origin, indent=2) + "\n", encoding="utf-8")
     return folder
 
 

@@ -3,6 +3,8 @@ process, answers as the fitted object itself does, natively or with its framewor
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 import feather as ftr
 
-from .server_support import Server, serve
+from .server_support import Server, clean_env, serve
 from .test_deploy import churn
 from .test_onnx import library
 
@@ -100,3 +102,72 @@ def test_what_cannot_run_here_is_named(server: Server, tmp_path: Path) -> None:
         ftr.load("alice/nothing", server=server.url, token=server.token, cache=tmp_path)
     with pytest.raises(ftr.LoadError, match="is not owner/name"):
         ftr.load("Not a ref", server=server.url)
+
+
+def _pull(server: Server, ref: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [server.binary, "models", "pull", ref, "-o", str(out)],
+        env={**clean_env(), "FEATHER_SERVER": server.url, "FEATHER_TOKEN": server.token},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_pulled_folder_runs_here_without_the_server(server: Server, tmp_path: Path) -> None:
+    model, frame = churn()
+    auth = {"server": server.url, "token": server.token}
+    ftr.deploy(model, name="pulled", sample=frame[:5], **auth)
+    rows = frame[:30]
+    want = list(model.predict(rows))
+    done = _pull(server, "alice/pulled@1", tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    folders = {
+        "cli": tmp_path / "cli",
+        "python": ftr.models.download("alice/pulled", tmp_path / "py", **auth),
+        "unpacked": ftr.models.download("alice/pulled", tmp_path / "up", unpack=True, **auth),
+    }
+    origin = json.loads((tmp_path / "cli/version.json").read_text())
+    assert origin == json.loads((tmp_path / "py/version.json").read_text())
+    assert origin["model"] == "alice/pulled" and origin["version"] == 1
+    for how, folder in folders.items():
+        m = ftr.load(folder, cache=tmp_path / "cache")
+        assert (m.model, m.version) == ("alice/pulled", 1), how
+        assert list(m.predict(rows)) == want, how
+    again = ftr.load(str(tmp_path / "cli"), cache=tmp_path / "cache")
+    assert again.path == ftr.load(tmp_path / "py", cache=tmp_path / "cache").path, "one digest"
+
+
+def test_a_build_folder_runs_with_its_framework(tmp_path: Path) -> None:
+    data = load_diabetes(as_frame=True)
+    model = Ridge().fit(data.data, data.target)
+    ftr.build_deployment(model, "diabetes", tmp_path / "built", sample=data.data[:5], native=False)
+    m = ftr.load(tmp_path / "built", cache=tmp_path / "cache")
+    assert (m.model, m.version) == ("diabetes", None)
+    assert m.predict(data.data[:10]) == pytest.approx(model.predict(data.data[:10]))
+
+
+def test_a_bundle_that_is_not_the_version_s_is_refused(server: Server, tmp_path: Path) -> None:
+    x, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=1000).fit(x, y)
+    auth = {"server": server.url, "token": server.token}
+    answer = ftr.deploy(model, name="tampered", sample=x[:5], **auth)
+    folder = ftr.models.download("alice/tampered", tmp_path / "py", **auth)
+    with open(folder / "bundle.tar.gz", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ftr.LoadError, match="does not have the digest"):
+        ftr.load(folder, cache=tmp_path / "cache")
+    with pytest.raises(ftr.LoadError, match=r"holds no manifest\.json"):
+        ftr.load(tmp_path, cache=tmp_path / "cache")
+
+    # The server's copy goes bad on its disk: pulling it is refused, and nothing is written.
+    hex_digest = answer["digest"].removeprefix("sha256:")
+    blob = server.data / "blobs/sha256" / hex_digest[:2] / hex_digest
+    blob.write_bytes(blob.read_bytes() + b"\0")
+    done = _pull(server, "alice/tampered", tmp_path / "cli")
+    assert done.returncode != 0 and "digest" in done.stderr, done.stderr
+    assert not (tmp_path / "cli/bundle.tar.gz").exists()
+    with pytest.raises(ftr.models.StoreError, match="not the version's"):
+        ftr.models.download("alice/tampered", tmp_path / "again", **auth)
+    assert not (tmp_path / "again/bundle.tar.gz").exists()

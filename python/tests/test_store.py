@@ -40,10 +40,19 @@ def test_the_store_from_python(server: Server, tmp_path: Path) -> None:
     assert ftr.models.get("alice/iris", **auth)["version"] == 2, "latest by default"
 
     folder = ftr.models.download("alice/iris@prod", tmp_path / "packed", **auth)
-    assert sorted(p.name for p in folder.iterdir()) == ["bundle.tar.gz", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bundle.tar.gz",
+        "manifest.json",
+        "version.json",
+    ]
     assert json.loads((folder / "manifest.json").read_text())["name"] == "iris"
     files = ftr.models.download("alice/iris@1", tmp_path / "files", unpack=True, **auth)
-    assert sorted(p.name for p in files.iterdir()) == ["manifest.json", "model.onnx", "model.skops"]
+    assert sorted(p.name for p in files.iterdir()) == [
+        "manifest.json",
+        "model.onnx",
+        "model.skops",
+        "version.json",
+    ]
 
     ftr.models.delete("alice/iris@1", **auth)
     assert [v["version"] for v in ftr.models.versions("alice/iris", **auth)] == [2]

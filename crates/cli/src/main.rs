@@ -8,6 +8,7 @@ mod dev;
 mod models;
 mod onnx;
 mod publish;
+mod pull;
 mod serve;
 
 use std::path::PathBuf;

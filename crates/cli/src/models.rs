@@ -34,7 +34,8 @@ pub enum ModelsCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
-    /// Download a version's manifest and bundle into a folder that `feather publish` accepts:
+    /// Download a version's manifest, bundle and version.json into a folder that `feather
+    /// publish` accepts and `ftr.load` runs, the bundle checked against the version's digest:
     /// OWNER/NAME[@REF].
     Pull {
         model: String,
@@ -190,40 +191,7 @@ pub async fn run(c: ModelsCommand) -> anyhow::Result<()> {
         }
         ModelsCommand::Pull { model, out, server } => {
             let client = Client::new(&server)?;
-            let (owner, name, reference) = parse_ref(&model)?;
-            let r = reference.unwrap_or("latest");
-            let base = format!("/api/v1/models/{owner}/{name}/versions/{r}");
-            let detail = client.json(client.get(&base)).await?;
-            let version = detail["version"]
-                .as_i64()
-                .context("the server gave no version number")?;
-            let dir = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}")));
-            std::fs::create_dir_all(&dir)?;
-            let res = client
-                .send(client.get(&format!(
-                    "/api/v1/models/{owner}/{name}/versions/{version}/bundle"
-                )))
-                .await?;
-            let zst = res
-                .headers()
-                .get("content-type")
-                .is_some_and(|t| t == "application/zstd");
-            let bytes = res.bytes().await?;
-            let file = dir.join(if zst {
-                "bundle.tar.zst"
-            } else {
-                "bundle.tar.gz"
-            });
-            std::fs::write(&file, &bytes)?;
-            std::fs::write(
-                dir.join("manifest.json"),
-                serde_json::to_string_pretty(&detail["manifest"])? + "\n",
-            )?;
-            println!(
-                "pulled {owner}/{name} version {version} into {} ({} bytes)",
-                dir.display(),
-                bytes.len()
-            );
+            crate::pull::pull(&client, parse_ref(&model)?, out).await?;
         }
         ModelsCommand::Rm { model, server } => {
             let client = Client::new(&server)?;

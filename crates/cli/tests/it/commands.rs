@@ -66,6 +66,14 @@ fn publish_list_show_and_pull() {
         std::fs::read(pulled.join("bundle.tar.gz")).unwrap(),
         std::fs::read(dir.join("bundle.tar.gz")).unwrap()
     );
+    let origin: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pulled.join("version.json")).unwrap()).unwrap();
+    assert_eq!(origin["model"], "alice/echo");
+    assert_eq!(origin["version"], 2);
+    assert_eq!(
+        origin["digest"], show["digest"],
+        "one bundle for versions 1 and 2"
+    );
     // A pulled folder publishes again as it is.
     let again = stdout(&feather(
         &[&["publish", pulled.to_str().unwrap()][..], &args].concat(),
