@@ -151,6 +151,7 @@ def build_deployment(
             root,
             stage,
             table,
+            rows,
             io,
             expected,
             task,
@@ -174,6 +175,7 @@ def _write(
     root: Path,
     stage: Path,
     table: Table | None,
+    rows: Any,
     io: Interface,
     expected: Prediction | None,
     task: str,
@@ -188,12 +190,14 @@ def _write(
     requirements: Sequence[str],
 ) -> Deployment:
     saved = flavor.save(model, stage)
-    if table is None:
+    if table is None and not flavor.tensors(model):
         framework = flavor.framework
         asked = f"asked to run with {framework} (native=False)"
         onnx, reason, parity = None, asked if native is False else flavor.native_reason(), None
     else:
-        onnx, reason, parity = _convert(flavor, model, table, expected, classes, native, tolerance)
+        onnx, reason, parity = _convert(
+            flavor, model, table, rows, expected, classes, native, tolerance
+        )
     if native and onnx is None:
         raise DeployError(f"cannot serve it natively: {reason}")
     section: dict[str, Any] = {
@@ -288,7 +292,8 @@ def _predict(flavor: Flavor, model: Any, rows: Any) -> Prediction:
 def _convert(
     flavor: Flavor,
     model: Any,
-    table: Table,
+    table: Table | None,
+    rows: Any,
     expected: Prediction | None,
     classes: list[Any] | None,
     native: bool | None,
@@ -300,11 +305,11 @@ def _convert(
         return None, f"asked to run with {framework} (native=False)", None
     if expected is None:
         return None, "no sample to check a conversion against (give sample=X[:5])", None
-    if any(c.dtype == "bool" for c in table.columns):
+    if table is not None and any(c.dtype == "bool" for c in table.columns):
         return None, "the native engine takes no true/false columns", None
     try:
         onnx, converter = flavor.to_onnx(model, table)
-        got = flavor.onnx_prediction(run_onnx(onnx, table), classes)
+        got = flavor.onnx_prediction(run_onnx(onnx, table, rows), classes)
         parity = compare(expected, got, tolerance)
     except (Unconvertible, Unchecked) as err:
         return None, str(err), None

@@ -235,10 +235,14 @@ class _Onnx(_Engine):
         self.labels = runtime.get("labels")
         section = manifest.get("model")
         self.section = section
+        self.table = None
+        # A model of one tensor (a PyTorch module of images, say) is fed it as it is.
+        self.tensor = [c for c in manifest["init"] if c["type"] == "Tensor.In"]
         if section is not None:
             from . import flavors
 
             self.flavor = flavors.by_name(section["flavor"])
+        if section is not None and not self.tensor:
             columns = [(c["name"], c["type"]) for c in section["signature"]["inputs"]]
             ids = [c["id"] for c in manifest["init"]] or [
                 feature_id(n, i) for i, (n, _) in enumerate(columns)
@@ -256,7 +260,14 @@ class _Onnx(_Engine):
                 raise LoadError("an ONNX model published as it is takes input name to array")
             names = [o.name for o in self.session.get_outputs()]
             return _Prediction(values=dict(zip(names, self.session.run(None, x), strict=True)))
-        out = self.session.run(None, feed(self.session, self.table, _rows(self.table, x)))
+        if self.table is None:
+            import numpy as np
+
+            (field,) = self.tensor
+            name = self.session.get_inputs()[0].name
+            out = self.session.run(None, {name: np.asarray(x, dtype=field["dtype"])})
+        else:
+            out = self.session.run(None, feed(self.session, self.table, _rows(self.table, x)))
         classes = self.section.get("classes")
         keys = (
             None
@@ -273,6 +284,19 @@ class _Onnx(_Engine):
         if self.labels is not None:
             labels = [self.labels[int(i)] for i in labels]
         return _Prediction(labels=labels, probabilities=got.probabilities)
+
+    def answer(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        """One request's outputs, for a model of one tensor."""
+        from .flavors.serving import outputs
+
+        (field,) = self.tensor
+        if list(inputs) != [field["id"]]:
+            given = ", ".join(inputs) or "nothing"
+            raise LoadError(f"this model takes {field['id']}, not {given}")
+        section = self.section or {}
+        out = self.predict([inputs[field["id"]]])
+        shown = outputs(section.get("task", "other"), out, section.get("classes"), None)
+        return [c.to_dict() for c in shown]
 
 
 class _Prediction:

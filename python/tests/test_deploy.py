@@ -216,12 +216,15 @@ def test_a_sample_the_model_cannot_predict_on_is_named(tmp_path: Path) -> None:
         ftr.build_deployment(model, "m", tmp_path, sample=[["a", "b", "c", "d"]])
 
 
-def network_refusals(x: Any, names: list[str]) -> list[tuple[dict[str, Any], str]]:
+def network_refusals(
+    x: Any, names: list[str], *, tensors: bool = False
+) -> list[tuple[dict[str, Any], str]]:
     """What a network of rows of numbers (three classes, four features) is refused with, and
-    what each refusal says."""
+    what each refusal says; `tensors` for a framework whose networks may take tensors."""
     return [
         ({"sample": None}, "give a sample"),
-        ({"sample": x[:2].reshape(2, 2, 2)}, "rows of numbers"),
+        ({"sample": x[0]}, "rows of numbers"),
+        ({"sample": x[:2].reshape(2, 2, 2)}, "cannot run" if tensors else "rows of numbers"),
         ({"sample": x[:2, :3]}, "cannot run on the sample"),
         ({"sample": x[:2], "labels": names[:2]}, "2 labels for 3 classes"),
     ]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes, load_digits, load_iris
 
 import feather as ftr
 
@@ -61,7 +61,107 @@ def test_a_classifier_module_is_exported_and_its_framework_path_answers_alike(
 
 def test_what_a_module_cannot_be_deployed_with_is_named(tmp_path: Path) -> None:
     net, x, _ = trained()
-    assert_refused(net, tmp_path / "out", network_refusals(x, NAMES))
+    assert_refused(net, tmp_path / "out", network_refusals(x, NAMES, tensors=True))
+
+
+def digits_net() -> tuple[torch.nn.Module, np.ndarray]:
+    """A small convolutional network of 8x8 digit images, one channel, trained on the spot."""
+    data = load_digits()
+    x = (data.images / 16.0).astype(np.float32)[:, None]
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(8 * 4 * 4, 10),
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    for _ in range(60):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(
+            net(torch.from_numpy(x)), torch.from_numpy(data.target)
+        )
+        loss.backward()
+        opt.step()
+    return net.eval(), x
+
+
+DIGITS = [str(d) for d in range(10)]
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "framework"])
+def test_a_module_of_images_takes_a_tensor_everywhere(
+    server: Server, tmp_path: Path, native: bool
+) -> None:
+    net, x = digits_net()
+    name = f"digits-torch-{'native' if native else 'framework'}"
+    answer = ftr.deploy(net, name=name, sample=x[:4], labels=DIGITS, native=native, **_auth(server))
+    assert answer["engine"]["kind"] == ("onnx" if native else "python"), answer["engine"]
+    if native:
+        assert "converted by torch.onnx" in answer["engine"]["reason"]
+    want = probabilities(net, x[:30])
+
+    status, out = request(
+        "POST",
+        server.api(f"/models/alice/{name}/predict"),
+        body={"inputs": {"x": x[7].tolist()}},
+        token=server.token,
+        timeout=300,
+    )
+    assert status == 200, out
+    (label,) = out["outputs"]
+    assert label["label"] == DIGITS[int(want[7].argmax())]
+    assert [label["confidences"][d] for d in DIGITS] == pytest.approx(want[7], abs=1e-4)
+
+    status, meta = request("GET", f"{server.url}/v2/models/alice/{name}", token=server.token)
+    assert status == 200, meta
+    assert [(t["name"], t["datatype"], t["shape"]) for t in meta["inputs"]] == [
+        ("x", "FP32", [-1, 1, 8, 8])
+    ]
+    batch = {"name": "x", "datatype": "FP32", "shape": [3, 1, 8, 8], "data": x[:3].ravel().tolist()}
+    status, out = request(
+        "POST",
+        f"{server.url}/v2/models/alice/{name}/infer",
+        body={"inputs": [batch]},
+        token=server.token,
+    )
+    assert status == 200, out
+    (tensor,) = out["outputs"]
+    if native:
+        assert tensor["name"] == "probabilities" and tensor["shape"] == [3, 10]
+        assert tensor["data"] == pytest.approx(want[:3].ravel(), abs=1e-4)
+    else:
+        assert tensor["data"] == [DIGITS[i] for i in want[:3].argmax(1)]
+    wrong = {**batch, "shape": [3, 1, 8, 7], "data": batch["data"][: 3 * 56]}
+    status, out = request(
+        "POST",
+        f"{server.url}/v2/models/alice/{name}/infer",
+        body={"inputs": [wrong]},
+        token=server.token,
+    )
+    assert status == 400, out
+
+    m = ftr.load(f"alice/{name}", cache=tmp_path, **_auth(server))
+    assert list(m.predict(x[:30])) == [DIGITS[i] for i in want.argmax(1)]
+    assert m.predict_proba(x[:30]) == pytest.approx(want, abs=1e-4)
+    (shown,) = m(x=x[7])
+    assert shown["label"] == DIGITS[int(want[7].argmax())]
+
+
+def test_a_module_of_images_shows_its_examples(tmp_path: Path) -> None:
+    net, x = digits_net()
+    built = ftr.build_deployment(net, "digits", tmp_path, sample=x[:5], labels=DIGITS)
+    assert built.engine == "onnx", built.reason
+    m = manifest(tmp_path)
+    (field,) = m["init"]
+    assert (field["type"], field["id"], field["shape"]) == ("Tensor.In", "x", [1, 8, 8])
+    assert len(m["examples"]) == 3
+    assert np.asarray(m["examples"][0]["x"]) == pytest.approx(x[0])
+
+
+def _auth(server: Server) -> dict[str, str]:
+    return {"server": server.url, "token": server.token}
 
 
 @pytest.fixture(scope="module")

@@ -120,9 +120,14 @@ class Flavor:
     def load(self, path: Path, loader: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def to_onnx(self, obj: Any, table: Table) -> tuple[bytes, str]:
+    def tensors(self, obj: Any) -> bool:
+        """Whether a model with an `interface` takes one tensor, as its ONNX form does: it is
+        then converted (`to_onnx` with no table) and checked on its sample too."""
+        return False
+
+    def to_onnx(self, obj: Any, table: Table | None) -> tuple[bytes, str]:
         """The model in the ONNX format and the converter that wrote it (`skl2onnx 1.20.0`);
-        raises `Unconvertible`."""
+        raises `Unconvertible`. `table` is `None` for a model of `tensors`."""
         raise Unconvertible(f"feather has no ONNX converter for {self.framework}")
 
     def onnx_prediction(self, outputs: list[Any], classes: list[Any] | None) -> Prediction:
@@ -150,18 +155,18 @@ class NetworkFlavor(Flavor):
     say how many numbers a row they give (`width`) and whether those are a classifier's
     probabilities (`classify`)."""
 
-    def tried(self, run: Any, sample: Any, what: str) -> tuple[Any, Any]:
-        """The sample as float32 rows, and what `run` gives for its first row: refused with a
-        `DeployError` when there is no sample, it is not rows, or the answer is not rows."""
+    def tried(self, run: Any, sample: Any, what: str, *, tensors: bool = False) -> tuple[Any, Any]:
+        """The sample as float32 rows (or, with `tensors`, a batch of tensors of any shape),
+        and what `run` gives for its first item: refused with a `DeployError` when there is no
+        sample, it is not rows, or the answer is not rows."""
         if sample is None:
             raise DeployError(f"give a sample (sample=X[:5]): a {what} does not say what it takes")
         import numpy as np
 
         rows = np.asarray(sample, dtype="float32")
-        if rows.ndim != 2:
-            raise DeployError(
-                f"feather deploys {what}s of rows of numbers (2-D), not of shape {rows.shape}"
-            )
+        if rows.ndim != 2 and not (tensors and rows.ndim > 2):
+            kinds = "rows of numbers (2-D)" + (" or batches of tensors" if tensors else "")
+            raise DeployError(f"feather deploys {what}s of {kinds}, not of shape {rows.shape}")
         try:
             out = run(rows[:1])
         except Exception as err:

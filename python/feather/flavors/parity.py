@@ -40,8 +40,9 @@ _NUMPY = {
 }
 
 
-def run_onnx(model: bytes, table: Table) -> list[Any]:
-    """The converted model's outputs on the table's sample."""
+def run_onnx(model: bytes, table: Table | None, tensors: Any = None) -> list[Any]:
+    """The converted model's outputs on the table's sample, or, for a model of one tensor
+    (no table), on `tensors` (a batch of them)."""
     try:
         import onnxruntime
     except ImportError:
@@ -53,7 +54,12 @@ def run_onnx(model: bytes, table: Table) -> list[Any]:
         session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise Unchecked(f"ONNX Runtime cannot load the conversion: {err}") from None
-    feeds = feed(session, table, table.sample)
+    if table is None:
+        import numpy as np
+
+        feeds = {session.get_inputs()[0].name: np.asarray(tensors, dtype="float32")}
+    else:
+        feeds = feed(session, table, table.sample)
     try:
         return list(session.run(None, feeds))
     except Exception as err:

@@ -240,6 +240,18 @@ fn signature_of(t: &Target) -> Result<(Signature, Vec<(String, Feed)>)> {
             let mut inputs = Vec::new();
             let mut feeds = Vec::new();
             for c in t.manifest.init.iter().filter(|c| c.is_input()) {
+                // A tensor field takes one item of a batch, as the ONNX engine's do.
+                if let Props::TensorIn(tensor) = &c.props {
+                    inputs.push(TensorMeta {
+                        name: c.id.clone(),
+                        datatype: DataType::of_element(tensor.dtype.as_str())
+                            .unwrap_or(DataType::Fp32),
+                        shape: [&[-1][..], &tensor.shape].concat(),
+                    });
+                    let id = c.id.clone();
+                    feeds.push((id.clone(), Feed::Tensor { id, batched: true }));
+                    continue;
+                }
                 let datatype = match &c.props {
                     Props::NumberIn(n) if n.integer => DataType::Int64,
                     Props::NumberIn(_) | Props::Slider(_) => DataType::Fp64,
