@@ -5,6 +5,8 @@ client at `/invocations` as `mlflow.pyfunc.load_model(path).predict` does."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,10 +55,18 @@ def test_a_model_directory_is_built_as_it_is(saved: tuple[Path, Any], tmp_path: 
     assert len(manifest["examples"]) == 3, "from the saved input example"
 
 
-def test_mlflow_s_client_scores_it_as_mlflow_does(server: Server, saved: tuple[Path, Any]) -> None:
-    path, x = saved
-    answer = ftr.deploy(path, name="iris-mlflow", server=server.url, token=server.token)
+@pytest.fixture(scope="module")
+def deployed(server: Server, saved: tuple[Path, Any]) -> str:
+    """The saved model deployed as it is; its name."""
+    answer = ftr.deploy(saved[0], name="iris-mlflow", server=server.url, token=server.token)
     assert answer["engine"]["kind"] == "python"
+    return "iris-mlflow"
+
+
+def test_mlflow_s_client_scores_it_as_mlflow_does(
+    server: Server, saved: tuple[Path, Any], deployed: str
+) -> None:
+    path, x = saved
     want = list(mlflow.pyfunc.load_model(str(path)).predict(x[:25]))
     client = ScoringServerClient("unused", 0)
     client.url_prefix = server.api("/models/alice/iris-mlflow")
@@ -85,3 +95,33 @@ def test_feather_publish_takes_a_model_directory(server: Server, saved: tuple[Pa
     path, _ = saved
     out = feather_publish(server, path, "--no-wait")
     assert "published alice/iris-model version 1" in out, out
+
+
+def _post_csv(server: Server, name: str, body: bytes) -> tuple[int, Any]:
+    url = server.api(f"/models/alice/{name}/invocations")
+    headers = {"Content-Type": "text/csv", "Authorization": f"Bearer {server.token}"}
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_csv_rows_score_as_mlflow_s_server_takes_them(
+    server: Server, saved: tuple[Path, Any], deployed: str
+) -> None:
+    path, x = saved
+    want = list(mlflow.pyfunc.load_model(str(path)).predict(x[:10]))
+    # As pandas writes a DataFrame: with its index (a column with no name), or without.
+    for body in (x[:10].to_csv(), x[:10].to_csv(index=False)):
+        status, out = _post_csv(server, deployed, body.encode())
+        assert status == 200, out
+        assert out["predictions"] == want
+    status, out = _post_csv(server, deployed, b"colour\n1\n")
+    assert status == 400 and out["error_code"] == "BAD_REQUEST", out
+    assert "no column" in out["message"] and "colour" in out["message"]
+    status, out = _post_csv(
+        server, deployed, x[:2].to_csv(index=False).replace("5.1", "tall").encode()
+    )
+    assert status == 422, out

@@ -18,8 +18,10 @@ use crate::state::AppState;
 
 /// `POST /api/v1/models/{owner}/{name}[@ref]/invocations`.
 #[utoipa::path(post, path = "/api/v1/models/{owner}/{name}/invocations", tag = "runs",
-    request_body(content = Value, content_type = "application/json",
-        description = "MLflow's scoring request: one of `dataframe_split` (`{\"columns\", \"data\"}`), `dataframe_records`, `instances` or `inputs`"),
+    request_body(content(
+        (Value = "application/json"),
+        (String = "text/csv")),
+        description = "MLflow's scoring request: a JSON object of one of `dataframe_split` (`{\"columns\", \"data\"}`), `dataframe_records`, `instances` or `inputs`; or CSV with a header row of column names"),
     responses((status = 200, body = Value, description = "`{\"predictions\": [...]}`, one a row"),
               (status = 400, body = Value), (status = 404, body = Value), (status = 415, body = Value),
               (status = 422, body = Value)))]
@@ -34,18 +36,23 @@ pub async fn invocations(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
-    if !kind.starts_with("application/json") {
+    let caller = caller.runner()?;
+    let json: Value;
+    let body = if kind.starts_with("text/csv") {
+        scoring::Body::Csv(&body)
+    } else if kind.starts_with("application/json") {
+        json = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+        scoring::Body::Json(&json)
+    } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            format!("send the rows as application/json, not {kind}"),
+            format!("send the rows as application/json or text/csv, not {kind}"),
         ));
-    }
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-    let caller = caller.runner()?;
+    };
     Ok(Json(
-        scoring::invocations(&s.service, &owner, &name, &body, caller.as_ref()).await?,
+        scoring::invocations(&s.service, &owner, &name, body, caller.as_ref()).await?,
     ))
 }
 

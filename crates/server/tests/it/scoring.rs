@@ -102,21 +102,46 @@ async fn bad_requests_are_refused_in_mlflow_s_error_shape_before_any_row_runs() 
     let (got, out) = invoke(&s, "absent", json!({"instances": [SETOSA]})).await;
     assert_eq!(got, StatusCode::NOT_FOUND);
     assert_eq!(out["error_code"], "RESOURCE_DOES_NOT_EXIST", "{out}");
-    let csv = s
-        .http
-        .post(s.api("/models/alice/iris/invocations"))
-        .header("content-type", "text/csv")
-        .body("5.1,3.5,1.4,0.2\n")
-        .send()
-        .await
-        .unwrap();
-    let (got, out) = read(csv).await;
-    assert_eq!(got, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let post = |kind: &'static str, body: &'static str| {
+        s.http
+            .post(s.api("/models/alice/iris/invocations"))
+            .header("content-type", kind)
+            .body(body)
+            .send()
+    };
+    // CSV needs its header row: a first row of numbers names no columns.
+    let (got, out) = read(post("text/csv", "5.1,3.5,1.4,0.2\n").await.unwrap()).await;
+    assert_eq!(got, StatusCode::BAD_REQUEST, "{out}");
     assert!(
         out["message"]
             .as_str()
             .unwrap()
-            .contains("application/json"),
+            .contains("no column \"5.1\""),
         "{out}"
     );
+    let (got, out) = read(post("text/plain", "5.1").await.unwrap()).await;
+    assert_eq!(got, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        out["message"].as_str().unwrap().contains("text/csv"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn csv_rows_with_a_header_get_one_prediction_each() {
+    let s = iris().await;
+    // As pandas writes a DataFrame with its index: a first column with no name.
+    let body = ",sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n\
+                0,5.1,3.5,1.4,0.2\n1,6.7,3.0,5.2,2.3\n";
+    let res = s
+        .http
+        .post(s.api("/models/alice/iris/invocations"))
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (got, out) = read(res).await;
+    assert_eq!(got, StatusCode::OK, "{out}");
+    assert_eq!(out, json!({"predictions": ["setosa", "virginica"]}));
 }

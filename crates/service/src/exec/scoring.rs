@@ -4,7 +4,10 @@
 //! runs; the answer is `{"predictions": [...]}`, each the plain value of the row's output.
 //!
 //! Columns are named as the model knows them: a deployed model's signature names (the
-//! DataFrame's own columns), else each field's title or id.
+//! DataFrame's own columns), else each field's title or id. A body may also be CSV with a
+//! header row (`text/csv`), as MLflow's server takes it.
+
+mod csv;
 
 use feather_spec::{Component, Problem};
 use futures::StreamExt;
@@ -19,12 +22,23 @@ pub const MAX_ROWS: usize = 10_000;
 /// Rows predicted at once; the version's queue batches them as it batches any requests.
 const IN_FLIGHT: usize = 64;
 
+/// A scoring request's body.
+pub enum Body<'a> {
+    /// One of `dataframe_split`, `dataframe_records`, `instances` or `inputs`.
+    Json(&'a Value),
+    /// A header row of column names, then a row a prediction.
+    Csv(&'a [u8]),
+}
+
+/// Each input field's id and the column names that answer it.
+type Columns = Vec<(String, Vec<String>)>;
+
 /// The predictions of `owner/name[@ref]` for the rows of an MLflow scoring request.
 pub async fn invocations(
     s: &Service,
     owner: &str,
     name: &str,
-    body: &Value,
+    body: Body<'_>,
     user: Option<&Actor>,
 ) -> Result<Value> {
     let t = resolve(s, owner, name, &viewer(user)).await?;
@@ -35,7 +49,10 @@ pub async fn invocations(
         )));
     }
     let columns = columns(&t.manifest);
-    let rows = rows(body, &columns)?;
+    let rows = match body {
+        Body::Json(v) => rows(v, &columns)?,
+        Body::Csv(bytes) => csv::rows(bytes, &columns, &t.manifest.init)?,
+    };
     check(&t.manifest.init, &rows)?;
     // Every row of one request goes to the version the first resolution found.
     let pinned = format!("{}@{}", super::split_ref(name).0, t.detail.version.version);
@@ -61,7 +78,7 @@ pub async fn invocations(
 }
 
 /// Each input field and the column names that answer it.
-fn columns(manifest: &feather_spec::Manifest) -> Vec<(String, Vec<String>)> {
+fn columns(manifest: &feather_spec::Manifest) -> Columns {
     let inputs: Vec<&Component> = manifest.init.iter().filter(|c| c.is_input()).collect();
     let signature: Option<Vec<&str>> = manifest.model.as_ref().and_then(|m| {
         let names: Vec<&str> = m.signature.inputs.iter().map(|f| f.name.as_str()).collect();
@@ -89,7 +106,7 @@ fn bad(message: impl Into<String>) -> ServiceError {
 }
 
 /// The rows of a request as inputs by component id, in order.
-fn rows(body: &Value, columns: &[(String, Vec<String>)]) -> Result<Vec<Map<String, Value>>> {
+fn rows(body: &Value, columns: &Columns) -> Result<Vec<Map<String, Value>>> {
     let Value::Object(o) = body else {
         return Err(bad(
             "send a JSON object with one of dataframe_split, dataframe_records, instances or inputs",
@@ -156,7 +173,7 @@ fn field<'c>(columns: &'c [(String, Vec<String>)], name: &str) -> Option<&'c str
         .map(|(id, _)| id.as_str())
 }
 
-fn unknown(name: &str, columns: &[(String, Vec<String>)]) -> ServiceError {
+fn unknown(name: &str, columns: &Columns) -> ServiceError {
     let known: Vec<&str> = columns
         .iter()
         .map(|(id, names)| names.first().map_or(id.as_str(), String::as_str))
@@ -167,7 +184,7 @@ fn unknown(name: &str, columns: &[(String, Vec<String>)]) -> ServiceError {
     ))
 }
 
-fn split(value: &Value, columns: &[(String, Vec<String>)]) -> Result<Vec<Map<String, Value>>> {
+fn split(value: &Value, columns: &Columns) -> Result<Vec<Map<String, Value>>> {
     let names: Vec<&str> = match value.get("columns") {
         Some(Value::Array(names)) => names
             .iter()
@@ -205,11 +222,7 @@ fn split(value: &Value, columns: &[(String, Vec<String>)]) -> Result<Vec<Map<Str
         .collect()
 }
 
-fn list(
-    value: &Value,
-    columns: &[(String, Vec<String>)],
-    format: &str,
-) -> Result<Vec<Map<String, Value>>> {
+fn list(value: &Value, columns: &Columns, format: &str) -> Result<Vec<Map<String, Value>>> {
     let Value::Array(items) = value else {
         return Err(bad(format!("{format} must be an array of rows")));
     };
@@ -244,7 +257,7 @@ fn list(
 
 fn by_column(
     cols: &Map<String, Value>,
-    columns: &[(String, Vec<String>)],
+    columns: &Columns,
     format: &str,
 ) -> Result<Vec<Map<String, Value>>> {
     let mut n = None;
@@ -322,7 +335,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn cols() -> Vec<(String, Vec<String>)> {
+    fn cols() -> Columns {
         vec![
             (
                 "sepal_length_cm".into(),
