@@ -1,7 +1,10 @@
 """MLflow model directories, as `mlflow.<flavor>.save_model` or `mlflow.pyfunc.save_model`
 writes them: published as they are and run with `mlflow.pyfunc.load_model(...).predict`, their
-input example the sample, their `requirements.txt` the environment (MLflow itself as
-`mlflow-skinny`, which loads and predicts without the tracking server's dependencies)."""
+input example the sample, their `python_env.yaml` (or `requirements.txt`) the environment
+(MLflow itself as `mlflow-skinny`, which loads and predicts without the tracking server's
+dependencies) and its Python. A scikit-learn model inside (MLflow's `sklearn` flavor) is a
+classifier or regressor as the estimator is, converted with skl2onnx and served natively when
+the conversion answers the sample as `predict` does."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ from typing import Any
 
 from ..errors import DeployError
 from .flavor import Flavor, Prediction, Saved, Unconvertible
+from .sklearn import SklearnFlavor
+
+SKLEARN = SklearnFlavor()
 
 FOLDER = "mlflow_model"
 """Where the model directory goes in the bundle."""
@@ -66,7 +72,12 @@ class MlflowFlavor(Flavor):
         return MlflowModel(path, meta)
 
     def task(self, obj: Any) -> str:
-        return "other"
+        estimator = _estimator(obj)
+        return SKLEARN.task(estimator) if estimator is not None else "other"
+
+    def classes(self, obj: Any) -> list[Any] | None:
+        estimator = _estimator(obj)
+        return SKLEARN.classes(estimator) if estimator is not None else None
 
     def default_sample(self, obj: MlflowModel) -> Any:
         """The model's saved input example, as a DataFrame, if it has one."""
@@ -91,8 +102,19 @@ class MlflowFlavor(Flavor):
         return names if all(isinstance(n, str) for n in names) else None
 
     def predict(self, obj: Any, x: Any) -> Prediction:
+        """What `predict` of the pyfunc model gives; a classifier's probabilities from the
+        estimator inside, which MLflow's `predict` does not give."""
         model = obj.pyfunc if isinstance(obj, MlflowModel) else obj
-        return Prediction(values=_rows(model.predict(x)))
+        rows = _rows(model.predict(x))
+        task = self.task(obj)
+        if task == "classification":
+            proba = getattr(_estimator(obj), "predict_proba", None)
+            return Prediction(labels=list(rows), probabilities=proba(x) if proba else None)
+        if task == "regression":
+            import numpy as np
+
+            return Prediction(values=np.asarray(rows, dtype="float64"))
+        return Prediction(values=rows)
 
     def save(self, obj: MlflowModel, folder: Path) -> Saved:
         target = folder / FOLDER
@@ -121,27 +143,71 @@ class MlflowFlavor(Flavor):
         return "unknown"
 
     def python(self, obj: MlflowModel) -> str | None:
-        """The `3.N` the model was saved with."""
+        """The `3.N` the model was saved with: its `python_env.yaml`'s, else its `MLmodel`'s."""
         pyfunc = obj.meta.get("flavors", {}).get("python_function", {})
-        match = re.match(r"3\.\d+", str(pyfunc.get("python_version", "")))
-        return match.group(0) if match else None
+        for given in (_python_env(obj.path).get("python"), pyfunc.get("python_version")):
+            match = re.match(r"3\.\d+", str(given or ""))
+            if match:
+                return match.group(0)
+        return None
 
     def to_onnx(self, obj: Any, table: Any) -> tuple[bytes, str]:
-        raise Unconvertible("an MLflow model runs with mlflow.pyfunc, as MLflow serves it")
+        estimator = _estimator(obj)
+        if estimator is None:
+            kinds = ", ".join(sorted(set(obj.meta.get("flavors", {})) - {"python_function"}))
+            raise Unconvertible(
+                f"an MLflow model of {kinds or 'python_function'} runs with mlflow.pyfunc, as "
+                "MLflow serves it (feather converts MLflow's sklearn flavor)"
+            )
+        return SKLEARN.to_onnx(estimator, table)
+
+
+def _estimator(obj: Any) -> Any:
+    """The scikit-learn estimator an MLflow model of the `sklearn` flavor holds, else `None`;
+    `obj` a model directory read, or the pyfunc model a worker loaded."""
+    if isinstance(obj, MlflowModel):
+        if "sklearn" not in obj.meta.get("flavors", {}):
+            return None
+        obj = obj.pyfunc
+    try:
+        raw = obj.get_raw_model()
+    except (AttributeError, NotImplementedError):
+        return None
+    base = sys.modules.get("sklearn.base")
+    return raw if base is not None and isinstance(raw, base.BaseEstimator) else None
+
+
+def _python_env(path: Path) -> dict[str, Any]:
+    """The model's `python_env.yaml` (MLflow 2 writes one), or nothing."""
+    file = path / "python_env.yaml"
+    if not file.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 def _requirements(path: Path) -> tuple[str, ...]:
-    """The model's `requirements.txt`, MLflow itself as `mlflow-skinny` of the same version."""
-    file = path / "requirements.txt"
-    if not file.is_file():
-        raise DeployError(f"{path} has no requirements.txt: save it with MLflow 2 or later")
-    lines = []
-    for raw in file.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
+    """The model's dependencies as `python_env.yaml` lists them (a `-r FILE` line read from
+    the model's directory), else its `requirements.txt`; MLflow itself as `mlflow-skinny` of
+    the same version."""
+    listed = _python_env(path).get("dependencies") or ["-r requirements.txt"]
+    lines: list[str] = []
+    for entry in map(str, listed):
+        entry = entry.strip()
+        if not entry.startswith("-r"):
+            lines.append(entry)
             continue
-        lines.append(re.sub(r"^mlflow(?=[=<>!~ ;\[]|$)", "mlflow-skinny", line))
-    return tuple(lines)
+        name = entry[2:].strip()
+        file = path / name
+        if not file.is_file() or not file.resolve().is_relative_to(path.resolve()):
+            raise DeployError(f"{path} has no {name}: save it with MLflow 2 or later")
+        for raw in file.read_text(encoding="utf-8").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if line:
+                lines.append(line)
+    return tuple(re.sub(r"^mlflow(?=[=<>!~ ;\[]|$)", "mlflow-skinny", line) for line in lines)
 
 
 def _rows(out: Any) -> Any:
