@@ -3,6 +3,7 @@ process, answers as the fitted object itself does, natively or with its framewor
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from collections.abc import Iterator
@@ -146,6 +147,11 @@ def test_a_build_folder_runs_with_its_framework(tmp_path: Path) -> None:
     m = ftr.load(tmp_path / "built", cache=tmp_path / "cache")
     assert (m.model, m.version) == ("diabetes", None)
     assert m.predict(data.data[:10]) == pytest.approx(model.predict(data.data[:10]))
+    if importlib.util.find_spec("zstandard") is None:
+        # A bundle compressed with zstd (as `feather publish` takes one) needs zstandard here.
+        (tmp_path / "built/bundle.tar.gz").rename(tmp_path / "built/bundle.tar.zst")
+        with pytest.raises(ftr.LoadError, match="pip install zstandard"):
+            ftr.load(tmp_path / "built", cache=tmp_path / "cache2")
 
 
 def test_a_bundle_that_is_not_the_version_s_is_refused(server: Server, tmp_path: Path) -> None:

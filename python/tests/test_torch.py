@@ -120,12 +120,12 @@ def test_a_module_of_images_takes_a_tensor_everywhere(
         ("x", "FP32", [-1, 1, 8, 8])
     ]
     batch = {"name": "x", "datatype": "FP32", "shape": [3, 1, 8, 8], "data": x[:3].ravel().tolist()}
-    status, out = request(
-        "POST",
-        f"{server.url}/v2/models/alice/{name}/infer",
-        body={"inputs": [batch]},
-        token=server.token,
-    )
+
+    def infer(tensor: dict[str, Any]) -> tuple[int, Any]:
+        url = f"{server.url}/v2/models/alice/{name}/infer"
+        return request("POST", url, body={"inputs": [tensor]}, token=server.token)
+
+    status, out = infer(batch)
     assert status == 200, out
     (tensor,) = out["outputs"]
     if native:
@@ -134,12 +134,7 @@ def test_a_module_of_images_takes_a_tensor_everywhere(
     else:
         assert tensor["data"] == [DIGITS[i] for i in want[:3].argmax(1)]
     wrong = {**batch, "shape": [3, 1, 8, 7], "data": batch["data"][: 3 * 56]}
-    status, out = request(
-        "POST",
-        f"{server.url}/v2/models/alice/{name}/infer",
-        body={"inputs": [wrong]},
-        token=server.token,
-    )
+    status, out = infer(wrong)
     assert status == 400, out
 
     m = ftr.load(f"alice/{name}", cache=tmp_path, **_auth(server))
