@@ -178,9 +178,13 @@ def test_a_text_classifier_answers_through_rest_v2_and_as_a_library(
         token=server.token,
     )
     assert status == 200, out
-    (tensor,) = out["outputs"]
-    assert tensor["data"] == [a["label"] for a in pipe(TEXTS[:2])]
+    label, probabilities = out["outputs"]
+    assert label["data"] == [a["label"] for a in pipe(TEXTS[:2])]
     m = ftr.load("alice/sentiment", server=server.url, token=server.token, cache=tmp_path)
+    assert probabilities["name"] == "probabilities"
+    assert probabilities["shape"] == [2, len(m.classes)]
+    want = [scores(pipe, t)[c] for t in TEXTS[:2] for c in m.classes]
+    assert probabilities["data"] == pytest.approx(want, abs=1e-5)
     assert list(m.predict(TEXTS)) == [a["label"] for a in pipe(TEXTS)]
     proba = m.predict_proba(TEXTS[:2])
     assert proba[0] == pytest.approx([scores(pipe, TEXTS[0])[c] for c in m.classes], abs=1e-5)

@@ -569,7 +569,39 @@ fn stack(t: &Target, sig: &Signature, outputs: &[Vec<Value>]) -> Result<Vec<Tens
             data,
         });
     }
+    if let Some(p) = probabilities(t, &rows, &out) {
+        out.push(p);
+    }
     Ok(out)
+}
+
+/// A deployed classifier's confidences as `probabilities` (`[batch, classes]`, the classes in
+/// the manifest's order), the tensor its native form answers with; none for other models.
+fn probabilities(t: &Target, rows: &[Vec<Component>], taken: &[Tensor]) -> Option<Tensor> {
+    let classes = t.manifest.model.as_ref()?.classes.as_ref()?;
+    if taken.iter().any(|t| t.name == "probabilities") {
+        return None;
+    }
+    let mut data = Vec::with_capacity(rows.len() * classes.len());
+    for row in rows {
+        let label = row.iter().find_map(|c| match &c.props {
+            Props::Label(l) => Some(l),
+            _ => None,
+        })?;
+        data.extend(classes.iter().map(|class| {
+            label
+                .confidences
+                .get(class)
+                .cloned()
+                .unwrap_or(Value::from(0.0))
+        }));
+    }
+    Some(Tensor {
+        name: "probabilities".into(),
+        datatype: DataType::Fp64,
+        shape: vec![rows.len() as i64, classes.len() as i64],
+        data,
+    })
 }
 
 pub use feather_spec::components::flatten;
