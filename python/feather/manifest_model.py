@@ -8,7 +8,7 @@ from typing import Any
 
 from ._checks import Ctx, Obj, join, kind, list_of, nonempty, number, uint
 from .components.base import COMPONENT_TYPES
-from .components.fileref import is_relative_path
+from .components.fileref import guess_type, is_relative_path, type_matches
 from .components.tensor import DTYPES
 
 MAX_EXAMPLES = 16
@@ -26,7 +26,10 @@ FILE_TYPES = frozenset(
         "Document.WithTextIn",
     }
 )
-"""Components whose answer holds files: examples give none."""
+"""Components whose answer involves files."""
+
+EXAMPLE_FILES = frozenset({"File.Upload", "Image.Upload"})
+"""The file inputs an example may give files of the bundle to."""
 
 
 def read_example(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:
@@ -40,8 +43,9 @@ read_examples = list_of(0, MAX_EXAMPLES, read_example)
 
 
 def check_examples(ctx: Ctx, examples: Sequence[dict[str, Any]], init: Sequence[Any]) -> None:
-    """Each example answers step 1's inputs (canonical component dicts), as a request would,
-    and names no file."""
+    """Each example answers step 1's inputs (canonical component dicts), as a request would.
+    A file input's example names files of the bundle, by path; an example may leave a file
+    input out (the person then picks one)."""
     by_id = {c["id"]: c for c in init}
     for i, example in enumerate(examples):
         at = f"/examples/{i}"
@@ -52,15 +56,66 @@ def check_examples(ctx: Ctx, examples: Sequence[dict[str, Any]], init: Sequence[
                 ctx.add(join(at, key), "is not the id of one of step 1's inputs")
             elif not cls.is_input:
                 ctx.add(join(at, key), "is the id of a component that takes no value")
-            elif component["type"] in FILE_TYPES:
-                reason = "names a component that takes files: examples give values only"
+            elif component["type"] in FILE_TYPES - EXAMPLE_FILES:
+                reason = "names a component that shows files of its own: examples give it no value"
                 ctx.add(join(at, key), reason)
         for component in init:
             cls = COMPONENT_TYPES[component["type"]]
-            if component["type"] in FILE_TYPES:
+            kind_ = component["type"]
+            if not cls.is_input or kind_ in FILE_TYPES - EXAMPLE_FILES:
                 continue
-            for problem in cls.from_dict(component).validate_value(example.get(component["id"])):
+            if kind_ in EXAMPLE_FILES and component["id"] not in example:
+                continue
+            value = example.get(component["id"])
+            problems = cls.from_dict(component).validate_value(value)
+            for problem in problems:
                 ctx.add(join(at, component["id"]) + problem.path, problem.reason)
+            if kind_ in EXAMPLE_FILES and not problems:
+                _check_example_files(
+                    ctx, component.get("types", []), value, join(at, component["id"])
+                )
+
+
+def _check_example_files(ctx: Ctx, types: list[str], value: Any, at: str) -> None:
+    """Each file of a (well-formed) example value is a file of the bundle whose name the input
+    accepts: an id or a `data:` URL would not travel with the version."""
+    for path, ref in _each_file(value, at):
+        if "path" not in ref:
+            reason = (
+                "must name a file of the bundle by its path: an example travels with the version"
+            )
+            ctx.add(path, reason)
+            continue
+        name = ref.get("name") or ref["path"].rsplit("/", 1)[-1]
+        known = {"name": name, "type": ref.get("type") or guess_type(name)}
+        if not type_matches(types, known):
+            ctx.add(path, f"must be of type {', '.join(types)}")
+
+
+def bundle_paths(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every file of the bundle a canonical manifest names, with where it names it: images
+    its components show, files its examples give (`Manifest::bundle_paths` on the server)."""
+    out = []
+    for i, c in enumerate(manifest.get("init", [])):
+        for field in ("images", "files"):
+            for n, ref in enumerate(c.get(field) or []):
+                if isinstance(ref, dict) and isinstance(ref.get("path"), str):
+                    out.append((f"/init/{i}/{field}/{n}/path", ref["path"]))
+    file_inputs = {c["id"] for c in manifest.get("init", []) if c["type"] in EXAMPLE_FILES}
+    for i, example in enumerate(manifest.get("examples", [])):
+        for key, value in example.items():
+            if key in file_inputs:
+                for at, ref in _each_file(value, join(f"/examples/{i}", key)):
+                    if isinstance(ref, dict) and isinstance(ref.get("path"), str):
+                        out.append((f"{at}/path", ref["path"]))
+    return out
+
+
+def _each_file(value: Any, at: str) -> list[tuple[str, Any]]:
+    """The file references of a file input's value (one, or a list), each with its pointer."""
+    if isinstance(value, list):
+        return [(join(at, str(n)), v) for n, v in enumerate(value)]
+    return [(at, value)]
 
 
 def read_model(ctx: Ctx, value: Any, path: str) -> dict[str, Any] | None:

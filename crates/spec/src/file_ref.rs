@@ -136,6 +136,27 @@ impl FileRef {
     }
 }
 
+/// The media type a file name suggests.
+pub fn guess_type(name: Option<&str>) -> String {
+    let ext = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("csv") => "text/csv",
+        Some("txt") => "text/plain",
+        Some("json") => "application/json",
+        Some("pdf") => "application/pdf",
+        Some("svg") => "image/svg+xml",
+        Some("md") => "text/markdown",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
 /// `type/subtype`, each part a non-empty token.
 pub fn is_mime(s: &str) -> bool {
     let token = |t: &str| {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::components::Component;
-use crate::file_ref::is_relative_path;
+use crate::components::{Component, Props, type_matches};
+use crate::file_ref::{FileRef, FileSource, guess_type, is_relative_path};
 use crate::problem::{Problems, join};
 use crate::read::{Ctx, Obj, boolean, kind, list, nonempty, string, uint};
 
@@ -285,6 +285,38 @@ impl Manifest {
         })
     }
 
+    /// Every file of the bundle the manifest names, with where it names it: images its
+    /// components show, files its examples give. A publish checks that each is in the bundle.
+    pub fn bundle_paths(&self) -> Vec<(String, &str)> {
+        let mut out = Vec::new();
+        for (i, c) in self.init.iter().enumerate() {
+            if let Some((field, refs)) = c.props.file_refs() {
+                for (n, f) in refs.iter().enumerate() {
+                    if let FileSource::Path(p) = &f.source {
+                        out.push((format!("/init/{i}/{field}/{n}/path"), p.as_str()));
+                    }
+                }
+            }
+        }
+        for (i, example) in self.examples.iter().enumerate() {
+            for (id, v) in example {
+                let file_input = self
+                    .init
+                    .iter()
+                    .any(|c| &c.id == id && example_files(&c.props).is_some());
+                if !file_input {
+                    continue;
+                }
+                for (pointer, r) in each_file(v, &join(&format!("/examples/{i}"), id)) {
+                    if let Some(p) = r.get("path").and_then(Value::as_str) {
+                        out.push((format!("{pointer}/path"), p));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The canonical JSON: every default filled in. This is what the registry stores.
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a manifest always serialises")
@@ -308,32 +340,91 @@ fn example(ctx: &mut Ctx, v: &Value, path: &str) -> Option<Map<String, Value>> {
     }
 }
 
-/// Each example answers step 1's inputs, as a request would, and names no file: a page fills
-/// its form with it.
+/// Each example answers step 1's inputs, as a request would: a page fills its form with it.
+/// A file input's example names files of the bundle, by path, so that the version carries
+/// them; an example may leave a file input out (the person then picks one).
 fn check_examples(ctx: &mut Ctx, examples: &[Map<String, Value>], init: &[Component]) {
     for (i, example) in examples.iter().enumerate() {
+        let at = |id: &str| join(&format!("/examples/{i}"), id);
         for key in example.keys() {
             match init.iter().find(|c| &c.id == key) {
-                None => ctx.add(
-                    join(&format!("/examples/{i}"), key),
-                    "is not the id of one of step 1's inputs",
-                ),
-                Some(c) if !c.is_input() => ctx.add(
-                    join(&format!("/examples/{i}"), key),
-                    "is the id of a component that takes no value",
-                ),
-                Some(c) if c.props.takes_files() => ctx.add(
-                    join(&format!("/examples/{i}"), key),
-                    "names a component that takes files: examples give values only",
+                None => ctx.add(at(key), "is not the id of one of step 1's inputs"),
+                Some(c) if !c.is_input() => {
+                    ctx.add(at(key), "is the id of a component that takes no value")
+                }
+                Some(c) if c.props.takes_files() && example_files(&c.props).is_none() => ctx.add(
+                    at(key),
+                    "names a component that shows files of its own: examples give it no value",
                 ),
                 Some(_) => {}
             }
         }
-        for c in init.iter().filter(|c| !c.props.takes_files()) {
-            for p in c.check_value(example.get(&c.id)) {
-                let at = join(&format!("/examples/{i}"), &c.id);
-                ctx.add(format!("{at}{}", p.path), p.reason);
+        for c in init.iter().filter(|c| c.is_input()) {
+            let value = example.get(&c.id);
+            let Some(types) = example_files(&c.props) else {
+                if !c.props.takes_files() {
+                    for p in c.check_value(value) {
+                        ctx.add(format!("{}{}", at(&c.id), p.path), p.reason);
+                    }
+                }
+                continue;
+            };
+            let Some(value) = value else { continue };
+            let problems = c.check_value(Some(value));
+            let clean = problems.is_empty();
+            for p in problems {
+                ctx.add(format!("{}{}", at(&c.id), p.path), p.reason);
             }
+            if clean {
+                check_example_files(ctx, types, value, &at(&c.id));
+            }
+        }
+    }
+}
+
+/// The file references of a file input's value (one, or a list), each with its pointer.
+fn each_file<'a>(value: &'a Value, at: &str) -> Vec<(String, &'a Value)> {
+    match value {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(n, v)| (join(at, n.to_string()), v))
+            .collect(),
+        one => vec![(at.to_owned(), one)],
+    }
+}
+
+/// The types a file input accepts, when an example may give it files.
+fn example_files(props: &Props) -> Option<&[String]> {
+    match props {
+        Props::FileUpload(p) => Some(&p.types),
+        Props::ImageUpload(p) => Some(&p.types),
+        _ => None,
+    }
+}
+
+/// Each file of a (well-formed) example value is a file of the bundle whose name the input
+/// accepts: an id or a `data:` URL would not travel with the version.
+fn check_example_files(ctx: &mut Ctx, types: &[String], value: &Value, at: &str) {
+    for (path, v) in each_file(value, at) {
+        let Ok(mut f) = FileRef::parse(v) else {
+            continue;
+        };
+        let FileSource::Path(p) = &f.source else {
+            ctx.add(
+                path,
+                "must name a file of the bundle by its path: an example travels with the version",
+            );
+            continue;
+        };
+        let name = f
+            .name
+            .clone()
+            .or_else(|| p.rsplit('/').next().map(str::to_owned));
+        f.mime = f.mime.or_else(|| Some(guess_type(name.as_deref())));
+        f.name = name;
+        if !type_matches(types, &f) {
+            ctx.add(path, format!("must be of type {}", types.join(", ")));
         }
     }
 }

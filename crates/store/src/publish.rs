@@ -158,6 +158,15 @@ impl Store {
                 format!("{:?} is not a file in the bundle", model.file),
             )])));
         }
+        let missing: Vec<Problem> = manifest
+            .bundle_paths()
+            .into_iter()
+            .filter(|(_, p)| !info.files.iter().any(|f| f == p))
+            .map(|(at, p)| Problem::new(at, format!("{p:?} is not a file in the bundle")))
+            .collect();
+        if !missing.is_empty() {
+            return Err(StoreError::InvalidManifest(Problems(missing)));
+        }
         self.blobs.put_file(&upload.digest, upload.path()).await?;
         // Said only of the publisher's own versions: whether anyone else's model holds these
         // bytes is not the publisher's to learn.

@@ -151,6 +151,27 @@ def media_type(ref: dict[str, Any]) -> str | None:
     return None
 
 
+_MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "json": "application/json",
+    "pdf": "application/pdf",
+    "svg": "image/svg+xml",
+    "md": "text/markdown",
+}
+
+
+def guess_type(name: str | None) -> str:
+    """The media type a file name suggests, as the server guesses it (`file_ref.rs`)."""
+    ext = name.rpartition(".")[2].lower() if name and "." in name else ""
+    return _MEDIA_TYPES.get(ext, "application/octet-stream")
+
+
 def is_mime(text: str) -> bool:
     """`type/subtype`, each part a non-empty token."""
     major, sep, minor = text.partition("/")

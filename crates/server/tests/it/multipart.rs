@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::context::{Server, assert_error, files_below, read};
+use crate::context::{Server, Tar, assert_error, files_below, read};
 use crate::runs::{FILES_APP, manifest};
 
 fn csv(name: &str, body: &str) -> Part {
@@ -172,4 +172,96 @@ async fn an_image_input_takes_image_bytes_whatever_the_file_is_called() {
     let got = predict(part(b"\xff\xd8\xff\xe0 jpeg", "b.png", "image/png")).await;
     let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
     assert!(e["message"].as_str().unwrap().contains("image/jpeg"), "{e}");
+}
+
+#[tokio::test]
+async fn an_example_gives_files_of_the_bundle_and_a_request_may_name_them() {
+    let s = Server::start().await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let mut m = manifest(
+        "photo",
+        json!([{"id": "photo", "type": "Image.Upload", "types": ["image/png", "image/gif"]}]),
+        &["size"],
+    );
+    m["examples"] = json!([{"photo": {"path": "samples/dot.png"}}]);
+
+    // An example naming a file the bundle lacks is refused, and nothing is kept.
+    let blobs = files_below(&s.data.path().join("blobs")).len();
+    let got = s
+        .publish(&m, Tar::new().file("app.py", IMAGE_APP.as_bytes()).gz())
+        .await;
+    let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest");
+    assert_eq!(
+        e["details"]["problems"][0]["path"], "/examples/0/photo/path",
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("samples/dot.png"),
+        "{e}"
+    );
+    assert_eq!(files_below(&s.data.path().join("blobs")).len(), blobs);
+
+    let files = Tar::new()
+        .file("app.py", IMAGE_APP.as_bytes())
+        .file("samples/dot.png", png)
+        .file("samples/notes.png", b"hello, not an image");
+    s.publish_files(&m, files).await;
+    let (_, detail) = s.get("/models/alice/photo/versions/1").await;
+    assert_eq!(detail["manifest"]["examples"], m["examples"], "{detail}");
+
+    // The example runs as it is written: its file comes from the version's bundle.
+    let s = &s;
+    let predict = |inputs: Value| async move {
+        s.post(
+            "/models/alice/photo/predict",
+            json!({"inputs": inputs}),
+            None,
+        )
+        .await
+    };
+    let (status, out) = predict(json!({"photo": {"path": "samples/dot.png"}})).await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    assert_eq!(out["outputs"][0]["text"], "image/png 16");
+
+    let refused = [
+        (
+            json!({"path": "samples/missing.png"}),
+            "/inputs/photo",
+            "is not a file of this version's bundle",
+        ),
+        (
+            json!({"path": "samples/notes.png"}),
+            "/inputs/photo",
+            "is not an image",
+        ),
+        (
+            json!({"path": "../manifest.json"}),
+            "/inputs/photo/path",
+            "relative path inside the bundle",
+        ),
+    ];
+    for (photo, path, reason) in refused {
+        let got = predict(json!({"photo": photo})).await;
+        let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_inputs");
+        assert_eq!(e["details"]["problems"][0]["path"], path, "{e}");
+        assert!(e["message"].as_str().unwrap().contains(reason), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_view_naming_a_file_the_bundle_lacks_is_refused() {
+    let s = Server::start().await;
+    let m = manifest(
+        "shown",
+        json!([{"id": "cat", "type": "Image.View", "images": [{"path": "cat.png"}]}, {"id": "text", "type": "Text.In"}]),
+        &["size"],
+    );
+    let got = s
+        .publish(&m, Tar::new().file("app.py", IMAGE_APP.as_bytes()).gz())
+        .await;
+    let e = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "invalid_manifest");
+    assert_eq!(
+        e["details"]["problems"][0]["path"], "/init/0/images/0/path",
+        "{e}"
+    );
 }

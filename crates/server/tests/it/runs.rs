@@ -76,9 +76,13 @@ fn steps_manifest() -> Value {
 impl Server {
     /// Publishes an app and waits until its environment is ready.
     pub async fn publish_app(&self, manifest: &Value, app: &str) {
-        let (status, body) = self
-            .publish(manifest, Tar::new().file("app.py", app.as_bytes()).gz())
+        self.publish_files(manifest, Tar::new().file("app.py", app.as_bytes()))
             .await;
+    }
+
+    /// Publishes a bundle of files and waits until its environment is ready.
+    pub async fn publish_files(&self, manifest: &Value, files: Tar) {
+        let (status, body) = self.publish(manifest, files.gz()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let name = manifest["name"].as_str().unwrap();
         let deadline = Instant::now() + Duration::from_secs(120);

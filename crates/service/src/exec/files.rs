@@ -279,26 +279,7 @@ fn is_svg(b: &[u8]) -> bool {
     text.starts_with('<') && text.contains("<svg")
 }
 
-/// The media type a file name suggests.
-pub fn guess_type(name: Option<&str>) -> String {
-    let ext = name
-        .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("gif") => "image/gif",
-        Some("webp") => "image/webp",
-        Some("csv") => "text/csv",
-        Some("txt") => "text/plain",
-        Some("json") => "application/json",
-        Some("pdf") => "application/pdf",
-        Some("svg") => "image/svg+xml",
-        Some("md") => "text/markdown",
-        _ => "application/octet-stream",
-    }
-    .to_owned()
-}
+pub use feather_spec::file_ref::guess_type;
 
 /// A client's reference to a stored file, as runs show it.
 pub fn file_json(f: &StoredFile) -> Value {
@@ -445,14 +426,34 @@ impl Content {
     }
 }
 
-/// Resolves every file of validated inputs: `data:` URLs are decoded, ids are loaded, and each
-/// file's real size and type are checked against its component. Only when every file passed
-/// are new ones stored, so a refused request leaves nothing behind.
+/// Where the files a request names may come from besides the store: its own parts, and the
+/// version's bundle (an example's files).
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub uploads: &'a [Upload],
+    /// The version's unpacked bundle.
+    pub bundle: &'a std::path::Path,
+}
+
+/// The file of an unpacked bundle a relative path names, if it is one: links were checked to
+/// stay inside the bundle when it was published, and the resolved path is checked again.
+pub async fn in_bundle(dir: &std::path::Path, path: &str) -> Option<std::path::PathBuf> {
+    if !feather_spec::file_ref::is_relative_path(path) {
+        return None;
+    }
+    let file = tokio::fs::canonicalize(dir.join(path)).await.ok()?;
+    let root = tokio::fs::canonicalize(dir).await.ok()?;
+    (file.starts_with(&root) && file.is_file()).then_some(file)
+}
+
+/// Resolves every file of validated inputs: `data:` URLs are decoded, ids are loaded, bundle
+/// paths are read, and each file's real size and type are checked against its component. Only
+/// when every file passed are new ones stored, so a refused request leaves nothing behind.
 pub async fn resolve_inputs(
     s: &Service,
     components: &[Component],
     inputs: &Map<String, Value>,
-    uploads: &[Upload],
+    sources: Sources<'_>,
     keeper: Keeper<'_>,
     uploader: &(dyn Fn() -> String + Sync),
 ) -> Result<WireInputs> {
@@ -537,6 +538,7 @@ pub async fn resolve_inputs(
                     }
                 }
                 FileSource::Part(n) => {
+                    let uploads = sources.uploads;
                     let u = uploads.get(*n as usize).ok_or_else(|| {
                         bad(format!(
                             "names file part {n}, but the request has {} (send files as multipart/form-data parts)",
@@ -558,10 +560,38 @@ pub async fn resolve_inputs(
                         content: Content::Bytes(u.bytes.clone()),
                     }
                 }
-                FileSource::Path(_) => {
-                    return Err(bad(
-                        "send a file as a multipart part, a data: URL or the id of an uploaded file".into(),
-                    ));
+                FileSource::Path(p) => {
+                    let file = in_bundle(sources.bundle, p).await.ok_or_else(|| {
+                        bad(format!("{p:?} is not a file of this version's bundle"))
+                    })?;
+                    let size = tokio::fs::metadata(&file)
+                        .await
+                        .map_err(|e| ServiceError::internal(e.to_string()))?
+                        .len();
+                    if size > max_size {
+                        return Err(bad(format!(
+                            "is {size} bytes, over the limit of {max_size}"
+                        )));
+                    }
+                    let bytes = tokio::fs::read(&file)
+                        .await
+                        .map_err(|e| ServiceError::internal(e.to_string()))?;
+                    let name = f
+                        .name
+                        .clone()
+                        .or_else(|| p.rsplit('/').next().map(str::to_owned));
+                    let mime = f
+                        .mime
+                        .clone()
+                        .unwrap_or_else(|| guess_type(name.as_deref()));
+                    Incoming {
+                        component: c.id.clone(),
+                        many,
+                        existing: None,
+                        name,
+                        mime,
+                        content: Content::Bytes(Bytes::from(bytes)),
+                    }
                 }
             };
             if file.content.size() > max_size {

@@ -278,8 +278,13 @@ async fn execute(
     let engine = ready_engine(s, t).await?;
     // Whose quota new files count against, worked out only when there are some.
     let from = || files::uploader(user, req.client);
-    let resolved =
-        files::resolve_inputs(s, components, &inputs, &req.uploads, keeper, &from).await?;
+    // The engine is ready, so the bundle is unpacked: only a path is worked out here.
+    let bundle = s.runner.bundle_dir(&t.detail.version.digest);
+    let sources = files::Sources {
+        uploads: &req.uploads,
+        bundle: &bundle,
+    };
+    let resolved = files::resolve_inputs(s, components, &inputs, sources, keeper, &from).await?;
     let state = match state {
         Some(d) => Some(s.store.blobs.get_bytes(d).await?),
         None => None,
@@ -637,8 +642,7 @@ pub async fn resolve(s: &Service, owner: &str, name: &str, viewer: &Viewer) -> R
     target(s, owner, name, reference).await
 }
 
-/// A file of a version's bundle, by its relative path: its bytes and media type. Links were
-/// checked to stay inside the bundle when it was published; the resolved path is checked again.
+/// A file of a version's bundle, by its relative path: its bytes and media type.
 pub async fn bundle_file(
     s: &Service,
     owner: &str,
@@ -654,19 +658,8 @@ pub async fn bundle_file(
             "{path} is not a file of {owner}/{name}@{reference}"
         ))
     };
-    if !feather_spec::file_ref::is_relative_path(path) {
-        return Err(missing());
-    }
     let dir = unpacked(s, &t).await?;
-    let file = tokio::fs::canonicalize(dir.join(path))
-        .await
-        .map_err(|_| missing())?;
-    let root = tokio::fs::canonicalize(&dir)
-        .await
-        .map_err(|e| ServiceError::internal(e.to_string()))?;
-    if !file.starts_with(&root) || !file.is_file() {
-        return Err(missing());
-    }
+    let file = files::in_bundle(&dir, path).await.ok_or_else(missing)?;
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|e| ServiceError::internal(e.to_string()))?;

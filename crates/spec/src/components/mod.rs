@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::file_ref::FileRef;
 use crate::problem::{Problem, Problems};
 use crate::read::{Ctx, Obj, boolean, string};
 
@@ -215,6 +216,19 @@ impl Props {
                 | Self::ImageWithTextIn(_)
                 | Self::DocumentWithTextIn(_)
         )
+    }
+
+    /// The files the props name, with the field that holds them: images a page shows, files
+    /// it offers for download.
+    pub fn file_refs(&self) -> Option<(&'static str, &[FileRef])> {
+        Some(match self {
+            Self::ImageView(c) => ("images", &c.images),
+            Self::FileDownload(c) => ("files", &c.files),
+            Self::ImageWithSelectOne(c) => ("images", &c.images),
+            Self::ImageWithSelectMulti(c) => ("images", &c.images),
+            Self::ImageWithTextIn(c) => ("images", &c.images),
+            _ => return None,
+        })
     }
 
     /// Whether the component takes an answer: an input, not a view.
