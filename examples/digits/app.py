@@ -14,6 +14,7 @@ def classify(image: ftr.UploadedFile) -> ftr.Label:
 
 image = ftr.Image.Upload(id="image", title="A digit", types=["image/png", "image/jpeg"])
 files = ftr.bundle(["app.py", "digits.py", "model.pkl"])
+samples = ["samples/digit-3.png", "samples/digit-7.png", "samples/digit-4-dark.jpg"]
 ftr.build(
-    "digits", [image], [classify], description=__doc__, requirements=REQUIREMENTS, file_bundle=files
+    "digits", [image], [classify], requirements=REQUIREMENTS, file_bundle=files, examples=samples
 )

@@ -17,6 +17,4 @@ def classify(**measurements) -> list[ftr.Label]:
 
 init = [ftr.Number.In(id=name, **props) for name, props in inputs.items()]
 requirements = ["scikit-learn==1.9.1"]
-ftr.build(
-    "iris", init, [classify], description=__doc__, requirements=requirements, file_bundle=files
-)
+ftr.build("iris", init, [classify], requirements=requirements, file_bundle=files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from .components.base import Component
 from .errors import BundleError, ManifestError, Problem
 from .files import local_files
 from .manifest import SCHEMA, canonical_manifest
+from .manifest_model import EXAMPLE_FILES, bundle_paths
 from .provenance import capture
 from .step import check_call, step_info
 
@@ -30,7 +32,7 @@ def build(
     steps: StepFunction | Sequence[StepFunction],
     *,
     title: str | None = None,
-    description: str = "",
+    description: str | None = None,
     tags: Sequence[str] = (),
     file_bundle: Bundle | None = None,
     requirements: Sequence[str] = (),
@@ -38,12 +40,14 @@ def build(
     out: str | os.PathLike[str] | None = None,
     entry: str | os.PathLike[str] | None = None,
     limits: Mapping[str, Any] | None = None,
+    examples: Sequence[Mapping[str, Any] | Sequence[Any]] = (),
 ) -> Path | None:
     """Check a model and write `manifest.json` and `bundle.tar.gz` into a folder; return it.
 
     - `init`: the inputs of the first step; a component without `id` gets one from its title
       (`"Max length"` -> `max_length`), else `input_1`, `input_2`, ... by position.
     - `steps`: the step functions in order (see `ftr.step`).
+    - `description`: Markdown for the model's page; by default the app file's docstring.
     - `file_bundle`: the files to ship (`ftr.bundle(...)`); by default the app file alone.
     - `requirements`: pip requirement lines for the model's environment.
     - `python`: `3.N`, by default the running interpreter's.
@@ -53,6 +57,11 @@ def build(
       notebook, where there is none).
     - `limits`: what the model asks of the runner, within the server's caps:
       `{"step_timeout": seconds}`.
+    - `examples`: inputs a page offers to fill the form with, each a dict by component id, a
+      list in the order of the inputs, or (with one input) its value. A file input's example
+      is a path relative to the bundle's root (`"samples/cat.png"`); the file is bundled with
+      the version. Files that views show (`ftr.Image.View(images=["cat.png"])`) are bundled
+      the same way.
 
     Inside a worker (`FEATHER_WORKER` set) nothing is written: the model is only registered
     (see `feather.registered()`) and `None` is returned.
@@ -86,12 +95,13 @@ def build(
     if entry_name not in {f.name for f in files}:
         raise BundleError(f"the app file {entry_name} is not among the bundle's files")
     requirement_lines = _lines(requirements)
+    given = _examples(components, examples, bundle.root)
     manifest = canonical_manifest(
         {
             "schema": SCHEMA,
             "name": name,
             "title": title if title is not None else name,
-            "description": description,
+            "description": description if description is not None else _docstring(script),
             "tags": _lines(tags),
             "runtime": {
                 "kind": "python",
@@ -102,9 +112,14 @@ def build(
             "init": [c.to_dict() for c in components],
             "steps": [info.to_dict() for info in infos],
             **({"limits": dict(limits)} if limits is not None else {}),
+            **({"examples": given} if given else {}),
             "provenance": capture(requirement_lines, bundle.root, exclude=[out_dir]),
         }
     )
+    named = sorted({p for _, p in bundle_paths(manifest)} - {f.name for f in files})
+    if named:
+        bundle = Bundle([*bundle.code_files, *named], bundle.model_files, root=bundle.root)
+        files = bundle.files(exclude=[out_dir])
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = out_dir / "bundle.tar.gz.partial"
     write_archive(files, partial)
@@ -134,6 +149,62 @@ def assign_ids(init: Sequence[Component]) -> list[Component]:
     if problems:
         raise ManifestError(problems, "repeated component ids (set id= on each)")
     return out
+
+
+def _docstring(script: Path) -> str:
+    """The app file's docstring, read without running the file."""
+    try:
+        return ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return ""
+
+
+def _examples(
+    components: Sequence[Component],
+    examples: Sequence[Mapping[str, Any] | Sequence[Any]],
+    root: Path,
+) -> list[dict[str, Any]]:
+    """The examples as the manifest gives them: values by id, files as paths in the bundle."""
+    inputs = [c for c in components if c.is_input]
+    by_id = {c.id: c for c in inputs}
+    out = []
+    for i, example in enumerate(examples):
+        if isinstance(example, Mapping):
+            values = dict(example)
+        elif len(inputs) == 1 and (
+            isinstance(example, (str, os.PathLike)) or not isinstance(example, Sequence)
+        ):
+            values = {inputs[0].id: example}
+        elif isinstance(example, Sequence) and not isinstance(example, (str, bytes)):
+            if len(example) > len(inputs):
+                reason = f"gives {len(example)} values for {len(inputs)} inputs"
+                raise ManifestError([Problem(f"/examples/{i}", reason)], "examples")
+            values = {c.id: v for c, v in zip(inputs, example, strict=False)}
+        else:
+            reason = "must be a dict of values by component id, or a list in the inputs' order"
+            raise ManifestError([Problem(f"/examples/{i}", reason)], "examples")
+        for key, value in values.items():
+            c = by_id.get(key)
+            if c is not None and c.to_dict()["type"] in EXAMPLE_FILES:
+                values[key] = _example_files(value, root)
+        out.append(values)
+    return out
+
+
+def _example_files(value: Any, root: Path) -> Any:
+    """A file input's example: each path (relative to the bundle's root, or absolute inside
+    it) as a reference to the bundled file."""
+    if isinstance(value, list):
+        return [_example_files(v, root) for v in value]
+    if not isinstance(value, (str, os.PathLike)):
+        return value
+    path = Path(value)
+    if not path.is_absolute():
+        return {"path": path.as_posix()}
+    try:
+        return {"path": path.absolute().relative_to(root).as_posix()}
+    except ValueError:
+        raise BundleError(f"example file {path} is outside the bundle root {root}") from None
 
 
 def _refuse_local_files(components: Sequence[Component]) -> None:

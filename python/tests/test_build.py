@@ -269,3 +269,77 @@ def test_steps_that_take_what_they_are_given_are_accepted(tmp_path: Path) -> Non
 
     for steps in ([with_defaults, later], [anything], [ftr.step(batch=True)(anything)]):
         assert ftr.build("m", init, steps, entry=app, out=tmp_path / "o")
+
+
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+
+
+def _pets(tmp_path: Path) -> tuple[Path, list[ftr.Component]]:
+    app = _app_file(tmp_path)
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples/cat.png").write_bytes(PNG)
+    (tmp_path / "samples/notes.txt").write_text("not a picture")
+    caption = ftr.Text.In(id="caption", required=False)
+    return app, [ftr.Image.Upload(id="photo", types=["image/png"]), caption]
+
+
+def test_examples_give_values_and_files_that_ship_with_the_version(tmp_path: Path) -> None:
+    app, init = _pets(tmp_path)
+    examples = [{"photo": "samples/cat.png", "caption": "a cat"}, ["samples/cat.png", "again"]]
+    out = ftr.build("pets", init, _run, entry=app, out=tmp_path / "o", examples=examples)
+    assert out is not None
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["examples"] == [
+        {"photo": {"path": "samples/cat.png"}, "caption": "a cat"},
+        {"photo": {"path": "samples/cat.png"}, "caption": "again"},
+    ]
+    # The example's file is bundled without being listed, and only the files named are.
+    assert _members(out / "bundle.tar.gz") == ["app.py", "samples/cat.png"]
+    # With one input, an example may be its value alone.
+    out = ftr.build(
+        "pets", init[:1], _run, entry=app, out=tmp_path / "o", examples=["samples/cat.png"]
+    )
+    assert out is not None
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["examples"] == [{"photo": {"path": "samples/cat.png"}}]
+
+
+def test_examples_that_would_not_fill_the_form_are_refused(tmp_path: Path) -> None:
+    app, init = _pets(tmp_path)
+    cases: list[tuple[Any, type[Exception], str]] = [
+        ([{"photo": "samples/dog.png"}], ftr.BundleError, "samples/dog.png does not exist"),
+        ([{"photo": str(tmp_path.parent / "elsewhere.png")}], ftr.BundleError, "outside"),
+        ([{"photo": "samples/notes.txt"}], ftr.ManifestError, "/examples/0/photo"),
+        ([{"colour": "red"}], ftr.ManifestError, "/examples/0/colour"),
+        ([["samples/cat.png", "a", "b"]], ftr.ManifestError, "/examples/0"),
+        (["a cat"], ftr.ManifestError, "/examples/0"),
+        ([3], ftr.ManifestError, "/examples/0"),
+    ]
+    for examples, error, text in cases:
+        with pytest.raises(error) as err:
+            ftr.build("pets", init, _run, entry=app, out=tmp_path / "o", examples=examples)
+        shown = str(err.value) + " ".join(p.path for p in getattr(err.value, "problems", []))
+        assert text in shown, (examples, shown)
+        assert not (tmp_path / "o").exists()
+
+
+def test_a_view_of_a_bundle_file_brings_the_file(tmp_path: Path) -> None:
+    app, (_, caption) = _pets(tmp_path)
+    init = [ftr.Image.View(id="cat", images=["samples/cat.png"]), caption]
+    out = ftr.build("pets", init, _run, entry=app, out=tmp_path / "o")
+    assert out is not None
+    assert "samples/cat.png" in _members(out / "bundle.tar.gz")
+    init = [ftr.Image.View(id="dog", images=["samples/dog.png"]), caption]
+    with pytest.raises(ftr.BundleError, match=r"samples/dog\.png does not exist"):
+        ftr.build("pets", init, _run, entry=app, out=tmp_path / "o2")
+
+
+def test_the_description_is_the_app_files_docstring_unless_given(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text('"""Shouts **back**."""\n\nimport feather as ftr\n')
+    out = ftr.build("m", [], _run, entry=app, out=tmp_path / "o")
+    assert out is not None
+    assert json.loads((out / "manifest.json").read_text())["description"] == "Shouts **back**."
+    out = ftr.build("m", [], _run, entry=app, out=tmp_path / "o", description="")
+    assert out is not None
+    assert json.loads((out / "manifest.json").read_text())["description"] == ""

@@ -222,6 +222,21 @@ def test_digits_reads_the_sample_images(published: tuple[Server, dict[str, str]]
     assert read == expected
 
 
+def test_digits_offers_sample_pictures_as_examples(
+    published: tuple[Server, dict[str, str]],
+) -> None:
+    server = ready(published, "digits")
+    examples = call(server, "GET", "/models/alice/digits/versions/1")["manifest"]["examples"]
+    paths = [e["image"]["path"] for e in examples]
+    assert paths == ["samples/digit-3.png", "samples/digit-7.png", "samples/digit-4-dark.jpg"]
+    for example, path in zip(examples, paths, strict=True):
+        # Each runs as the page sends it: the picture is the version's own.
+        (label,) = call(server, "POST", "/models/alice/digits/predict", {"inputs": example})[
+            "outputs"
+        ]
+        assert top(label) == path.split("-")[1].split(".")[0], label
+
+
 def test_review_asks_a_person_then_sums_up(published: tuple[Server, dict[str, str]]) -> None:
     server = ready(published, "review")
     samples = [SAMPLES / "digit-3.png", SAMPLES / "digit-5.png", SAMPLES / "digit-7-dark.jpg"]
