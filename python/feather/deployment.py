@@ -212,6 +212,10 @@ def _write(
     section["signature"] = {"inputs": io.inputs, "outputs": io.outputs}
     section["served"] = {"reason": reason, **({"parity": parity.to_dict()} if parity else {})}
     files = list(saved.written)
+    for path, data in io.files.items():
+        (stage / path).parent.mkdir(parents=True, exist_ok=True)
+        (stage / path).write_bytes(data)
+        files.append(path)
     if onnx is not None:
         (stage / "model.onnx").write_bytes(onnx)
         files.append("model.onnx")

@@ -209,6 +209,20 @@ def test_an_image_classifier_takes_an_upload(server: Server, tmp_path: Path) -> 
     assert status == 200, out
     (label,) = out["outputs"]
     assert label["confidences"] == pytest.approx(scores(pipe, picture(1)), abs=1e-5)
+    # The sample's pictures are the page's examples: files of the bundle, run as written.
+    status, version = request(
+        "GET", server.api("/models/alice/colours/versions/1"), token=server.token
+    )
+    assert version["manifest"]["examples"] == [{"image": {"path": "examples/0.png"}}], version
+    status, out = request(
+        "POST",
+        server.api("/models/alice/colours/predict"),
+        body={"inputs": version["manifest"]["examples"][0]},
+        token=server.token,
+        timeout=300,
+    )
+    assert status == 200, out
+    assert out["outputs"][0]["confidences"] == pytest.approx(scores(pipe, picture(0)), abs=1e-5)
     m = ftr.load("alice/colours", server=server.url, token=server.token, cache=tmp_path / "c")
     assert list(m.predict([picture(2), str(image)])) == [
         pipe(picture(2))[0]["label"],

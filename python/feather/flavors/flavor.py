@@ -46,12 +46,15 @@ class Saved:
 @dataclass(frozen=True)
 class Interface:
     """What a version of a model that is not rows of columns takes and shows: its fields, its
-    examples (values by field id), and its signature's features (`{"name", "type"}`)."""
+    examples (values by field id), its signature's features (`{"name", "type"}`), and the
+    files its examples name."""
 
     init: list[Any]
     examples: list[dict[str, Any]]
     inputs: list[dict[str, str]]
     outputs: list[dict[str, str]]
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Files the examples name (`{"path": ...}`), by their path in the bundle."""
 
 
 class Flavor:

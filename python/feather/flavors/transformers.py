@@ -17,6 +17,8 @@ from ..errors import DeployError
 from .flavor import Flavor, Interface, Prediction, Saved, pinned
 
 FOLDER = "pipeline"
+EXAMPLES = "examples"
+"""Where the sample's pictures go in the bundle, as the page's examples."""
 CLASSIFY = {"text-classification": "text", "image-classification": "image"}
 """The classifying tasks and what each takes."""
 GENERATE = {
@@ -62,7 +64,11 @@ class TransformersFlavor(Flavor):
         task = _task(obj)
         if CLASSIFY.get(task) == "image":
             field = Image.Upload(id="image", title="Image", types=["image/png", "image/jpeg"])
-            return Interface([field], [], [{"name": "image", "type": "uint8"}], _label())
+            pictures = self.sample_rows(obj, sample) or []
+            files = {f"{EXAMPLES}/{i}.png": _png(p) for i, p in enumerate(pictures[:3])}
+            examples = [{"image": {"path": path}} for path in files]
+            inputs = [{"name": "image", "type": "uint8"}]
+            return Interface([field], examples, inputs, _label(), files)
         texts = self.texts(sample) if sample is not None else []
         examples = [{"text": t} for t in texts[:3]]
         field = Text.In(id="text", title="Text", multiline=True)
@@ -174,3 +180,12 @@ def _image(value: Any) -> Any:
         return value.convert("RGB")
     except AttributeError:
         raise DeployError(f"an image pipeline takes images or their paths, not {value!r}") from None
+
+
+def _png(value: Any) -> bytes:
+    """A sample picture as PNG bytes (lossless, so the example answers as the sample did)."""
+    import io
+
+    out = io.BytesIO()
+    _image(value).save(out, format="PNG")
+    return out.getvalue()
