@@ -61,6 +61,22 @@ const checks = [
     },
   ],
   [
+    "digits: an example's picture fills the form and runs",
+    async (page) => {
+      await page.goto(`${BASE}/m/demo/digits`);
+      const examples = page.getByRole("region", { name: "Examples" });
+      await examples.getByRole("img", { name: "digit-7.png" }).waitFor({ timeout: TIMEOUT });
+      await page.getByRole("button", { name: "Fill the form with example 2" }).click();
+      await page.getByRole("button", { name: "Remove digit-7.png" }).waitFor({ timeout: TIMEOUT });
+      await shot(page, "digits-example-filled");
+      await page.getByRole("button", { name: "Run" }).click();
+      await page.waitForURL(/\/r\/[^/]+$/, { timeout: TIMEOUT });
+      await page.locator(".label-predicted-name").waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.locator(".label-predicted-name").textContent(), "7");
+      await shot(page, "digits-example-label");
+    },
+  ],
+  [
     "digits: a file of the wrong type is refused before upload",
     async (page) => {
       await page.goto(`${BASE}/m/demo/digits`);

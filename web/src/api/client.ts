@@ -42,7 +42,7 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(res.status, "http_error", `the server answered ${res.status} ${res.statusText}`.trim());
 }
 
-async function send<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+async function request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(path.startsWith("/") ? path : `${API}/${path}`, {
@@ -54,8 +54,18 @@ async function send<T>(method: string, path: string, init: RequestInit = {}): Pr
     throw new ApiError(0, "network", "the server could not be reached; check the connection and try again");
   }
   if (!res.ok) throw await failure(res);
+  return res;
+}
+
+async function send<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+  const res = await request(method, path, init);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+/** A file's bytes, fetched with the session's token (a private model's bundle needs it). */
+export async function getBlob(path: string): Promise<Blob> {
+  return (await request("GET", path)).blob();
 }
 
 /** `path` is relative to /api/v1 unless it starts with `/`. */

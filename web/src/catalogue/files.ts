@@ -5,11 +5,13 @@ import { fileUrl } from "../api/endpoints";
 import { type BundleOf, bundleFileUrl } from "./bundle";
 import type { FileRef, StoredFile } from "../api/types";
 
-/** A file the person picked; `stored` is set once it is uploaded, so a retry sends it once. */
+/** A file the person picked; `stored` is set once it is uploaded, so a retry sends it once.
+ * A file an example gave keeps its `bundle` reference: it is sent by path, never uploaded. */
 export interface PendingFile {
   file: File;
   key: string;
   stored?: StoredFile;
+  bundle?: FileRef;
 }
 
 /** The server's default `max_size`: 10 MiB. */
@@ -17,9 +19,9 @@ export const DEFAULT_MAX_SIZE = 10 * 1024 * 1024;
 
 let counter = 0;
 
-export function pending(file: File): PendingFile {
+export function pending(file: File, bundle?: FileRef): PendingFile {
   counter += 1;
-  return { file, key: `f${counter}` };
+  return bundle ? { file, key: `f${counter}`, bundle } : { file, key: `f${counter}` };
 }
 
 /** Whether a file's name or type matches one of `types` (an empty list accepts any). */

@@ -56,9 +56,16 @@ export function initialValues(components: readonly InputComponent[]): Values {
   return Object.fromEntries(components.map((c) => [c.id, initialValue(c)]));
 }
 
-/** A form filled with an example: its values where it gives one, the defaults elsewhere. */
+/** Inputs whose example names files of the bundle rather than giving a value. */
+export const takesExampleFiles = (c: InputComponent) => c.type === "File.Upload" || c.type === "Image.Upload";
+
+/** A form filled with an example: its values where it gives one, the defaults elsewhere (and
+ * for files, which `loadExample` fetches). */
 export function exampleValues(components: readonly InputComponent[], example: Record<string, unknown>): Values {
   return Object.fromEntries(
-    components.map((c) => [c.id, c.id in example ? structuredClone(example[c.id]) : initialValue(c)]),
+    components.map((c) => [
+      c.id,
+      c.id in example && !takesExampleFiles(c) ? structuredClone(example[c.id]) : initialValue(c),
+    ]),
   );
 }

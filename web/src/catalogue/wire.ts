@@ -17,6 +17,7 @@ export class UploadError extends Error {
 }
 
 async function send(f: PendingFile, upload: Upload, path: string): Promise<Json> {
+  if (f.bundle) return f.bundle as Json;
   if (!f.stored) {
     try {
       f.stored = await upload(f.file);
@@ -44,9 +45,9 @@ export async function toInputs(
     if (c.type === "Image.Upload" && v) return [v as PendingFile];
     return [];
   });
-  let left = files.filter((f) => !f.stored).length;
+  let left = files.filter((f) => !f.stored && !f.bundle).length;
   const sent = async (f: PendingFile, path: string) => {
-    const wasStored = Boolean(f.stored);
+    const wasStored = Boolean(f.stored || f.bundle);
     const ref = await send(f, upload, path);
     if (!wasStored) onUpload?.((left -= 1));
     return ref;

@@ -1,5 +1,5 @@
-// How programs call this model: curl, Python and JavaScript, with example inputs made from
-// its components, and its OpenAPI document.
+// How programs call this model: curl, Python and JavaScript, with its first example's inputs
+// (else inputs made from its components), and its OpenAPI document.
 
 import { useMemo, useState } from "preact/hooks";
 import { modelOpenApiUrl, platformOpenApiUrl } from "../api/endpoints";
@@ -33,7 +33,8 @@ export function ApiTab({ detail, version }: { detail: VersionDetail; version: st
         {oneCall
           ? "One call runs the model: send the inputs, get the outputs."
           : `This model runs in ${detail.manifest.steps.length} steps: start a run with the inputs, then answer each step the run waits for.`}{" "}
-        Files are uploaded first and passed by id; output files are downloaded from <code>/api/v1/files/&lt;id&gt;</code>.
+        Files are uploaded first and passed by id (or, as the examples do, named by their path in the version's bundle);
+        output files are downloaded from <code>/api/v1/files/&lt;id&gt;</code>.
         No token is needed to run a public model.
       </p>
       <div class="segmented" role="group" aria-label="Language">

@@ -1,11 +1,13 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
+import { BundleContext } from "../catalogue/bundle";
 import type { Component } from "../api/types";
 import { StepForm } from "./StepForm";
 
+const uploadFile = vi.fn(async (f: File) => ({ id: "f_up", name: f.name, type: f.type, size: f.size }));
 vi.mock("../api/endpoints", () => ({
-  uploadFile: async (f: File) => ({ id: "f_up", name: f.name, type: f.type, size: f.size }),
+  uploadFile: (f: File) => uploadFile(f),
   fileUrl: (id: string) => `/api/v1/files/${id}`,
 }));
 
@@ -81,6 +83,39 @@ describe("StepForm", () => {
     expect((screen.getByLabelText("Count") as HTMLInputElement).value).toBe("7");
     fireEvent.submit(screen.getByRole("button", { name: "Run" }).closest("form")!);
     await waitFor(() => expect(onSubmit).toHaveBeenCalledWith({ count: 7, name: "Grace" }));
+  });
+
+  it("fills a file input with the file of the bundle an example names, and sends it by path", async () => {
+    const fetched: string[] = [];
+    vi.stubGlobal("fetch", async (url: string) => {
+      fetched.push(url);
+      return new Response(new Blob(["\x89PNG"]), { status: 200, headers: { "content-type": "image/png" } });
+    });
+    uploadFile.mockClear();
+    const onSubmit = vi.fn(async () => {});
+    const withImage: Component[] = [
+      { id: "photo", type: "Image.Upload", title: "Photo", types: ["image/png"] },
+      { id: "caption", type: "Text.In", title: "Caption" },
+    ];
+    const examples = [{ photo: { path: "samples/dot.png" }, caption: "a dot" }];
+    render(
+      <BundleContext.Provider value={{ owner: "alice", name: "pets", version: 3 }}>
+        <StepForm formId="f" components={withImage} submitLabel="Run" onSubmit={onSubmit} examples={examples} />
+      </BundleContext.Provider>,
+    );
+    const url = "/api/v1/models/alice/pets/versions/3/files/samples/dot.png";
+    const table = screen.getByRole("region", { name: "Examples" });
+    expect(table.querySelector("img")?.getAttribute("src")).toBe(url);
+    fireEvent.click(screen.getByRole("button", { name: "Fill the form with example 1" }));
+    await waitFor(() => expect((screen.getByLabelText("Caption") as HTMLInputElement).value).toBe("a dot"));
+    expect(fetched).toEqual([url]);
+    expect(screen.getByRole("button", { name: "Remove dot.png" })).toBeTruthy();
+    fireEvent.submit(screen.getByRole("button", { name: "Run" }).closest("form")!);
+    await waitFor(() =>
+      expect(onSubmit).toHaveBeenCalledWith({ photo: { path: "samples/dot.png" }, caption: "a dot" }),
+    );
+    expect(uploadFile).not.toHaveBeenCalled();
+    vi.unstubAllGlobals();
   });
 
   it("shows no examples when there are none", () => {

@@ -5,10 +5,13 @@ import { useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import { uploadFile } from "../api/endpoints";
 import type { Component, InputComponent, Json } from "../api/types";
+import { useBundle } from "../catalogue/bundle";
 import { checkValues } from "../catalogue/check";
+import { exampleRefs, loadExample } from "../catalogue/examples";
+import { isImage, refName, refUrl } from "../catalogue/files";
 import { isInput } from "../catalogue/kinds";
 import { type FieldErrors, fieldErrors } from "../catalogue/problems";
-import { exampleValues, initialValues, type Values } from "../catalogue/values";
+import { exampleValues, initialValues, takesExampleFiles, type Values } from "../catalogue/values";
 import { toInputs, UploadError } from "../catalogue/wire";
 import { ErrorBox } from "../ui/ErrorBox";
 import { Busy } from "../ui/Spinner";
@@ -34,6 +37,7 @@ export function StepForm({ formId, components, submitLabel, onSubmit, examples =
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const form = useRef<HTMLFormElement>(null);
+  const bundle = useBundle();
 
   const showProblems = (e: FieldErrors) => {
     setErrors(e);
@@ -108,9 +112,22 @@ export function StepForm({ formId, components, submitLabel, onSubmit, examples =
           inputs={inputs}
           examples={examples}
           disabled={busy !== null}
-          onPick={(example) => {
-            setValues(exampleValues(inputs, example));
-            setErrors(NO_ERRORS);
+          onPick={async (example) => {
+            setFailure(null);
+            if (!inputs.some((c) => takesExampleFiles(c) && c.id in example)) {
+              setValues(exampleValues(inputs, example));
+              setErrors(NO_ERRORS);
+              return;
+            }
+            setBusy("Loading the example…");
+            try {
+              setValues(await loadExample(inputs, example, bundle));
+              setErrors(NO_ERRORS);
+            } catch (err) {
+              setFailure(err);
+            } finally {
+              setBusy(null);
+            }
           }}
         />
       )}
@@ -128,10 +145,9 @@ function Examples({
   inputs: readonly InputComponent[];
   examples: readonly Record<string, Json>[];
   disabled: boolean;
-  onPick: (example: Record<string, Json>) => void;
+  onPick: (example: Record<string, Json>) => void | Promise<void>;
 }) {
   const shown = inputs.filter((c) => examples.some((e) => c.id in e));
-  const cell = (v: Json | undefined) => (v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v));
   return (
     <section class="examples" aria-label="Examples">
       <h3 class="examples-title">Examples</h3>
@@ -164,7 +180,9 @@ function Examples({
                   </button>
                 </td>
                 {shown.map((c) => (
-                  <td key={c.id}>{cell(e[c.id])}</td>
+                  <td key={c.id}>
+                    <ExampleCell c={c} v={e[c.id]} />
+                  </td>
                 ))}
               </tr>
             ))}
@@ -172,5 +190,26 @@ function Examples({
         </table>
       </div>
     </section>
+  );
+}
+
+/** An example's value as its table shows it: files as thumbnails or names, values as text. */
+function ExampleCell({ c, v }: { c: InputComponent; v: Json | undefined }) {
+  const bundle = useBundle();
+  if (v === undefined) return null;
+  if (!takesExampleFiles(c)) return <>{typeof v === "string" ? v : JSON.stringify(v)}</>;
+  return (
+    <span class="example-files">
+      {exampleRefs(v).map((ref, i) => {
+        const url = refUrl(ref, bundle);
+        return url && isImage(ref) ? (
+          <img key={i} class="thumb" src={url} alt={refName(ref)} />
+        ) : (
+          <span key={i} class="file-name">
+            {refName(ref)}
+          </span>
+        );
+      })}
+    </span>
   );
 }

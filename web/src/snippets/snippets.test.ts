@@ -75,6 +75,15 @@ describe("snippets", () => {
     expect(s.javascript).toContain("console.log(body.outputs);");
   });
 
+  it("call with the first example as it is written: its files are the bundle's, by path", () => {
+    const examples = [{ image: { path: "samples/digit-3.png" } }];
+    const s = snippets({ ...target, version: 2, manifest: { init: digits, steps: one, examples } });
+    expect(s.curl).not.toContain("/api/v1/files");
+    const body = s.curl.split("-d '")[1]!.replace(/'$/, "");
+    expect(JSON.parse(body)).toEqual({ inputs: { image: { path: "samples/digit-3.png" } } });
+    expect(s.python).not.toContain("def upload");
+  });
+
   it("start a run of a multi-step model, at the chosen version", () => {
     const s = snippets({ ...target, version: 3, manifest: { init: digits, steps: two } });
     expect(s.curl).toContain("/api/v1/models/demo/digits@3/runs");

@@ -14,7 +14,7 @@ export interface SnippetTarget {
   name: string;
   /** A version number or alias; absent: the latest. */
   version?: string | number;
-  manifest: Pick<Manifest, "init" | "steps">;
+  manifest: Pick<Manifest, "init" | "steps"> & Partial<Pick<Manifest, "examples">>;
 }
 
 export interface Snippets {
@@ -23,9 +23,14 @@ export interface Snippets {
   javascript: string;
 }
 
-/** Example inputs of a manifest's first step, file examples where files go. */
-export function exampleInputs(init: readonly InputComponent[]): Record<string, unknown> {
-  return Object.fromEntries(init.filter(isInput).map((c) => [c.id, exampleValue(c)]));
+/** Example inputs of a manifest's first step: its first example's values where it gives them
+ * (an example's files are the bundle's, named by path, so the call runs as written), else
+ * values made from each input's props, with files to upload where files go. */
+export function exampleInputs(
+  init: readonly InputComponent[],
+  example: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return Object.fromEntries(init.filter(isInput).map((c) => [c.id, c.id in example ? example[c.id] : exampleValue(c)]));
 }
 
 function endpoint(t: SnippetTarget): { path: string; oneCall: boolean } {
@@ -128,6 +133,6 @@ function javascript(t: SnippetTarget, inputs: Record<string, unknown>): string {
 }
 
 export function snippets(t: SnippetTarget): Snippets {
-  const inputs = exampleInputs(t.manifest.init as InputComponent[]);
+  const inputs = exampleInputs(t.manifest.init as InputComponent[], t.manifest.examples?.[0] ?? {});
   return { curl: curl(t, inputs), python: python(t, inputs), javascript: javascript(t, inputs) };
 }
