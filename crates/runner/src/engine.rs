@@ -49,6 +49,9 @@ pub struct StepOutput {
     pub spooled: Vec<Spool>,
     /// The state for the next step, kept by the server and never shown.
     pub state: Option<Bytes>,
+    /// The engine built the outputs itself, as valid components naming no files (a native
+    /// engine), rather than passing on what a model's code returned: nothing to check.
+    pub built: bool,
 }
 
 /// Why a step gave no output.
@@ -161,6 +164,7 @@ impl Engine for PythonEngine {
                     files: reply.parts,
                     spooled: files,
                     state,
+                    built: false,
                 })
             }
             Message::Error {

@@ -2,6 +2,7 @@
 //! aliases move, so what they name is kept for a moment only.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,8 @@ const ALIAS_TTL: Duration = Duration::from_secs(1);
 pub struct Target {
     pub detail: VersionDetail,
     pub manifest: Manifest,
+    /// Where its bundle is (or will be) unpacked.
+    pub bundle: PathBuf,
     /// Set when the environment was found ready and the bundle unpacked, so that later
     /// requests go straight to the workers.
     /// What runs its steps, until the runner closes it (the version was deleted, or its
@@ -38,79 +41,84 @@ impl Target {
     }
 }
 
-/// `(owner, name, alias or number)`.
-type Key<T> = (String, String, T);
+/// What the server remembers of one model.
+#[derive(Debug, Default)]
+struct Model {
+    versions: HashMap<i64, Arc<Target>>,
+    aliases: HashMap<String, (i64, Instant)>,
+    /// When the model was last seen public: anyone may run it without asking the registry
+    /// again until the alias TTL has passed.
+    public: Option<Instant>,
+}
 
-/// The cache of one server.
+/// The cache of one server: models by owner, then name, so that a request's lookups borrow its
+/// path's strings rather than build keys of their own.
 #[derive(Debug, Default)]
 pub struct Cache {
-    versions: Mutex<HashMap<Key<i64>, Arc<Target>>>,
-    aliases: Mutex<HashMap<Key<String>, (i64, Instant)>>,
-    /// Models seen public lately: anyone may run them without asking the registry again.
-    public: Mutex<HashMap<(String, String), Instant>>,
+    models: Mutex<HashMap<String, HashMap<String, Model>>>,
 }
 
 impl Cache {
+    /// Reads what is known of a model, under the lock.
+    fn read<T>(&self, owner: &str, name: &str, f: impl FnOnce(&Model) -> Option<T>) -> Option<T> {
+        let models = self.models.lock().expect("not poisoned");
+        models.get(owner).and_then(|m| m.get(name)).and_then(f)
+    }
+
+    /// Changes what is known of a model, under the lock.
+    fn write(&self, owner: &str, name: &str, f: impl FnOnce(&mut Model)) {
+        let mut models = self.models.lock().expect("not poisoned");
+        let names = models.entry(owner.to_owned()).or_default();
+        match names.get_mut(name) {
+            Some(m) => f(m),
+            None => f(names.entry(name.to_owned()).or_default()),
+        }
+    }
+
     pub fn version(&self, owner: &str, name: &str, number: i64) -> Option<Arc<Target>> {
-        self.versions
-            .lock()
-            .expect("not poisoned")
-            .get(&(owner.into(), name.into(), number))
-            .cloned()
+        self.read(owner, name, |m| m.versions.get(&number).cloned())
     }
 
     pub fn put(&self, t: Arc<Target>) {
-        let key = (
-            t.detail.owner.clone(),
-            t.detail.name.clone(),
-            t.detail.version.version,
-        );
-        self.versions.lock().expect("not poisoned").insert(key, t);
+        let (owner, name) = (t.detail.owner.clone(), t.detail.name.clone());
+        self.write(&owner, &name, |m| {
+            m.versions.insert(t.detail.version.version, t);
+        });
     }
 
     pub fn alias(&self, owner: &str, name: &str, alias: &str) -> Option<i64> {
-        let aliases = self.aliases.lock().expect("not poisoned");
-        let (n, at) = aliases.get(&(owner.into(), name.into(), alias.into()))?;
-        (at.elapsed() < ALIAS_TTL).then_some(*n)
+        self.read(owner, name, |m| {
+            let (n, at) = m.aliases.get(alias)?;
+            (at.elapsed() < ALIAS_TTL).then_some(*n)
+        })
     }
 
     pub fn put_alias(&self, owner: &str, name: &str, alias: &str, number: i64) {
-        self.aliases.lock().expect("not poisoned").insert(
-            (owner.into(), name.into(), alias.into()),
-            (number, Instant::now()),
-        );
+        self.write(owner, name, |m| {
+            m.aliases.insert(alias.to_owned(), (number, Instant::now()));
+        });
     }
 
     /// Whether the model was seen public within the alias TTL: making a model private
     /// reaches every replica within that long.
     pub fn is_public(&self, owner: &str, name: &str) -> bool {
-        let public = self.public.lock().expect("not poisoned");
-        public
-            .get(&(owner.to_owned(), name.to_owned()))
+        self.read(owner, name, |m| m.public)
             .is_some_and(|at| at.elapsed() < ALIAS_TTL)
     }
 
     pub fn put_public(&self, owner: &str, name: &str) {
-        self.public
-            .lock()
-            .expect("not poisoned")
-            .insert((owner.into(), name.into()), Instant::now());
+        self.write(owner, name, |m| m.public = Some(Instant::now()));
     }
 
     /// Forgets a model's versions, aliases and visibility (it was deleted, wholly or in part,
     /// or changed).
     pub fn forget(&self, owner: &str, name: &str) {
-        self.public
-            .lock()
-            .expect("not poisoned")
-            .remove(&(owner.to_owned(), name.to_owned()));
-        self.versions
-            .lock()
-            .expect("not poisoned")
-            .retain(|(o, n, _), _| !(o == owner && n == name));
-        self.aliases
-            .lock()
-            .expect("not poisoned")
-            .retain(|(o, n, _), _| !(o == owner && n == name));
+        let mut models = self.models.lock().expect("not poisoned");
+        if let Some(names) = models.get_mut(owner) {
+            names.remove(name);
+            if names.is_empty() {
+                models.remove(owner);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Files between clients, the store and workers: `data:` URLs and file ids in, parts to the
 //! worker; parts from the worker out, stored files with ids to the client.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -318,13 +319,23 @@ pub struct Upload {
 /// (repeated for several files) is that input's value, unless the inputs JSON gives the input
 /// itself or names the part as `{"part": N}`. A part that answers nothing is a problem, so a
 /// misnamed field is not silently dropped.
-pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> Result<Value> {
+pub fn attach<'a>(
+    components: &[Component],
+    inputs: &'a Value,
+    uploads: &[Upload],
+) -> Result<Cow<'a, Value>> {
+    // Most requests send no parts: their inputs are used as they came.
+    if uploads.is_empty() {
+        return Ok(Cow::Borrowed(inputs));
+    }
     let mut inputs = inputs.clone();
     let Value::Object(map) = &mut inputs else {
-        return Ok(inputs);
+        return Ok(Cow::Owned(inputs));
     };
     let mut named = Vec::new();
-    collect_part_numbers(&Value::Object(map.clone()), &mut named);
+    // The inputs' own keys are ids, not a reference: only their values may name parts.
+    map.values()
+        .for_each(|v| collect_part_numbers(v, &mut named));
     let given: Vec<String> = map.keys().cloned().collect();
     let mut problems = Vec::new();
     for (i, u) in uploads.iter().enumerate() {
@@ -368,7 +379,7 @@ pub fn attach(components: &[Component], inputs: &Value, uploads: &[Upload]) -> R
         }
     }
     if problems.is_empty() {
-        Ok(inputs)
+        Ok(Cow::Owned(inputs))
     } else {
         Err(ServiceError::invalid_inputs(problems))
     }
@@ -393,8 +404,9 @@ pub struct WireInputs {
     /// What the worker receives: files as `{"part": N, ...}`, large stored ones as
     /// `{"file": K, ...}`.
     pub wire: Value,
-    /// What the run records: files as stored ids.
-    pub stored: Value,
+    /// What the run records: files as stored ids; `None` when the step takes no files, as
+    /// then it is the wire's.
+    pub stored: Option<Value>,
     pub parts: Vec<Bytes>,
     /// The large files, streamed from the blob store as they are sent.
     pub streams: Vec<InStream>,
@@ -457,12 +469,13 @@ pub async fn resolve_inputs(
     keeper: Keeper<'_>,
     uploader: &(dyn Fn() -> String + Sync),
 ) -> Result<WireInputs> {
-    let mut out = WireInputs {
-        wire: json!({}),
-        stored: json!({}),
-        parts: Vec::new(),
-        streams: Vec::new(),
-    };
+    let takes_files = components
+        .iter()
+        .any(|c| matches!(c.props, Props::FileUpload(_) | Props::ImageUpload(_)));
+    let mut wire = Map::new();
+    let mut stored = Map::new();
+    let mut parts = Vec::new();
+    let mut streams = Vec::new();
     let mut incoming = Vec::new();
     for c in components.iter().filter(|c| c.is_input()) {
         let v = inputs.get(&c.id).cloned().unwrap_or(Value::Null);
@@ -471,13 +484,16 @@ pub async fn resolve_inputs(
             Props::FileUpload(p) => (&p.types, p.max_size, true, false),
             Props::ImageUpload(p) => (&p.types, p.max_size, false, true),
             _ => {
-                out.wire[&c.id] = v.clone();
-                out.stored[&c.id] = v;
+                if takes_files {
+                    stored.insert(c.id.clone(), v.clone());
+                }
+                wire.insert(c.id.clone(), v);
                 continue;
             }
         };
-        out.wire[&c.id] = if many { json!([]) } else { Value::Null };
-        out.stored[&c.id] = out.wire[&c.id].clone();
+        let empty = if many { json!([]) } else { Value::Null };
+        wire.insert(c.id.clone(), empty.clone());
+        stored.insert(c.id.clone(), empty);
         let refs: Vec<Value> = match v {
             Value::Array(a) if many => a,
             Value::Null => Vec::new(),
@@ -650,7 +666,7 @@ pub async fn resolve_inputs(
         None
     };
     for f in incoming {
-        let stored = match f.existing {
+        let stored_file = match f.existing {
             Some(stored) => {
                 if let Keeper::Run(run) = keeper {
                     s.store.registry.attach_file(&stored.id, run).await?;
@@ -667,32 +683,40 @@ pub async fn resolve_inputs(
         };
         let mut w = match f.content {
             Content::Bytes(bytes) => {
-                out.parts.push(bytes);
-                json!({"part": out.parts.len() - 1})
+                parts.push(bytes);
+                json!({"part": parts.len() - 1})
             }
             Content::Stored { size, digest } => {
                 let (_, body) = s.store.blobs.get(&digest).await?;
                 let body = body.map(|r| r.map_err(std::io::Error::other)).boxed();
-                out.streams.push(InStream { size, body });
-                json!({"file": out.streams.len() - 1})
+                streams.push(InStream { size, body });
+                json!({"file": streams.len() - 1})
             }
         };
-        w["type"] = json!(stored.media_type);
-        if let Some(n) = &stored.name {
+        w["type"] = json!(stored_file.media_type);
+        if let Some(n) = &stored_file.name {
             w["name"] = json!(n);
         }
-        for (target, value) in [(&mut out.wire, w), (&mut out.stored, file_json(&stored))] {
+        let record = file_json(&stored_file);
+        for (target, value) in [(&mut wire, w), (&mut stored, record)] {
+            let slot = target
+                .get_mut(&f.component)
+                .expect("every input is set above");
             if f.many {
-                target[&f.component]
-                    .as_array_mut()
+                slot.as_array_mut()
                     .expect("set to an array above")
                     .push(value);
             } else {
-                target[&f.component] = value;
+                *slot = value;
             }
         }
     }
-    Ok(out)
+    Ok(WireInputs {
+        wire: Value::Object(wire),
+        stored: takes_files.then_some(Value::Object(stored)),
+        parts,
+        streams,
+    })
 }
 
 /// Replaces each `{"part": N, ...}` in a worker's outputs with a stored file's reference, its
@@ -704,10 +728,19 @@ pub async fn store_output_files(
     spooled: &[Spool],
     keeper: Keeper<'_>,
 ) -> Result<()> {
-    let mut pending = Vec::new();
-    collect_parts(v, &mut Vec::new(), &mut pending);
     let missing =
         || ServiceError::step_failed("the step's output names a file that was not sent", None);
+    // Most steps send no files: a look for references, without noting where each is, says
+    // whether the outputs are fine as they are.
+    if parts.is_empty() && spooled.is_empty() {
+        return if names_files(v) {
+            Err(missing())
+        } else {
+            Ok(())
+        };
+    }
+    let mut pending = Vec::new();
+    collect_parts(v, &mut Vec::new(), &mut pending);
     for OutputPart {
         at: path,
         source,
@@ -743,6 +776,19 @@ struct OutputPart {
 enum Source {
     Part(usize),
     File(usize),
+}
+
+/// Whether a value holds a file reference (`{"part": N}` or `{"file": K}`) anywhere.
+fn names_files(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => {
+            o.get("part").and_then(Value::as_u64).is_some()
+                || (!o.contains_key("part") && o.get("file").and_then(Value::as_u64).is_some())
+                || o.values().any(names_files)
+        }
+        Value::Array(a) => a.iter().any(names_files),
+        _ => false,
+    }
 }
 
 fn collect_parts(v: &Value, at: &mut Vec<String>, out: &mut Vec<OutputPart>) {

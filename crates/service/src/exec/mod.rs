@@ -58,6 +58,7 @@ async fn target(s: &Service, owner: &str, name: &str, reference: &str) -> Result
             .put_alias(owner, name, reference, detail.version.version);
     }
     let t = Arc::new(Target {
+        bundle: s.runner.bundle_dir(&detail.version.digest),
         detail,
         manifest,
         engine: Default::default(),
@@ -138,7 +139,7 @@ async fn ready_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
 /// The version's bundle, unpacked (once) where its workers run.
 async fn unpacked(s: &Service, t: &Target) -> Result<std::path::PathBuf> {
     let digest = &t.detail.version.digest;
-    let dir = s.runner.bundle_dir(digest);
+    let dir = t.bundle.clone();
     if !dir.is_dir() {
         let archive = s.store.download(digest).await?;
         let runner = s.runner.clone();
@@ -215,7 +216,7 @@ fn shown_paths(log: &str, data: &std::path::Path) -> String {
 }
 
 /// Checks answers against the components they answer: every problem, with `/inputs/<id>` paths.
-fn check_inputs(components: &[Component], inputs: &Value) -> Result<Map<String, Value>> {
+fn check_inputs<'a>(components: &[Component], inputs: &'a Value) -> Result<&'a Map<String, Value>> {
     let Value::Object(map) = inputs else {
         return Err(ServiceError::invalid_inputs(vec![Problem::new(
             "/inputs",
@@ -240,7 +241,7 @@ fn check_inputs(components: &[Component], inputs: &Value) -> Result<Map<String, 
         }
     }
     if problems.is_empty() {
-        Ok(map.clone())
+        Ok(map)
     } else {
         Err(ServiceError::invalid_inputs(problems))
     }
@@ -257,6 +258,7 @@ pub struct StepRequest {
 
 /// What one executed step gives.
 struct Executed {
+    /// The inputs as its run records them (files as stored ids); only a run's step keeps them.
     inputs: Value,
     outputs: Vec<Value>,
     state: Option<String>,
@@ -278,13 +280,16 @@ async fn execute(
     let engine = ready_engine(s, t).await?;
     // Whose quota new files count against, worked out only when there are some.
     let from = || files::uploader(user, req.client);
-    // The engine is ready, so the bundle is unpacked: only a path is worked out here.
-    let bundle = s.runner.bundle_dir(&t.detail.version.digest);
+    // The engine is ready, so the bundle is unpacked.
     let sources = files::Sources {
         uploads: &req.uploads,
-        bundle: &bundle,
+        bundle: &t.bundle,
     };
-    let resolved = files::resolve_inputs(s, components, &inputs, sources, keeper, &from).await?;
+    let resolved = files::resolve_inputs(s, components, inputs, sources, keeper, &from).await?;
+    let recorded = match keeper {
+        files::Keeper::Run(_) => resolved.stored.unwrap_or_else(|| resolved.wire.clone()),
+        files::Keeper::Prediction => Value::Null,
+    };
     let state = match state {
         Some(d) => Some(s.store.blobs.get_bytes(d).await?),
         None => None,
@@ -307,12 +312,16 @@ async fn execute(
         .await
         .map_err(|e| outcome::run_error(e, &step.name, s, t, user))?;
     let mut outputs = Value::Array(out.outputs);
-    files::store_output_files(s, &mut outputs, &out.files, &out.spooled, keeper).await?;
+    if !out.built {
+        files::store_output_files(s, &mut outputs, &out.files, &out.spooled, keeper).await?;
+    }
     let outputs = match outputs {
         Value::Array(a) => a,
         _ => unreachable!("an array above"),
     };
-    for (i, o) in outputs.iter().enumerate() {
+    // A worker's outputs are its code's word, checked here; an engine's own are built valid.
+    let unchecked = if out.built { &[][..] } else { &outputs[..] };
+    for (i, o) in unchecked.iter().enumerate() {
         Component::parse(o).map_err(|e| {
             ServiceError::step_failed(
                 format!(
@@ -328,7 +337,7 @@ async fn execute(
         None => None,
     };
     Ok(Executed {
-        inputs: resolved.stored,
+        inputs: recorded,
         outputs,
         state,
     })
