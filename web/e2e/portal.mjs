@@ -222,6 +222,28 @@ const checks = [
       await iris.getByRole("button", { name: "Make private" }).waitFor();
       assert.equal((await fetch(`${BASE}/api/v1/models/demo/iris`)).status, 200);
 
+      // A private model's pictures show for who may see it: an <img> sends no token, so the
+      // portal fetches them with the session's.
+      const digits = page.locator(".my-model").filter({ has: page.getByText("demo/digits", { exact: true }) });
+      await digits.getByRole("button", { name: "Make private" }).click();
+      await digits.getByRole("button", { name: "Make public" }).waitFor();
+      await page.goto(`${BASE}/m/demo/digits`);
+      const seven = page.getByRole("region", { name: "Examples" }).getByRole("img", { name: "digit-7.png" });
+      await seven.waitFor({ timeout: TIMEOUT });
+      const shown = await seven.evaluate((element) => {
+        const img = /** @type {HTMLImageElement} */ (element);
+        return img.complete
+          ? img.naturalWidth
+          : new Promise((done) => {
+              img.addEventListener("load", () => done(img.naturalWidth), { once: true });
+              img.addEventListener("error", () => done(0), { once: true });
+            });
+      });
+      assert.ok(shown > 0, "a private model's example picture did not load for its owner");
+      await page.goto(`${BASE}/me`);
+      await digits.getByRole("button", { name: "Make public" }).click();
+      await digits.getByRole("button", { name: "Make private" }).waitFor();
+
       await page.getByLabel(/^Label/).fill("e2e laptop");
       await page.getByRole("button", { name: "Create token" }).click();
       const secret = page.locator(".new-token-secret code");

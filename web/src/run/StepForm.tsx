@@ -4,7 +4,7 @@
 import { useMemo, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import { uploadFile } from "../api/endpoints";
-import type { Component, InputComponent, Json } from "../api/types";
+import type { Component, FileRef, InputComponent, Json } from "../api/types";
 import { useBundle } from "../catalogue/bundle";
 import { checkValues } from "../catalogue/check";
 import { exampleRefs, loadExample } from "../catalogue/examples";
@@ -13,6 +13,7 @@ import { isInput } from "../catalogue/kinds";
 import { type FieldErrors, fieldErrors } from "../catalogue/problems";
 import { exampleValues, initialValues, takesExampleFiles, type Values } from "../catalogue/values";
 import { toInputs, UploadError } from "../catalogue/wire";
+import { useFileUrl } from "../hooks/useFileUrl";
 import { ErrorBox } from "../ui/ErrorBox";
 import { Busy } from "../ui/Spinner";
 import { ComponentInput } from "../widgets/ComponentInput";
@@ -200,16 +201,18 @@ function ExampleCell({ c, v }: { c: InputComponent; v: Json | undefined }) {
   if (!takesExampleFiles(c)) return <>{typeof v === "string" ? v : JSON.stringify(v)}</>;
   return (
     <span class="example-files">
-      {exampleRefs(v).map((ref, i) => {
-        const url = refUrl(ref, bundle);
-        return url && isImage(ref) ? (
-          <img key={i} class="thumb" src={url} alt={refName(ref)} />
-        ) : (
-          <span key={i} class="file-name">
-            {refName(ref)}
-          </span>
-        );
-      })}
+      {exampleRefs(v).map((ref, i) => (
+        <ExampleFile key={i} file={ref} address={refUrl(ref, bundle)} />
+      ))}
     </span>
+  );
+}
+
+function ExampleFile({ file, address }: { file: FileRef; address: string | null }) {
+  const url = useFileUrl(address);
+  return url && isImage(file) ? (
+    <img class="thumb" src={url} alt={refName(file)} />
+  ) : (
+    <span class="file-name">{refName(file)}</span>
   );
 }

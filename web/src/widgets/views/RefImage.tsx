@@ -4,15 +4,17 @@
 import type { FileRef } from "../../api/types";
 import { useBundle } from "../../catalogue/bundle";
 import { refName, refUrl } from "../../catalogue/files";
+import { useFileUrl } from "../../hooks/useFileUrl";
 
 export function RefImage({ image, alt }: { image: FileRef; alt: string }) {
-  const url = refUrl(image, useBundle());
-  if (!url) {
+  const address = refUrl(image, useBundle());
+  const url = useFileUrl(address);
+  if (!address) {
     return (
       <div class="image-placeholder" role="img" aria-label={alt}>
         {refName(image, "image")}
       </div>
     );
   }
-  return <img class="ref-image" src={url} alt={alt} loading="lazy" />;
+  return url ? <img class="ref-image" src={url} alt={alt} loading="lazy" /> : <div class="image-placeholder" role="img" aria-label={alt} />;
 }
