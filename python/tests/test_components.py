@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 import feather as ftr
@@ -351,3 +352,69 @@ def test_file_ref_helper() -> None:
     ref = ftr.file_ref("out/a.txt", name="a.txt", size=3)
     assert ref == {"path": "out/a.txt", "name": "a.txt", "size": 3}
     assert ftr.File.Download(files=[ref]).files == [ref]
+
+
+# Constructor arguments of the views steps return most, valid and not: the quick path
+# (`quick_props`) and the reader must agree on each, in what they accept and what they give.
+QUICK_CASES: list[tuple[type[Component], dict[str, Any]]] = [
+    (ftr.Text.View, {"text": "hello", "id": "echo"}),
+    (ftr.Text.View, {"text": "", "title": "t" * 200, "description": "d" * 2000}),
+    (ftr.Text.View, {"text": "x", "title": "t" * 201}),
+    (ftr.Text.View, {"text": "x", "description": "d" * 2001}),
+    (ftr.Text.View, {"text": "x", "id": "Bad"}),
+    (ftr.Text.View, {"text": "x", "id": "a" * 65}),
+    (ftr.Text.View, {"text": "x", "required": 1}),
+    (ftr.Text.View, {"text": 3}),
+    (ftr.Text.View, {"text": None}),
+    (ftr.Markdown.View, {"text": "**bold**", "required": False}),
+    (ftr.Label, {"confidences": {"cat": 0.9, "dog": 0.1}}),
+    (ftr.Label, {"confidences": {}, "label": "none", "num_top_classes": 1000}),
+    (ftr.Label, {"confidences": {"cat": 1, "dog": 0}, "label": "cat"}),
+    (ftr.Label, {"confidences": {"cat": 1.5}}),
+    (ftr.Label, {"confidences": {"cat": -0.1}}),
+    (ftr.Label, {"confidences": {"cat": float("nan")}}),
+    (ftr.Label, {"confidences": {"cat": True}}),
+    (ftr.Label, {"confidences": {"cat": "0.5"}}),
+    (ftr.Label, {"confidences": {1: 0.5}}),
+    (ftr.Label, {"confidences": {np.str_("setosa"): np.float64(0.25), "virginica": 0.75}}),
+    (ftr.Label, {"confidences": [("cat", 0.5)]}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "num_top_classes": 0}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "num_top_classes": 1001}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "num_top_classes": 2.0}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "num_top_classes": True}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "label": "l" * 1001}),
+    (ftr.Label, {"confidences": {"cat": 0.5}, "label": 7}),
+    (ftr.Label, {"confidences": None}),
+]
+
+
+def _read(cls: type[Component], kwargs: dict[str, Any]) -> dict[str, Any] | list[str]:
+    """The reader's verdict on what the constructor would be given: canonical JSON or problems."""
+    data: dict[str, Any] = {"type": cls.type, "required": kwargs.get("required", True)}
+    data.update({k: v for k, v in kwargs.items() if v is not None and k != "required"})
+    from feather.components.base import to_json
+
+    data = {k: to_json(v) for k, v in data.items()}
+    try:
+        return Component.from_dict(data).to_dict()
+    except ftr.ManifestError as err:
+        return [f"{p.path}: {p.reason}" for p in err.problems]
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), QUICK_CASES)
+def test_a_view_built_by_its_constructor_is_what_the_reader_makes_of_it(
+    cls: type[Component], kwargs: dict[str, Any]
+) -> None:
+    want = _read(cls, kwargs)
+    try:
+        got: dict[str, Any] | list[str] = cls(**kwargs).to_dict()
+    except ftr.ManifestError as err:
+        got = [f"{p.path}: {p.reason}" for p in err.problems]
+    assert got == want
+
+
+def test_the_quick_path_copies_what_it_is_given() -> None:
+    scores = {"cat": 0.9, "dog": 0.1}
+    label = ftr.Label(scores)
+    scores["cat"] = 2.0
+    assert label.confidences == {"cat": 0.9, "dog": 0.1}

@@ -72,6 +72,14 @@ class Component:
         required: bool = True,
         **props: Any,
     ) -> None:
+        # Steps build their outputs with these constructors on every call: plainly valid props
+        # skip the reader, and anything else goes through it for the full list of problems.
+        quick = type(self).quick_props(props) if _plain(id, title, description, required) else None
+        if quick is not None:
+            self.id, self.title, self.description = id, title, description
+            self.required = required
+            self.props = quick
+            return
         data: dict[str, Any] = {"type": self.type}
         for key, value in (("id", id), ("title", title), ("description", description)):
             if value is not None:
@@ -97,6 +105,13 @@ class Component:
     def read_props(cls, ctx: Ctx, o: Obj) -> dict[str, Any] | None:
         """Read the type's props from `o`, in canonical order with defaults filled in."""
         raise NotImplementedError
+
+    @classmethod
+    def quick_props(cls, props: dict[str, Any]) -> dict[str, Any] | None:
+        """The canonical props `read_props` would give for the constructor's `props` (absent
+        ones `None`), when they are plainly valid and need no conversion; `None` sends them
+        through the reader. Only the views steps return often have one."""
+        return None
 
     def check(self, ctx: Ctx, value: Any, path: str) -> None:
         """Record the problems of a non-null value at `path`; inputs override it."""
@@ -179,6 +194,16 @@ class Component:
     def __repr__(self) -> str:
         fields = {k: v for k, v in self.to_dict().items() if k != "type"}
         return f"{self.type}({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
+
+
+def _plain(id: Any, title: Any, description: Any, required: Any) -> bool:
+    """Whether the common fields are valid as given, as `read_component` would find them."""
+    return (
+        (id is None or (type(id) is str and COMPONENT_ID_RE.fullmatch(id) is not None))
+        and (title is None or (type(title) is str and len(title) <= 200))
+        and (description is None or (type(description) is str and len(description) <= 2000))
+        and type(required) is bool
+    )
 
 
 COMPONENT_TYPES: dict[str, type[Component]] = {}

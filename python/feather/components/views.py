@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._checks import Ctx, Obj, is_number, join, kind, number, string, uint
+from .._checks import Ctx, Obj, is_int, is_number, join, kind, number, string, uint
 from .base import Component, register
 
 TEXT_CHARS = 10_000_000
@@ -28,6 +28,13 @@ class _Text(Component):
     def read_props(cls, ctx: Ctx, o: Obj) -> dict[str, Any] | None:
         text = o.req(ctx, "text", string(TEXT_CHARS))
         return None if text is None else {"text": text}
+
+    @classmethod
+    def quick_props(cls, props: dict[str, Any]) -> dict[str, Any] | None:
+        text = props.get("text")
+        if len(props) == 1 and type(text) is str and len(text) <= TEXT_CHARS:
+            return {"text": text}
+        return None
 
 
 @register
@@ -182,3 +189,27 @@ class Label(Component):
         if num_top_classes is not None:
             props["num_top_classes"] = num_top_classes
         return props
+
+    @classmethod
+    def quick_props(cls, props: dict[str, Any]) -> dict[str, Any] | None:
+        confidences = props.get("confidences")
+        label = props.get("label")
+        top = props.get("num_top_classes")
+        if (
+            props.keys() - {"confidences", "label", "num_top_classes"}
+            or type(confidences) is not dict
+            or not all(
+                isinstance(k, str) and is_number(x) and 0.0 <= x <= 1.0
+                for k, x in confidences.items()
+            )
+            or not (label is None or (type(label) is str and len(label) <= 1000))
+            or not (top is None or (is_int(top) and 1 <= top <= 1000))
+        ):
+            return None
+        # Keys as the reader has them: a NumPy string (a scikit-learn class) as a `str`.
+        out: dict[str, Any] = {"confidences": {str(k): x for k, x in confidences.items()}}
+        if label is not None:
+            out["label"] = label
+        if top is not None:
+            out["num_top_classes"] = top
+        return out
