@@ -866,3 +866,30 @@ pub async fn inline_files(s: &Service, v: &mut Value) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick look (`names_files`) and the full collection agree on whether outputs name
+    /// files, so a step that sends none is refused for a reference exactly as before.
+    #[test]
+    fn the_quick_look_for_file_references_agrees_with_collecting_them() {
+        let cases = [
+            json!([{"id": "t", "type": "Text.View", "text": "part"}]),
+            json!([{"id": "f", "type": "File.Download", "files": [{"part": 0, "name": "a.csv"}]}]),
+            json!([{"id": "i", "type": "Image.View", "images": [{"file": 2}]}]),
+            json!([{"id": "j", "type": "JSON.View", "value": {"part": "not a number"}}]),
+            json!([{"id": "j", "type": "JSON.View", "value": {"part": "x", "file": 1}}]),
+            json!([{"id": "j", "type": "JSON.View", "value": {"part": null, "deep": [{"file": 0}]}}]),
+            json!([{"id": "n", "type": "Number.View", "value": 3}]),
+        ];
+        let verdicts: Vec<bool> = cases.iter().map(names_files).collect();
+        for (v, quick) in cases.iter().zip(&verdicts) {
+            let mut found = Vec::new();
+            collect_parts(v, &mut Vec::new(), &mut found);
+            assert_eq!(*quick, !found.is_empty(), "{v}");
+        }
+        assert_eq!(verdicts, [false, true, true, false, false, true, false]);
+    }
+}
