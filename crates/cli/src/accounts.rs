@@ -9,7 +9,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use feather_service::Actor;
 use feather_service::accounts::{self, TokenRequest};
-use feather_store::{Action, AuditQuery, Role, Scope, Store, StoreError};
+use feather_store::{Action, AuditQuery, Database, Role, Scope, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::client::{Client, ServerArgs};
@@ -21,6 +21,14 @@ pub struct Place {
     /// [default: the user's data folder, unless --server is given].
     #[arg(long, env = "FEATHER_DATA")]
     data: Option<PathBuf>,
+    /// With --data (or by default): where its registry is, `sqlite` or a postgres:// URL.
+    #[arg(
+        long,
+        env = "FEATHER_DATABASE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    database: Database,
     /// Act through this server's API instead, as the user of --token.
     #[arg(long, env = "FEATHER_SERVER")]
     server: Option<String>,
@@ -42,8 +50,12 @@ impl Place {
                 token: self.token.clone(),
             })?)),
             (data, _) => {
-                let data = crate::DataArg { data: data.clone() }.resolve();
-                let store = Store::open(&data, Default::default()).await?;
+                let place = crate::DataArg {
+                    data: data.clone(),
+                    database: self.database.clone(),
+                };
+                let store =
+                    Store::open(&place.resolve(), &place.database, Default::default()).await?;
                 Ok(At::Local(store, Actor::Operator(local_actor())))
             }
         }

@@ -14,6 +14,7 @@ mod serve;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use feather_store::Database;
 
 /// mimalloc: the server allocates and frees small JSON values on every request, where glibc's
 /// allocator costs a fifth of its time.
@@ -70,6 +71,15 @@ pub struct DataArg {
     /// The data folder [default: the user's data folder, such as ~/.local/share/feather].
     #[arg(long, env = "FEATHER_DATA")]
     pub data: Option<PathBuf>,
+    /// Where the registry is: `sqlite` (feather.db in the data folder) or
+    /// postgres://user:password@host:port/database, created beforehand.
+    #[arg(
+        long,
+        env = "FEATHER_DATABASE",
+        default_value = "sqlite",
+        hide_env_values = true
+    )]
+    pub database: Database,
 }
 
 impl DataArg {

@@ -183,6 +183,7 @@ impl ServeArgs {
         let data = a.data.resolve();
         ServerConfig {
             data: data.clone(),
+            database: a.data.database.clone(),
             addr: a.addr,
             limits: BundleLimits {
                 max_upload: a.max_upload,

@@ -29,7 +29,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use feather_runner::{Runner, RunnerConfig};
 use feather_service::Service;
-use feather_store::{BundleLimits, Store};
+use feather_store::{BundleLimits, Database, Store};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -39,6 +39,8 @@ pub use state::AppState;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub data: PathBuf,
+    /// Where the registry is: `feather.db` in the data folder, or PostgreSQL.
+    pub database: Database,
     pub addr: SocketAddr,
     pub limits: BundleLimits,
     pub public_url: Option<String>,
@@ -246,7 +248,8 @@ pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), Serve
         });
     }
     note_holder(&mut lock, &format!("pid {}", std::process::id()))?;
-    let store = Store::open(&config.data, config.limits).await?;
+    let store = Store::open(&config.data, &config.database, config.limits).await?;
+    tracing::info!(registry = %config.database.describe(), "registry opened");
     store.clear_tmp()?;
     // Nothing else serves this folder (the lock says so), so no publish is in progress.
     store.collect_garbage(0).await?;

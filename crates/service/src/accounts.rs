@@ -134,7 +134,7 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), BundleLimits::default())
+        let store = Store::open(dir.path(), &Default::default(), BundleLimits::default())
             .await
             .unwrap();
         (dir, store)

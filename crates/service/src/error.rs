@@ -238,7 +238,8 @@ impl From<StoreError> for ServiceError {
             StoreError::UnsupportedFormat(_) => Self::new(Code::UnsupportedMediaType, message),
             StoreError::Unauthorized(_) => Self::new(Code::Unauthorized, message),
             StoreError::Forbidden(_) => Self::new(Code::Forbidden, message),
-            StoreError::Db(_)
+            StoreError::Unavailable(_)
+            | StoreError::Db(_)
             | StoreError::Migrate(_)
             | StoreError::Blob(_)
             | StoreError::Io(_) => Self::internal(message),

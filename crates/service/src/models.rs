@@ -346,7 +346,7 @@ mod tests {
 
     async fn service() -> (tempfile::TempDir, Service) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), BundleLimits::default())
+        let store = Store::open(dir.path(), &Default::default(), BundleLimits::default())
             .await
             .unwrap();
         // No uv: the environment builds publishing starts fail at once, and nothing runs.

@@ -23,6 +23,9 @@ pub enum StoreError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A database that could not be reached or opened.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migrations: {0}")]

@@ -38,7 +38,7 @@ pub use error::{Result, StoreError};
 pub use files::{Expired, Keep, StoredFile};
 pub use models::{Model, ModelPage, ModelQuery, Version, VersionDetail};
 pub use publish::{Published, Upload};
-pub use registry::{Registry, SqliteRegistry};
+pub use registry::{Database, PostgresRegistry, Registry, SqliteRegistry};
 pub use runs::{RunRecord, RunStatus, StepRecord, new_id};
 pub use sharing::{Grant, Viewer, Visibility};
 
@@ -61,14 +61,14 @@ pub fn now() -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store of a data folder: `feather.db`, `blobs/`, `tmp/`.
-    pub async fn open(data: &Path, limits: BundleLimits) -> Result<Self> {
+    /// Opens (creating if needed) the store of a data folder (`blobs/`, `tmp/`) and its
+    /// registry (`feather.db` in it, or a PostgreSQL database).
+    pub async fn open(data: &Path, database: &Database, limits: BundleLimits) -> Result<Self> {
         std::fs::create_dir_all(data)?;
         let tmp = data.join("tmp");
         std::fs::create_dir_all(&tmp)?;
-        let registry = SqliteRegistry::open(&data.join("feather.db")).await?;
         Ok(Self {
-            registry: Arc::new(registry),
+            registry: database.open(data).await?,
             blobs: Blobs::local(&data.join("blobs"))?,
             limits,
             data: Arc::from(data),

@@ -36,6 +36,38 @@ async fn token_for(
     registry.create_token("local:test", &new).await.unwrap().0
 }
 
+/// The registry these tests run on: SQLite in the data folder, or with
+/// `FEATHER_TEST_REGISTRY=postgres` a database of its own on the test run's PostgreSQL server
+/// (`FEATHER_TEST_POSTGRES`, which `scripts/test` starts). The database's URL is kept in the data
+/// folder, so a restarted server finds the same one.
+async fn database_for(data: &Path) -> feather_store::Database {
+    match std::env::var("FEATHER_TEST_REGISTRY").as_deref() {
+        Err(_) | Ok("sqlite") => feather_store::Database::Sqlite,
+        Ok("postgres") => {
+            let kept = data.join("test-database");
+            if let Ok(url) = std::fs::read_to_string(&kept) {
+                return url.parse().unwrap();
+            }
+            use sqlx::Connection;
+            let server = std::env::var("FEATHER_TEST_POSTGRES")
+                .expect("FEATHER_TEST_POSTGRES names the PostgreSQL server: run scripts/test");
+            let name = feather_store::new_id("server_");
+            let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let url = format!("{server}/{name}");
+            std::fs::write(&kept, &url).unwrap();
+            url.parse().unwrap()
+        }
+        Ok(other) => panic!("FEATHER_TEST_REGISTRY={other}: sqlite or postgres"),
+    }
+}
+
 /// A background task that ends with its owner.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -176,6 +208,7 @@ impl Server {
     ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
+            database: database_for(data.path()).await,
             addr: "127.0.0.1:0".parse().unwrap(),
             limits,
             public_url: None,
@@ -217,6 +250,31 @@ impl Server {
             runner,
             task,
         }
+    }
+
+    /// Every row of the registry as text when it is on PostgreSQL; empty on SQLite, whose
+    /// file is in the data folder.
+    pub async fn registry_text(&self) -> String {
+        use sqlx::Connection;
+        let Ok(url) = std::fs::read_to_string(self.data.path().join("test-database")) else {
+            return String::new();
+        };
+        let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        let mut text = String::new();
+        for t in tables {
+            let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT r::text FROM \"{t}\" r"))
+                .fetch_all(&mut db)
+                .await
+                .unwrap();
+            text.extend(rows.into_iter().map(|r| r + "\n"));
+        }
+        text
     }
 
     /// A token for `user` (created with `role` if new) with these scopes.

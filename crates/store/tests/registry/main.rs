@@ -11,7 +11,7 @@ mod sharing;
 use std::sync::Arc;
 
 use feather_store::registry::NewVersion;
-use feather_store::{Registry, SqliteRegistry, StoreError, Visibility};
+use feather_store::{PostgresRegistry, Registry, SqliteRegistry, StoreError, Visibility};
 
 /// An opened registry, and what must live as long as it.
 pub struct Backend {
@@ -26,6 +26,32 @@ pub async fn sqlite() -> Backend {
         .unwrap();
     Backend {
         _dir: dir,
+        registry: Arc::new(registry),
+    }
+}
+
+/// A new database on the test run's PostgreSQL server (`scripts/postgres.sh`, which
+/// `scripts/test` starts and names in `FEATHER_TEST_POSTGRES`).
+pub async fn postgres() -> Backend {
+    use sqlx::Connection;
+    let server = std::env::var("FEATHER_TEST_POSTGRES").expect(
+        "FEATHER_TEST_POSTGRES names a PostgreSQL server for these tests: run scripts/test, or \
+         export FEATHER_TEST_POSTGRES=$(scripts/postgres.sh start /tmp/feather-pg)",
+    );
+    let name = feather_store::new_id("registry_");
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let registry = PostgresRegistry::open(&format!("{server}/{name}"))
+        .await
+        .unwrap();
+    Backend {
+        _dir: tempfile::tempdir().unwrap(),
         registry: Arc::new(registry),
     }
 }
@@ -49,7 +75,7 @@ macro_rules! backends {
     };
 }
 
-backends!(sqlite; [
+backends!(sqlite, postgres; [
     models::versions_are_numbered_per_model_and_latest_follows,
     models::deleted_numbers_are_never_reused_and_latest_moves_back,
     models::a_deleted_model_gives_back_its_digests_and_is_gone,
