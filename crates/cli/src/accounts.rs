@@ -50,12 +50,14 @@ impl Place {
                 token: self.token.clone(),
             })?)),
             (data, _) => {
+                // Accounts are all in the registry: the blobs stay where they are.
                 let place = crate::DataArg {
                     data: data.clone(),
                     database: self.database.clone(),
+                    blobs: Default::default(),
                 };
                 let store =
-                    Store::open(&place.resolve(), &place.database, Default::default()).await?;
+                    Store::open(&place.resolve(), &place.places(), Default::default()).await?;
                 Ok(At::Local(store, Actor::Operator(local_actor())))
             }
         }

@@ -14,7 +14,7 @@ mod serve;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use feather_store::Database;
+use feather_store::{BlobPlace, Database, Places};
 
 /// mimalloc: the server allocates and frees small JSON values on every request, where glibc's
 /// allocator costs a fifth of its time.
@@ -80,9 +80,21 @@ pub struct DataArg {
         hide_env_values = true
     )]
     pub database: Database,
+    /// Where bundles and files are kept: `local` (blobs/ in the data folder), s3://bucket/prefix
+    /// (credentials, region and endpoint from AWS_* variables), gs://bucket/prefix or
+    /// az://container/prefix.
+    #[arg(long, env = "FEATHER_BLOBS", default_value = "local")]
+    pub blobs: BlobPlace,
 }
 
 impl DataArg {
+    pub fn places(&self) -> Places {
+        Places {
+            database: self.database.clone(),
+            blobs: self.blobs.clone(),
+        }
+    }
+
     /// The folder, absolute: workers and builds run in folders of their own, where a relative
     /// path would name something else.
     pub fn resolve(&self) -> PathBuf {

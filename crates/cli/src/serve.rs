@@ -183,7 +183,7 @@ impl ServeArgs {
         let data = a.data.resolve();
         ServerConfig {
             data: data.clone(),
-            database: a.data.database.clone(),
+            places: a.data.places(),
             addr: a.addr,
             limits: BundleLimits {
                 max_upload: a.max_upload,

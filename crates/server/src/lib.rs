@@ -29,7 +29,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use feather_runner::{Runner, RunnerConfig};
 use feather_service::Service;
-use feather_store::{BundleLimits, Database, Store};
+use feather_store::{BundleLimits, Places, Store};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -39,8 +39,8 @@ pub use state::AppState;
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub data: PathBuf,
-    /// Where the registry is: `feather.db` in the data folder, or PostgreSQL.
-    pub database: Database,
+    /// Where the registry and the blobs are: by default in the data folder.
+    pub places: Places,
     pub addr: SocketAddr,
     pub limits: BundleLimits,
     pub public_url: Option<String>,
@@ -248,8 +248,8 @@ pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), Serve
         });
     }
     note_holder(&mut lock, &format!("pid {}", std::process::id()))?;
-    let store = Store::open(&config.data, &config.database, config.limits).await?;
-    tracing::info!(registry = %config.database.describe(), "registry opened");
+    let store = Store::open(&config.data, &config.places, config.limits).await?;
+    tracing::info!(places = %config.places.describe(), "store opened");
     store.clear_tmp()?;
     // Nothing else serves this folder (the lock says so), so no publish is in progress.
     store.collect_garbage(0).await?;

@@ -1,7 +1,9 @@
-//! Content-addressed blobs (bundles now; uploaded files and run state later) in any
-//! `object_store` backend, stored once under their SHA-256.
+//! Content-addressed blobs (bundles, uploaded files, run state) in any `object_store` backend:
+//! a folder on this machine, or S3-compatible, Google Cloud or Azure storage. Each is stored once
+//! under its SHA-256.
 
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -9,10 +11,11 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, WriteMultipart};
 use tokio::io::AsyncReadExt;
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 const PREFIX: &str = "sha256";
 
@@ -21,6 +24,66 @@ static STAGING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// A `sha256:<hex>` digest.
 pub fn digest_of(hex: &str) -> String {
     format!("sha256:{hex}")
+}
+
+/// Where blobs are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum BlobPlace {
+    /// `blobs/` in the data folder.
+    #[default]
+    Local,
+    /// An object store by URL: `s3://bucket/prefix`, `gs://bucket/prefix`,
+    /// `az://container/prefix`; credentials, region and endpoint from the provider's usual
+    /// variables (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`, `GOOGLE_SERVICE_ACCOUNT`,
+    /// `AZURE_STORAGE_ACCOUNT_NAME`, ...).
+    Url {
+        scheme: String,
+        bucket: String,
+        prefix: String,
+    },
+}
+
+impl FromStr for BlobPlace {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "local" {
+            return Ok(BlobPlace::Local);
+        }
+        let known = "`local` (blobs/ in the data folder), s3://bucket/prefix, gs://bucket/prefix \
+                     or az://container/prefix";
+        let Some((scheme, rest)) = s.split_once("://") else {
+            return Err(format!("{s:?} is not a place for blobs: {known}"));
+        };
+        if !matches!(scheme, "s3" | "gs" | "az") {
+            return Err(format!(
+                "{scheme}:// is not a blob store feather knows: {known}"
+            ));
+        }
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{s:?} names no bucket: {known}"));
+        }
+        Ok(BlobPlace::Url {
+            scheme: scheme.into(),
+            bucket: bucket.into(),
+            prefix: prefix.trim_matches('/').into(),
+        })
+    }
+}
+
+impl BlobPlace {
+    /// Where it is, for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            BlobPlace::Local => "blobs/ in the data folder".into(),
+            BlobPlace::Url {
+                scheme,
+                bucket,
+                prefix,
+            } => format!("{scheme}://{bucket}/{prefix}"),
+        }
+    }
 }
 
 /// The blob store.
@@ -42,6 +105,59 @@ impl Blobs {
         })
     }
 
+    /// The blobs of a data folder: its `blobs/`, or those at `place`.
+    pub fn open(place: &BlobPlace, data: &Path) -> Result<Self> {
+        let BlobPlace::Url {
+            scheme,
+            bucket,
+            prefix,
+        } = place
+        else {
+            return Self::local(&data.join("blobs"));
+        };
+        let url = format!("{scheme}://{bucket}");
+        let store: Arc<dyn ObjectStore> = match scheme.as_str() {
+            "s3" => Arc::new(
+                object_store::aws::AmazonS3Builder::from_env()
+                    .with_url(&url)
+                    .build()?,
+            ),
+            "gs" => Arc::new(
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(&url)
+                    .build()?,
+            ),
+            "az" => Arc::new(
+                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_url(&url)
+                    .build()?,
+            ),
+            other => {
+                return Err(StoreError::BadRequest(format!(
+                    "{other}:// is not a blob store feather knows"
+                )));
+            }
+        };
+        let store = if prefix.is_empty() {
+            store
+        } else {
+            Arc::new(PrefixStore::new(store, prefix.as_str()))
+        };
+        Ok(Self {
+            store,
+            local_root: None,
+        })
+    }
+
+    /// Checks that the store answers, so that a server with unreachable or unauthorised storage
+    /// says so at start rather than at its first publish.
+    pub async fn check(&self) -> Result<()> {
+        match self.store.head(&ObjectPath::from("feather-check")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn path(digest: &str) -> ObjectPath {
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
         ObjectPath::from(format!("{PREFIX}/{}/{hex}", &hex[..2.min(hex.len())]))
@@ -59,14 +175,22 @@ impl Blobs {
         }
     }
 
-    /// Marks a blob used again now, so that a collector deciding on its age leaves it: the
-    /// bytes of something new may be those of something it found unused. Local folders only.
-    fn touch(&self, digest: &str) {
-        if let Some(root) = &self.local_root
-            && let Ok(f) = std::fs::File::open(root.join(Self::path(digest).as_ref()))
-        {
+    /// Whether the blob is there already, and if so marks it used again now, so that a
+    /// collector deciding on its age leaves it: the bytes of something new may be those of
+    /// something it found unused. Only a local folder can mark a file cheaply; an object store
+    /// cannot change an object's time without writing it, so there the blob is written again
+    /// (the same bytes under the same name).
+    async fn reuse(&self, digest: &str) -> Result<bool> {
+        let Some(root) = &self.local_root else {
+            return Ok(false);
+        };
+        if !self.exists(digest).await? {
+            return Ok(false);
+        }
+        if let Ok(f) = std::fs::File::open(root.join(Self::path(digest).as_ref())) {
             let _ = f.set_modified(std::time::SystemTime::now());
         }
+        Ok(true)
     }
 
     pub async fn exists(&self, digest: &str) -> Result<bool> {
@@ -82,8 +206,7 @@ impl Blobs {
     /// bytes held in memory.
     pub async fn put_file(&self, digest: &str, file: &Path) -> Result<()> {
         // Stored once: the same bytes again only mark the blob used.
-        if self.exists(digest).await? {
-            self.touch(digest);
+        if self.reuse(digest).await? {
             return Ok(());
         }
         if let Some(root) = &self.local_root {
@@ -107,27 +230,37 @@ impl Blobs {
         }
         let upload = self.store.put_multipart(&Self::path(digest)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+        match Self::copy_into(&mut writer, file).await {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(())
+            }
+            Err(e) => {
+                // The parts sent so far go, rather than waiting for the bucket's lifecycle rule.
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn copy_into(writer: &mut WriteMultipart, file: &Path) -> Result<()> {
         let mut f = tokio::fs::File::open(file).await?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = f.read(&mut buf).await?;
             if n == 0 {
-                break;
+                return Ok(());
             }
             writer.wait_for_capacity(4).await?;
             writer.write(&buf[..n]);
         }
-        writer.finish().await?;
-        Ok(())
     }
 
     /// Stores bytes under their digest (once) and returns the digest.
     pub async fn put_bytes(&self, data: Bytes) -> Result<String> {
         use sha2::{Digest, Sha256};
         let digest = digest_of(&hex::encode(Sha256::digest(&data)));
-        if self.exists(&digest).await? {
-            self.touch(&digest);
-        } else {
+        if !self.reuse(&digest).await? {
             self.store.put(&Self::path(&digest), data.into()).await?;
         }
         Ok(digest)
@@ -210,5 +343,29 @@ impl Blobs {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlobPlace;
+
+    #[test]
+    fn a_blob_place_is_local_or_an_object_store_url() {
+        assert_eq!("local".parse::<BlobPlace>(), Ok(BlobPlace::Local));
+        assert_eq!(
+            "s3://models/feather/prod/".parse::<BlobPlace>(),
+            Ok(BlobPlace::Url {
+                scheme: "s3".into(),
+                bucket: "models".into(),
+                prefix: "feather/prod".into(),
+            })
+        );
+        let gs: BlobPlace = "gs://b".parse().unwrap();
+        assert_eq!(gs.describe(), "gs://b/");
+        for bad in ["ftp://b/x", "s3://", "/var/blobs"] {
+            let e = bad.parse::<BlobPlace>().unwrap_err();
+            assert!(e.contains("s3://bucket/prefix"), "{bad}: {e}");
+        }
     }
 }

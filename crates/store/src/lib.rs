@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 pub use accounts::{NewToken, Principal, Role, Scope, TokenInfo, UserInfo};
 pub use audit::{Action, AuditEntry, AuditPage, AuditQuery};
-pub use blobs::Blobs;
+pub use blobs::{BlobPlace, Blobs};
 pub use bundle::BundleLimits;
 pub use error::{Result, StoreError};
 pub use files::{Expired, Keep, StoredFile};
@@ -41,6 +41,24 @@ pub use publish::{Published, Upload};
 pub use registry::{Database, PostgresRegistry, Registry, SqliteRegistry};
 pub use runs::{RunRecord, RunStatus, StepRecord, new_id};
 pub use sharing::{Grant, Viewer, Visibility};
+
+/// Where a store keeps its records and its bytes; by default both in the data folder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Places {
+    pub database: Database,
+    pub blobs: BlobPlace,
+}
+
+impl Places {
+    /// Where they are, for logs: never a password.
+    pub fn describe(&self) -> String {
+        format!(
+            "registry: {}; blobs: {}",
+            self.database.describe(),
+            self.blobs.describe()
+        )
+    }
+}
 
 /// The registry and the blobs of one data folder.
 #[derive(Clone, Debug)]
@@ -61,15 +79,24 @@ pub fn now() -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store of a data folder (`blobs/`, `tmp/`) and its
-    /// registry (`feather.db` in it, or a PostgreSQL database).
-    pub async fn open(data: &Path, database: &Database, limits: BundleLimits) -> Result<Self> {
+    /// Opens (creating if needed) the store of a data folder (`tmp/`, and by default `blobs/`
+    /// and `feather.db`), its registry and its blobs where `places` says.
+    pub async fn open(data: &Path, places: &Places, limits: BundleLimits) -> Result<Self> {
         std::fs::create_dir_all(data)?;
         let tmp = data.join("tmp");
         std::fs::create_dir_all(&tmp)?;
         Ok(Self {
-            registry: database.open(data).await?,
-            blobs: Blobs::local(&data.join("blobs"))?,
+            registry: places.database.open(data).await?,
+            blobs: {
+                let blobs = Blobs::open(&places.blobs, data)?;
+                blobs.check().await.map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "the blobs at {}: {e}",
+                        places.blobs.describe()
+                    ))
+                })?;
+                blobs
+            },
             limits,
             data: Arc::from(data),
             tmp: Arc::from(tmp),

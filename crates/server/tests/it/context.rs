@@ -191,6 +191,16 @@ impl Server {
         Self::start_http(data, limits, pool, tweak, runner, Default::default()).await
     }
 
+    /// A server whose blobs are at `blobs` (an object store), its state set up further.
+    pub async fn start_with_blobs(
+        blobs: feather_store::BlobPlace,
+        tweak: fn(AppState) -> AppState,
+    ) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let (limits, pool) = (BundleLimits::default(), PoolLimits::default());
+        Self::start_placed(data, limits, pool, tweak, |c| c, Default::default(), blobs).await
+    }
+
     /// A server whose connections are held to these limits.
     pub async fn start_with_http(http: feather_server::listen::HttpLimits) -> Self {
         let data = tempfile::tempdir().unwrap();
@@ -206,9 +216,25 @@ impl Server {
         runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
         http: feather_server::listen::HttpLimits,
     ) -> Self {
+        let blobs = Default::default();
+        Self::start_placed(data, limits, pool, tweak, runner, http, blobs).await
+    }
+
+    async fn start_placed(
+        data: TempDir,
+        limits: BundleLimits,
+        pool: PoolLimits,
+        tweak: fn(AppState) -> AppState,
+        runner: impl FnOnce(RunnerConfig) -> RunnerConfig,
+        http: feather_server::listen::HttpLimits,
+        blobs: feather_store::BlobPlace,
+    ) -> Self {
         let config = ServerConfig {
             data: data.path().to_path_buf(),
-            database: database_for(data.path()).await,
+            places: feather_store::Places {
+                database: database_for(data.path()).await,
+                blobs,
+            },
             addr: "127.0.0.1:0".parse().unwrap(),
             limits,
             public_url: None,

@@ -10,6 +10,7 @@ mod errors;
 mod hostile;
 mod manage;
 mod multipart;
+mod objects;
 mod onnx;
 mod openapi;
 mod portal;

@@ -38,7 +38,7 @@ fn streamed(len: u64) -> Part {
 }
 
 impl Server {
-    async fn upload(&self, part: Part, token: Option<&str>) -> (StatusCode, Value) {
+    pub(crate) async fn upload(&self, part: Part, token: Option<&str>) -> (StatusCode, Value) {
         let mut r = self
             .http
             .post(self.api("/files"))
