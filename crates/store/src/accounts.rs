@@ -155,15 +155,13 @@ pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Unix seconds as RFC 3339.
+/// Unix seconds as the registry records a time (RFC 3339, see [`crate::now`]), held between
+/// 1970 and the end of 9999, where the text stays as long.
 pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
+    let unix = unix.clamp(0, 253_402_300_799);
+    crate::format_time(
+        time::OffsetDateTime::from_unix_timestamp(unix).expect("within the range time supports"),
+    )
 }
 
 pub(crate) fn check_user_name(user: &str) -> Result<()> {

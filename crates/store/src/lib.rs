@@ -71,11 +71,32 @@ pub struct Store {
     tmp: Arc<Path>,
 }
 
-/// The current time as RFC 3339, as the registry records it.
+/// The current time as the registry records every time: RFC 3339 in UTC with six decimals,
+/// always as long, so that times compare as text in SQL on every engine.
 pub fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("UTC time formats")
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// A time as the registry records it (see [`now`]).
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Unix seconds of a time the registry recorded.
+pub fn unix_of(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 impl Store {

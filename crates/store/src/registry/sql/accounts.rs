@@ -21,7 +21,7 @@ fn token_from(row: &DbRow) -> Result<TokenInfo> {
         prefix: row.try_get("prefix")?,
         scopes: Scope::parse_list(&scopes)?.into_iter().collect(),
         created_at: row.try_get("created_at")?,
-        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(rfc3339),
+        expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
 }
@@ -165,9 +165,9 @@ impl AccountRegistry for Engine {
         .bind(&token[..TOKEN_PREFIX.len() + 6])
         .bind(crate::now())
         .bind(join(&new.scopes))
-        .bind(new.expires_at)
+        .bind(new.expires_at.map(rfc3339))
         .bind(&new.label)
-        .bind(unix_now())
+        .bind(crate::now())
         .bind(MAX_ACTIVE_TOKENS)
         .fetch_optional(&mut *tx)
         .await?
@@ -262,13 +262,13 @@ impl AccountRegistry for Engine {
                 "token {id} was revoked at {at}"
             )));
         }
-        let expires_at: Option<i64> = row.try_get("expires_at")?;
-        if let Some(t) = expires_at.filter(|t| *t <= unix_now()) {
+        let expires_at: Option<String> = row.try_get("expires_at")?;
+        if let Some(t) = expires_at.as_ref().filter(|t| **t <= crate::now()) {
             return Err(StoreError::Unauthorized(format!(
-                "token {id} expired at {}",
-                rfc3339(t)
+                "token {id} expired at {t}"
             )));
         }
+        let expires_at = expires_at.as_deref().and_then(crate::unix_of);
         let role = Role::parse(row.try_get("role")?)?;
         let mut scopes = Scope::parse_list(row.try_get("scopes")?)?;
         if role != Role::Admin {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::Engine;
-use crate::accounts::{rfc3339, unix_now};
+use crate::accounts::rfc3339;
 use crate::error::{Result, StoreError};
 use crate::files::*;
 
@@ -19,7 +19,7 @@ impl FileRegistry for Engine {
     ) -> Result<()> {
         let (run, expires) = match keep {
             Keep::Run(r) => (Some(r), None),
-            Keep::Until(t) => (None, Some(t)),
+            Keep::Until(t) => (None, Some(rfc3339(t))),
         };
         sqlx::query(
             "INSERT INTO files (id, digest, name, media_type, size, created_at, run_id, uploader, expires_at)
@@ -44,7 +44,7 @@ impl FileRegistry for Engine {
             "SELECT * FROM files WHERE id = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(id)
-        .bind(unix_now())
+        .bind(crate::now())
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("file {id}")))?;
@@ -54,7 +54,7 @@ impl FileRegistry for Engine {
             name: row.try_get("name")?,
             media_type: row.try_get("media_type")?,
             size: row.try_get("size")?,
-            expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(rfc3339),
+            expires_at: row.try_get("expires_at")?,
         })
     }
 
@@ -70,8 +70,9 @@ impl FileRegistry for Engine {
     }
 
     async fn forget_file(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE files SET expires_at = 0 WHERE id = $1")
+        sqlx::query("UPDATE files SET expires_at = $2 WHERE id = $1")
             .bind(id)
+            .bind(rfc3339(0))
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -82,7 +83,7 @@ impl FileRegistry for Engine {
             "SELECT CAST(SUM(size) AS BIGINT) FROM files WHERE uploader = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(uploader)
-        .bind(unix_now())
+        .bind(crate::now())
         .fetch_one(&self.pool)
         .await?;
         Ok(n.unwrap_or(0).max(0) as u64)
@@ -94,7 +95,7 @@ impl FileRegistry for Engine {
                  SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2)
              RETURNING digest",
         )
-        .bind(unix_now())
+        .bind(crate::now())
         .bind(BATCH)
         .fetch_all(&self.pool)
         .await?)

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use super::Engine;
-use crate::accounts::unix_now;
+use crate::accounts::rfc3339;
 use crate::error::{Result, StoreError};
 use crate::runs::*;
 
@@ -88,8 +88,8 @@ impl RunRegistry for Engine {
         )
         .bind(id)
         .bind(step)
-        .bind(expires_at)
-        .bind(unix_now())
+        .bind(rfc3339(expires_at))
+        .bind(crate::now())
         .bind(&token)
         .bind(crate::now())
         .execute(&self.pool)
@@ -141,8 +141,8 @@ impl RunRegistry for Engine {
                 // Its holder died: the step waits for an answer again.
                 RunStatus::Running
                     if row
-                        .try_get::<Option<i64>, _>("claim_expires")?
-                        .is_some_and(|t| t < unix_now()) =>
+                        .try_get::<Option<String>, _>("claim_expires")?
+                        .is_some_and(|t| t < crate::now()) =>
                 {
                     RunStatus::AwaitingInput
                 }
