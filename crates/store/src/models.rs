@@ -1,5 +1,5 @@
-//! Models and their versions: the records, the [`ModelRegistry`] they are kept behind, and its
-//! SQL. Queries are plain SQL with numbered parameters.
+//! Models and their versions: the records and the [`ModelRegistry`] they are kept behind (its
+//! SQL is in `registry/sql/models.rs`, shared by the engines).
 
 use std::collections::BTreeMap;
 

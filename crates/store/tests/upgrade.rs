@@ -48,7 +48,10 @@ async fn expiries_in_unix_seconds_become_the_registry_s_times() {
     let tokens = r.tokens(Some("ana")).await.unwrap();
     let expiries: Vec<_> = tokens.iter().map(|t| t.expires_at.clone()).collect();
     assert_eq!(expiries, vec![Some(rfc3339(future)), Some(rfc3339(past))]);
-    assert!(matches!(r.file("f_old").await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        r.file("f_old").await,
+        Err(StoreError::NotFound(_))
+    ));
     let kept = r.file("f_new").await.unwrap();
     assert_eq!(kept.expires_at, Some(rfc3339(future)));
     assert_eq!(r.delete_expired_files().await.unwrap(), vec!["sha256:old"]);
