@@ -260,9 +260,9 @@ pub async fn predict(
 }
 
 /// A version's Python environment: status (`pending`, `building`, `ready`, `failed` with the
-/// reason) and the build log.
+/// reason) and the build log; 503 when the server has no sandbox, so nothing would build.
 #[utoipa::path(get, path = "/api/v1/models/{owner}/{name}/versions/{version}/environment", tag = "runs",
-    responses((status = 200, body = Environment), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Environment), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn environment(
     State(s): State<AppState>,
     caller: MaybeUser,

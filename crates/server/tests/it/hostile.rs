@@ -498,6 +498,11 @@ async fn without_a_working_sandbox_no_model_runs_unless_the_operator_says_so() {
             .contains("--insecure-no-sandbox"),
         "{e}"
     );
+    // Its environment says so too, rather than "pending" for ever: no build runs without it.
+    let env = s
+        .get("/models/alice/healthy/versions/latest/environment")
+        .await;
+    crate::context::assert_error(&env, StatusCode::SERVICE_UNAVAILABLE, "sandbox_unavailable");
 
     // The operator's explicit choice: models run bare, and /healthz says it is insecure.
     let s = Server::start_with_runner(|c| feather_runner::RunnerConfig {

@@ -188,6 +188,14 @@ pub async fn environment(
 ) -> Result<views::Environment> {
     check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
+    // No build runs without the sandbox: "pending" would be pending for ever.
+    if matches!(t.manifest.runtime, feather_spec::Runtime::Python { .. })
+        && let Err(reason) = &s.runner.sandbox
+    {
+        return Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
+            reason.clone(),
+        )));
+    }
     let (key, state) = s.runner.readiness(&t.manifest);
     Ok(views::Environment {
         key,
