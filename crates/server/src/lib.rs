@@ -251,8 +251,16 @@ pub async fn open(config: &ServerConfig) -> Result<(Store, std::fs::File), Serve
     let store = Store::open(&config.data, &config.places, config.limits).await?;
     tracing::info!(places = %config.places.describe(), "store opened");
     store.clear_tmp()?;
-    // Nothing else serves this folder (the lock says so), so no publish is in progress.
-    store.collect_garbage(0).await?;
+    if config.places == Places::default() {
+        // Nothing else serves this folder (the lock says so), and the registry and blobs are
+        // in it: no publish is in progress anywhere, so every blob no version uses goes.
+        store.collect_garbage(0).await?;
+    } else if store.may_collect(COLLECTOR_LEASE).await? {
+        // Shared with other replicas, which may be publishing: only blobs past the age a
+        // publish could take go, and only by the collector lease's holder.
+        let fresh = feather_store::files::FRESH.as_secs() as i64;
+        store.collect_garbage(fresh).await?;
+    }
     Ok((store, lock))
 }
 
@@ -330,6 +338,16 @@ pub async fn run(
 pub async fn collect(store: Store, policy: feather_service::exec::files::FilePolicy) {
     let mut last_sweep = std::time::Instant::now();
     loop {
+        // Of replicas sharing a registry, the lease's holder collects; the others wait.
+        let lease = COLLECTOR_LEASE.max(policy.collect_every * 3);
+        let held = store.may_collect(lease).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "taking the collector's lease failed");
+            false
+        });
+        if !held {
+            tokio::time::sleep(policy.collect_every).await;
+            continue;
+        }
         if let Err(e) = store
             .collect_expired(policy.run_retention, policy.fresh)
             .await
@@ -347,6 +365,10 @@ pub async fn collect(store: Store, policy: feather_service::exec::files::FilePol
         tokio::time::sleep(policy.collect_every).await;
     }
 }
+
+/// How long the collector's lease lasts unless renewed: a replica that died holding it is
+/// taken over after this.
+const COLLECTOR_LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How often blobs nothing names are looked for while serving.
 const ORPHAN_SWEEP: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -91,9 +91,25 @@ pub trait FileRegistry: Send + Sync {
     /// Deletes a batch of runs last changed before `cutoff` (RFC 3339), with their steps and
     /// files, in one transaction; how many runs, and the digests they named.
     async fn delete_old_runs(&self, cutoff: &str) -> Result<(usize, Vec<String>)>;
+
+    /// Takes or renews the lease `name` for `holder` until `until` (Unix seconds), if it is
+    /// free, lapsed or the holder's already: a compare-and-set in the database, so that of the
+    /// replicas sharing it one at a time does the work the lease names (collecting). Whether
+    /// `holder` has it.
+    async fn take_lease(&self, name: &str, holder: &str, until: i64) -> Result<bool>;
 }
 
+/// This process, as a holder of leases.
+static HOLDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| crate::new_id("p_"));
+
 impl Store {
+    /// Whether this process may collect for the next `period`: it holds the collector's lease.
+    /// Replicas sharing a registry collect one at a time, so no two delete under each other.
+    pub async fn may_collect(&self, period: Duration) -> Result<bool> {
+        let until = unix_now() + period.as_secs().max(1) as i64;
+        self.registry.take_lease("collector", &HOLDER, until).await
+    }
+
     /// Removes files past their expiry and, with `retention`, runs last changed longer ago
     /// than that (their steps, state and files), then the blobs that nothing names any more.
     /// Blobs younger than `fresh` are left for [`Store::collect_orphans`].

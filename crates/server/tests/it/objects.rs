@@ -135,3 +135,17 @@ async fn publish_run_upload_delete_and_collect_on_s3() {
     let gone: (StatusCode, Value) = s.get(&format!("/files/{report}")).await;
     assert_eq!(gone.0, StatusCode::NOT_FOUND, "{:?}", gone.1);
 }
+
+#[tokio::test]
+async fn a_server_starting_on_shared_blobs_leaves_what_another_may_be_publishing() {
+    let place = bucket();
+    // Bytes another replica stored a moment ago, its version not recorded yet.
+    let scratch = tempfile::tempdir().unwrap();
+    let other = Blobs::open(&place, scratch.path()).unwrap();
+    let digest = other
+        .put_bytes(bytes::Bytes::from_static(b"a bundle on its way"))
+        .await
+        .unwrap();
+    let _s = Server::start_with_blobs(place.clone(), |s| s).await;
+    assert_eq!(stored(&place).await, vec![digest]);
+}

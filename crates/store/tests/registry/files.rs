@@ -95,3 +95,34 @@ pub async fn old_runs_go_with_their_files(r: &dyn Registry) {
         StoreError::NotFound(_)
     ));
 }
+
+pub async fn one_holder_at_a_time_has_a_lease_until_it_lapses(r: &dyn Registry) {
+    let now = unix_now();
+    assert!(r.take_lease("collector", "a", now + 60).await.unwrap());
+    assert!(
+        !r.take_lease("collector", "b", now + 60).await.unwrap(),
+        "a holds it"
+    );
+    assert!(
+        r.take_lease("collector", "a", now + 120).await.unwrap(),
+        "its holder renews it"
+    );
+    assert!(
+        r.take_lease("other", "b", now + 60).await.unwrap(),
+        "leases are by name"
+    );
+    assert!(r.take_lease("brief", "a", now - 1).await.unwrap());
+    assert!(
+        r.take_lease("brief", "b", now + 60).await.unwrap(),
+        "a lapsed one is taken over"
+    );
+    assert!(
+        !r.take_lease("brief", "a", now + 60).await.unwrap(),
+        "and is no longer a's"
+    );
+    // Many at once: one wins.
+    let holders: Vec<String> = (0..8).map(|i| format!("h{i}")).collect();
+    let won =
+        futures::future::join_all(holders.iter().map(|h| r.take_lease("race", h, now + 60))).await;
+    assert_eq!(won.into_iter().filter(|w| *w.as_ref().unwrap()).count(), 1);
+}

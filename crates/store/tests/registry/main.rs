@@ -86,6 +86,7 @@ backends!(sqlite, postgres; [
     runs::a_lapsed_claim_is_taken_over_and_its_first_holder_records_nothing,
     files::files_expire_unless_a_run_takes_them,
     files::old_runs_go_with_their_files,
+    files::one_holder_at_a_time_has_a_lease_until_it_lapses,
     accounts::tokens_authenticate_until_revoked_or_expired,
     accounts::names_are_unique_and_the_last_admin_stays_one,
     accounts::every_change_is_audited_and_others_read_only_what_concerns_them,

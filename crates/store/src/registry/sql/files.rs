@@ -134,4 +134,20 @@ impl FileRegistry for Engine {
         tx.commit().await?;
         Ok((ids.len(), digests))
     }
+
+    async fn take_lease(&self, name: &str, holder: &str, until: i64) -> Result<bool> {
+        let taken = sqlx::query(
+            "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+             WHERE leases.holder = excluded.holder OR leases.until < $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(rfc3339(until))
+        .bind(crate::now())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(taken == 1)
+    }
 }
