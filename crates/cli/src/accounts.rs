@@ -50,7 +50,8 @@ impl Place {
                 token: self.token.clone(),
             })?)),
             (data, _) => {
-                // Accounts are all in the registry: the blobs stay where they are.
+                // Accounts are only in the registry: no blob is read or written here, wherever
+                // the server keeps them.
                 let place = crate::DataArg {
                     data: data.clone(),
                     database: self.database.clone(),

@@ -15,7 +15,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, WriteMultipart};
 use tokio::io::AsyncReadExt;
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 
 const PREFIX: &str = "sha256";
 
@@ -37,10 +37,31 @@ pub enum BlobPlace {
     /// variables (`AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT`, `GOOGLE_SERVICE_ACCOUNT`,
     /// `AZURE_STORAGE_ACCOUNT_NAME`, ...).
     Url {
-        scheme: String,
+        provider: Provider,
         bucket: String,
         prefix: String,
     },
+}
+
+/// An object store's provider, by its URL scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    /// `s3://`: AWS and S3-compatible servers.
+    S3,
+    /// `gs://`: Google Cloud Storage.
+    Gcs,
+    /// `az://`: Azure Blob Storage.
+    Azure,
+}
+
+impl Provider {
+    fn scheme(self) -> &'static str {
+        match self {
+            Provider::S3 => "s3",
+            Provider::Gcs => "gs",
+            Provider::Azure => "az",
+        }
+    }
 }
 
 impl FromStr for BlobPlace {
@@ -55,17 +76,22 @@ impl FromStr for BlobPlace {
         let Some((scheme, rest)) = s.split_once("://") else {
             return Err(format!("{s:?} is not a place for blobs: {known}"));
         };
-        if !matches!(scheme, "s3" | "gs" | "az") {
-            return Err(format!(
-                "{scheme}:// is not a blob store feather knows: {known}"
-            ));
-        }
+        let provider = match scheme {
+            "s3" => Provider::S3,
+            "gs" => Provider::Gcs,
+            "az" => Provider::Azure,
+            _ => {
+                return Err(format!(
+                    "{scheme}:// is not a blob store feather knows: {known}"
+                ));
+            }
+        };
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(format!("{s:?} names no bucket: {known}"));
         }
         Ok(BlobPlace::Url {
-            scheme: scheme.into(),
+            provider,
             bucket: bucket.into(),
             prefix: prefix.trim_matches('/').into(),
         })
@@ -78,10 +104,10 @@ impl BlobPlace {
         match self {
             BlobPlace::Local => "blobs/ in the data folder".into(),
             BlobPlace::Url {
-                scheme,
+                provider,
                 bucket,
                 prefix,
-            } => format!("{scheme}://{bucket}/{prefix}"),
+            } => format!("{}://{bucket}/{prefix}", provider.scheme()),
         }
     }
 }
@@ -108,35 +134,30 @@ impl Blobs {
     /// The blobs of a data folder: its `blobs/`, or those at `place`.
     pub fn open(place: &BlobPlace, data: &Path) -> Result<Self> {
         let BlobPlace::Url {
-            scheme,
+            provider,
             bucket,
             prefix,
         } = place
         else {
             return Self::local(&data.join("blobs"));
         };
-        let url = format!("{scheme}://{bucket}");
-        let store: Arc<dyn ObjectStore> = match scheme.as_str() {
-            "s3" => Arc::new(
+        let url = format!("{}://{bucket}", provider.scheme());
+        let store: Arc<dyn ObjectStore> = match provider {
+            Provider::S3 => Arc::new(
                 object_store::aws::AmazonS3Builder::from_env()
                     .with_url(&url)
                     .build()?,
             ),
-            "gs" => Arc::new(
+            Provider::Gcs => Arc::new(
                 object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(&url)
                     .build()?,
             ),
-            "az" => Arc::new(
+            Provider::Azure => Arc::new(
                 object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(&url)
                     .build()?,
             ),
-            other => {
-                return Err(StoreError::BadRequest(format!(
-                    "{other}:// is not a blob store feather knows"
-                )));
-            }
         };
         let store = if prefix.is_empty() {
             store
@@ -356,7 +377,7 @@ mod tests {
         assert_eq!(
             "s3://models/feather/prod/".parse::<BlobPlace>(),
             Ok(BlobPlace::Url {
-                scheme: "s3".into(),
+                provider: super::Provider::S3,
                 bucket: "models".into(),
                 prefix: "feather/prod".into(),
             })

@@ -94,19 +94,26 @@ pub fn prepare_in_background(s: &Service, owner: String, name: String, version: 
 /// The version's pool once its environment is ready; a clear 409 until then, and the build
 /// is started if nothing started it yet (after a restart, say). A request never waits for a
 /// build.
+/// Refuses a Python version at once when the server has no sandbox: no environment build runs
+/// without it, so nothing would ever make the model runnable (or its environment other than
+/// pending).
+fn needs_no_sandbox(s: &Service, t: &Target) -> Result<()> {
+    let python = matches!(t.manifest.runtime, feather_spec::Runtime::Python { .. });
+    match &s.runner.sandbox {
+        Err(reason) if python => Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
+            reason.clone(),
+        ))),
+        _ => Ok(()),
+    }
+}
+
 async fn ready_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
     if let Some(engine) = t.engine.lock().expect("not poisoned").as_ref()
         && !engine.is_closed()
     {
         return Ok(engine.clone());
     }
-    // Said at once: no environment build would make a model runnable without a sandbox.
-    let python = matches!(t.manifest.runtime, feather_spec::Runtime::Python { .. });
-    if python && let Err(reason) = &s.runner.sandbox {
-        return Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
-            reason.clone(),
-        )));
-    }
+    needs_no_sandbox(s, t)?;
     match s.runner.readiness(&t.manifest).1 {
         EnvStatus::Ready => {
             let engine = build_engine(s, t).await?;
@@ -188,14 +195,7 @@ pub async fn environment(
 ) -> Result<views::Environment> {
     check_visible(s, owner, name, viewer).await?;
     let t = target(s, owner, name, reference).await?;
-    // No build runs without the sandbox: "pending" would be pending for ever.
-    if matches!(t.manifest.runtime, feather_spec::Runtime::Python { .. })
-        && let Err(reason) = &s.runner.sandbox
-    {
-        return Err(sandbox_unavailable(feather_runner::RunnerError::NoSandbox(
-            reason.clone(),
-        )));
-    }
+    needs_no_sandbox(s, &t)?;
     let (key, state) = s.runner.readiness(&t.manifest);
     Ok(views::Environment {
         key,
