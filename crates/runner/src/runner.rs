@@ -424,6 +424,21 @@ impl Runner {
         }
     }
 
+    /// The versions (`owner/name@N`) that have a pool or a native engine here, sorted.
+    pub fn running(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .pools
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .chain(self.onnx_engines.lock().expect("not poisoned").keys())
+            .cloned()
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Stops the pools whose key starts with `prefix` (`owner/name@` for a model, `owner/name@3`
     /// for a version): they were deleted. Idle workers stop now; busy ones when their step ends
     /// and the pool is dropped.

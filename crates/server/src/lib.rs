@@ -299,6 +299,8 @@ pub async fn run(
     ready: impl FnOnce(&Service, SocketAddr),
 ) -> Result<(), ServeError> {
     let (store, runner) = (service.store.clone(), service.runner.clone());
+    // Before listening: a change another replica commits from now on is heard.
+    feather_service::follow::follow(&service).await?;
     let state = AppState::new(service, config.public_url.map(Arc::from))
         .with_rates(config.rate)
         .with_cors(&config.cors_origins)?;

@@ -13,12 +13,15 @@
 //!   with what each change means for the versions in memory and their engines.
 //! - [`exec`]: runs and one-call predictions: inputs checked, files resolved, an engine runs
 //!   the step, outputs and state stored.
+//! - [`follow`]: what a change to a model, made here or by another server sharing the
+//!   registry, means for the versions in memory and their engines.
 //! - [`error`]: the one error and its code table.
 
 pub mod accounts;
 pub mod actor;
 pub mod error;
 pub mod exec;
+pub mod follow;
 pub mod models;
 
 use std::sync::Arc;

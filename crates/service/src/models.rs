@@ -7,13 +7,13 @@
 use bytes::Bytes;
 use feather_spec::{Manifest, Runtime};
 use feather_store::{
-    Grant, Model, ModelPage, ModelQuery, Published, Scope, Upload, Version, VersionDetail, Viewer,
-    Visibility,
+    Change, Grant, Model, ModelPage, ModelQuery, Published, Scope, Upload, Version, VersionDetail,
+    Viewer, Visibility,
 };
 use futures::stream::BoxStream;
 
 use crate::exec::{self, check_visible};
-use crate::{Actor, Result, Service, ServiceError};
+use crate::{Actor, Result, Service, ServiceError, follow};
 
 /// What a search asks for.
 #[derive(Debug, Clone, Default)]
@@ -233,10 +233,12 @@ pub async fn delete_version(
         .store
         .delete_version(actor.name(), owner, name, number)
         .await?;
-    s.cache.forget(owner, name);
-    s.runner
-        .stop(&format!("{owner}/{name}@{number}"), true)
-        .await;
+    let change = Change::VersionDeleted {
+        owner: owner.into(),
+        name: name.into(),
+        version: number,
+    };
+    follow::apply(s, &change).await;
     forget_bundles(s, dropped).await;
     Ok(())
 }
@@ -245,8 +247,11 @@ pub async fn delete_version(
 pub async fn delete_model(s: &Service, actor: &Actor, owner: &str, name: &str) -> Result<()> {
     manageable(s, actor, owner, name).await?;
     let dropped = s.store.delete_model(actor.name(), owner, name).await?;
-    s.cache.forget(owner, name);
-    s.runner.stop(&format!("{owner}/{name}@"), false).await;
+    let change = Change::ModelDeleted {
+        owner: owner.into(),
+        name: name.into(),
+    };
+    follow::apply(s, &change).await;
     forget_bundles(s, dropped).await;
     Ok(())
 }

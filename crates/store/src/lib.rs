@@ -11,6 +11,7 @@
 //!   [`files`]: files and how long each is kept.
 //! - [`accounts`]: users, roles and scoped tokens; [`sharing`]: visibility, grants, aliases;
 //!   [`audit`]: the log of changes, written in the transaction of each change.
+//! - [`changes`]: what servers sharing a registry tell each other.
 //! - [`blobs`]: content-addressed blobs.
 //! - [`bundle`]: checks an uploaded bundle before anything is kept.
 //! - [`publish`]: the publish, delete and garbage-collection flows.
@@ -19,6 +20,7 @@ pub mod accounts;
 pub mod audit;
 pub mod blobs;
 pub mod bundle;
+pub mod changes;
 pub mod error;
 pub mod files;
 pub mod models;
@@ -34,6 +36,7 @@ pub use accounts::{NewToken, Principal, Role, Scope, TokenInfo, UserInfo};
 pub use audit::{Action, AuditEntry, AuditPage, AuditQuery};
 pub use blobs::{BlobPlace, Blobs};
 pub use bundle::BundleLimits;
+pub use changes::{Change, Heard};
 pub use error::{Result, StoreError};
 pub use files::{Expired, Keep, StoredFile};
 pub use models::{Model, ModelPage, ModelQuery, Version, VersionDetail};

@@ -41,31 +41,36 @@ async fn token_for(
 /// (`FEATHER_TEST_POSTGRES`, which `scripts/test` starts). The database's URL is kept in the data
 /// folder, so a restarted server finds the same one.
 async fn database_for(data: &Path) -> feather_store::Database {
+    let kept = data.join("test-database");
+    if let Ok(url) = std::fs::read_to_string(&kept) {
+        return url.parse().unwrap();
+    }
     match std::env::var("FEATHER_TEST_REGISTRY").as_deref() {
         Err(_) | Ok("sqlite") => feather_store::Database::Sqlite,
         Ok("postgres") => {
-            let kept = data.join("test-database");
-            if let Ok(url) = std::fs::read_to_string(&kept) {
-                return url.parse().unwrap();
-            }
-            use sqlx::Connection;
-            let server = std::env::var("FEATHER_TEST_POSTGRES")
-                .expect("FEATHER_TEST_POSTGRES names the PostgreSQL server: run scripts/test");
-            let name = feather_store::new_id("server_");
-            let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-            let url = format!("{server}/{name}");
+            let url = new_postgres_database().await;
             std::fs::write(&kept, &url).unwrap();
             url.parse().unwrap()
         }
         Ok(other) => panic!("FEATHER_TEST_REGISTRY={other}: sqlite or postgres"),
     }
+}
+
+/// A new, empty database on the test run's PostgreSQL server; its URL.
+pub async fn new_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = std::env::var("FEATHER_TEST_POSTGRES")
+        .expect("FEATHER_TEST_POSTGRES names the PostgreSQL server: run scripts/test");
+    let name = feather_store::new_id("server_");
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    format!("{server}/{name}")
 }
 
 /// A background task that ends with its owner.
@@ -201,6 +206,30 @@ impl Server {
         Self::start_placed(data, limits, pool, tweak, |c| c, Default::default(), blobs).await
     }
 
+    /// Two servers sharing one registry on PostgreSQL and one bucket on S3, each with a data
+    /// folder of its own, as replicas behind a load balancer are.
+    pub async fn start_replicas(blobs: feather_store::BlobPlace) -> (Self, Self) {
+        let url = new_postgres_database().await;
+        let mut pair = Vec::new();
+        for _ in 0..2 {
+            let data = tempfile::tempdir().unwrap();
+            std::fs::write(data.path().join("test-database"), &url).unwrap();
+            let (limits, pool) = (BundleLimits::default(), PoolLimits::default());
+            let s = Self::start_placed(
+                data,
+                limits,
+                pool,
+                |s| s,
+                |c| c,
+                Default::default(),
+                blobs.clone(),
+            );
+            pair.push(s.await);
+        }
+        let b = pair.pop().unwrap();
+        (pair.pop().unwrap(), b)
+    }
+
     /// A server whose connections are held to these limits.
     pub async fn start_with_http(http: feather_server::listen::HttpLimits) -> Self {
         let data = tempfile::tempdir().unwrap();
@@ -254,6 +283,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let service = feather_server::service(store, &config);
+        feather_service::follow::follow(&service).await.unwrap();
         let runner = service.runner.clone();
         let state = tweak(AppState::new(service, None));
         let collector = feather_server::collect(state.service.store.clone(), state.service.files);

@@ -17,6 +17,7 @@ mod portal;
 mod publish;
 mod rate;
 mod repeats;
+mod replicas;
 mod runs;
 mod scoring;
 mod slow;

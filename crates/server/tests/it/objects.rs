@@ -16,7 +16,7 @@ use crate::runs::{FILES_APP, manifest};
 
 /// A prefix of its own in the test run's bucket (`feather`, which `scripts/seaweedfs.sh`
 /// makes: each bucket costs SeaweedFS volumes of its own).
-fn bucket() -> BlobPlace {
+pub(crate) fn bucket() -> BlobPlace {
     std::env::var("FEATHER_TEST_S3")
         .expect("FEATHER_TEST_S3 names the S3 server for these tests: run scripts/test");
     format!("s3://feather/{}/blobs", feather_store::new_id("t-"))

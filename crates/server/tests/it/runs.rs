@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::context::{Server, Tar, assert_error};
 
-const APP: &str = r#"
+pub(crate) const APP: &str = r#"
 import os
 import signal
 import time
@@ -65,7 +65,7 @@ pub(crate) fn manifest(name: &str, init: Value, steps: &[&str]) -> Value {
     })
 }
 
-fn steps_manifest() -> Value {
+pub(crate) fn steps_manifest() -> Value {
     manifest(
         "steps",
         json!([{"id": "numbers", "type": "Text.In"}, {"id": "mode", "type": "List.SelectOne", "items": ["ok", "raise", "crash", "sleep", "nap"]}]),
@@ -85,13 +85,17 @@ impl Server {
         let (status, body) = self.publish(manifest, files.gz()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let name = manifest["name"].as_str().unwrap();
+        self.wait_ready(name, body["version"].as_i64().unwrap())
+            .await;
+    }
+
+    /// Waits until alice's version's environment is ready on this server.
+    pub async fn wait_ready(&self, name: &str, version: i64) {
         let deadline = Instant::now() + Duration::from_secs(120);
+        let path = format!("/models/alice/{name}/versions/{version}/environment");
         loop {
             let (_, env) = self
-                .get(&format!(
-                    "/models/alice/{name}/versions/{}/environment",
-                    body["version"]
-                ))
+                .call(reqwest::Method::GET, &path, Some(&self.token), None)
                 .await;
             match env["status"].as_str() {
                 Some("ready") => break,
@@ -115,7 +119,7 @@ impl Server {
 }
 
 /// Starts a run of the steps app, anonymously.
-async fn start_steps(s: &Server, numbers: &str, mode: &str) -> (StatusCode, Value) {
+pub(crate) async fn start_steps(s: &Server, numbers: &str, mode: &str) -> (StatusCode, Value) {
     let inputs = json!({"inputs": {"numbers": numbers, "mode": mode}});
     s.post("/models/alice/steps/runs", inputs, None).await
 }

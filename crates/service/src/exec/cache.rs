@@ -1,8 +1,10 @@
-//! Parsed versions, kept in memory: a version is immutable, so once read it never changes;
-//! aliases move, so what they name is kept for a moment only.
+//! Parsed versions, kept in memory: a version is immutable, so once read it never changes
+//! (until it is deleted, which this server does itself or hears of from the registry); aliases
+//! move, so what they name is kept for a moment only.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,7 +58,14 @@ struct Model {
 #[derive(Debug, Default)]
 pub struct Cache {
     models: Mutex<HashMap<String, HashMap<String, Model>>>,
+    /// Counts what was forgotten: a version read from the registry before a change was heard
+    /// must not be put back after it.
+    forgotten: AtomicU64,
 }
+
+/// When a registry read began, in the cache's count of forgetting.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch(u64);
 
 impl Cache {
     /// Reads what is known of a model, under the lock.
@@ -65,25 +74,40 @@ impl Cache {
         models.get(owner).and_then(|m| m.get(name)).and_then(f)
     }
 
-    /// Changes what is known of a model, under the lock.
-    fn write(&self, owner: &str, name: &str, f: impl FnOnce(&mut Model)) {
+    /// Changes what is known of a model from a registry read begun at `read`, under the lock;
+    /// not when something was forgotten since (the read may predate the change). Whether it
+    /// did.
+    fn write(&self, owner: &str, name: &str, read: Epoch, f: impl FnOnce(&mut Model)) -> bool {
         let mut models = self.models.lock().expect("not poisoned");
+        // Under the lock, which `forget` holds while counting: nothing is forgotten between
+        // this check and the change.
+        if self.forgotten.load(Ordering::Acquire) != read.0 {
+            return false;
+        }
         let names = models.entry(owner.to_owned()).or_default();
         match names.get_mut(name) {
             Some(m) => f(m),
             None => f(names.entry(name.to_owned()).or_default()),
         }
+        true
     }
 
     pub fn version(&self, owner: &str, name: &str, number: i64) -> Option<Arc<Target>> {
         self.read(owner, name, |m| m.versions.get(&number).cloned())
     }
 
-    pub fn put(&self, t: Arc<Target>) {
+    /// Taken before reading the registry, for [`Cache::put`].
+    pub fn epoch(&self) -> Epoch {
+        Epoch(self.forgotten.load(Ordering::Acquire))
+    }
+
+    /// Keeps a version read from the registry since `read`, unless something was forgotten
+    /// meanwhile (the read may predate the change); returns whether it was kept.
+    pub fn put(&self, t: Arc<Target>, read: Epoch) -> bool {
         let (owner, name) = (t.detail.owner.clone(), t.detail.name.clone());
-        self.write(&owner, &name, |m| {
+        self.write(&owner, &name, read, |m| {
             m.versions.insert(t.detail.version.version, t);
-        });
+        })
     }
 
     pub fn alias(&self, owner: &str, name: &str, alias: &str) -> Option<i64> {
@@ -93,8 +117,8 @@ impl Cache {
         })
     }
 
-    pub fn put_alias(&self, owner: &str, name: &str, alias: &str, number: i64) {
-        self.write(owner, name, |m| {
+    pub fn put_alias(&self, owner: &str, name: &str, alias: &str, number: i64, read: Epoch) {
+        self.write(owner, name, read, |m| {
             m.aliases.insert(alias.to_owned(), (number, Instant::now()));
         });
     }
@@ -106,19 +130,45 @@ impl Cache {
             .is_some_and(|at| at.elapsed() < ALIAS_TTL)
     }
 
-    pub fn put_public(&self, owner: &str, name: &str) {
-        self.write(owner, name, |m| m.public = Some(Instant::now()));
+    pub fn put_public(&self, owner: &str, name: &str, read: Epoch) {
+        self.write(owner, name, read, |m| m.public = Some(Instant::now()));
     }
 
     /// Forgets a model's versions, aliases and visibility (it was deleted, wholly or in part,
     /// or changed).
     pub fn forget(&self, owner: &str, name: &str) {
         let mut models = self.models.lock().expect("not poisoned");
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
         if let Some(names) = models.get_mut(owner) {
             names.remove(name);
             if names.is_empty() {
                 models.remove(owner);
             }
         }
+    }
+
+    /// Forgets everything (changes may have been missed).
+    pub fn forget_all(&self) {
+        let mut models = self.models.lock().expect("not poisoned");
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
+        models.clear();
+    }
+
+    /// The versions of a model held in memory.
+    pub fn versions(&self, owner: &str, name: &str) -> Vec<Arc<Target>> {
+        self.read(owner, name, |m| {
+            Some(m.versions.values().cloned().collect())
+        })
+        .unwrap_or_default()
+    }
+
+    /// Every version held in memory.
+    pub fn all(&self) -> Vec<Arc<Target>> {
+        let models = self.models.lock().expect("not poisoned");
+        models
+            .values()
+            .flat_map(|names| names.values())
+            .flat_map(|m| m.versions.values().cloned())
+            .collect()
     }
 }

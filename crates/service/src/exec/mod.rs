@@ -37,8 +37,9 @@ pub async fn check_visible(s: &Service, owner: &str, name: &str, viewer: &Viewer
     if viewer.admin || s.cache.is_public(owner, name) {
         return Ok(());
     }
+    let read = s.cache.epoch();
     if s.store.registry.visible(owner, name, viewer).await? == Visibility::Public {
-        s.cache.put_public(owner, name);
+        s.cache.put_public(owner, name, read);
     }
     Ok(())
 }
@@ -51,11 +52,12 @@ async fn target(s: &Service, owner: &str, name: &str, reference: &str) -> Result
     if let Some(t) = number.and_then(|n| s.cache.version(owner, name, n)) {
         return Ok(t);
     }
+    let read = s.cache.epoch();
     let detail = s.store.registry.version(owner, name, reference).await?;
     let manifest = Manifest::parse(&detail.manifest).map_err(StoreError::InvalidManifest)?;
     if reference.parse::<i64>().is_err() {
         s.cache
-            .put_alias(owner, name, reference, detail.version.version);
+            .put_alias(owner, name, reference, detail.version.version, read);
     }
     let t = Arc::new(Target {
         bundle: s.runner.bundle_dir(&detail.version.digest),
@@ -63,7 +65,7 @@ async fn target(s: &Service, owner: &str, name: &str, reference: &str) -> Result
         manifest,
         engine: Default::default(),
     });
-    s.cache.put(t.clone());
+    s.cache.put(t.clone(), read);
     Ok(t)
 }
 

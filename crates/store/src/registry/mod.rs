@@ -28,6 +28,7 @@ pub use crate::models::{ModelRegistry, NewVersion};
 pub use crate::runs::RunRegistry;
 pub use crate::sharing::SharingRegistry;
 
+use crate::changes::Heard;
 use crate::error::{Result, StoreError};
 
 /// All of the registry's concerns, as one store holds them.
@@ -43,6 +44,11 @@ pub trait Registry:
 {
     /// Closes its connections; the last call on it.
     async fn close(&self);
+
+    /// Starts hearing every change to models that any server sharing this registry commits
+    /// (this one's too), until the receiver is dropped. `None` when no other server can share
+    /// it (SQLite: one server per data folder). Once this returns, no change is missed.
+    async fn watch(&self) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<Heard>>>;
 }
 
 mod sqlite;

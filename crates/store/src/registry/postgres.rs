@@ -4,10 +4,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use tokio::sync::mpsc;
 
 use super::Registry;
+use crate::changes::{Change, Heard};
 use crate::error::Result;
+
+/// The notification channel changes to models are announced on.
+const CHANGES: &str = "feather_changes";
 
 // The SQLite engine compiles the same files for its own types.
 #[allow(clippy::duplicate_mod)]
@@ -58,11 +63,58 @@ impl PostgresRegistry {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// Tells every listening replica of a change once its transaction commits (PostgreSQL
+    /// delivers notifications at commit, in commit order, and drops them on rollback).
+    async fn announce(tx: &mut sqlx::Transaction<'_, Db>, change: Change) -> Result<()> {
+        let payload = serde_json::to_string(&change).expect("a change is JSON");
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES)
+            .bind(payload)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Hands what the listener hears to `out` until nobody reads it or the pool closes. A lost
+/// connection is made again (and listens again) on the next receive; what was announced
+/// meanwhile is lost, which the reader is told.
+async fn relay(mut listener: PgListener, out: mpsc::UnboundedSender<Heard>) {
+    loop {
+        let heard = match listener.try_recv().await {
+            Ok(Some(n)) => match serde_json::from_str(n.payload()) {
+                Ok(change) => Heard::Change(change),
+                Err(e) => {
+                    tracing::warn!(payload = n.payload(), error = %e, "an announced change feather does not know");
+                    Heard::Lost
+                }
+            },
+            Ok(None) => Heard::Lost,
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for other replicas' changes failed; trying again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Heard::Lost
+            }
+        };
+        if out.send(heard).is_err() {
+            return;
+        }
+    }
 }
 
 #[async_trait]
 impl Registry for PostgresRegistry {
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn watch(&self) -> Result<Option<mpsc::UnboundedReceiver<Heard>>> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGES).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(relay(listener, tx));
+        Ok(Some(rx))
     }
 }

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 };
 
 use super::Registry;
+use crate::changes::{Change, Heard};
 use crate::error::Result;
 
 #[path = "sql/accounts.rs"]
@@ -51,11 +52,21 @@ impl SqliteRegistry {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// Nothing to announce: the data folder's lock keeps every other server off this file, and
+    /// the one server forgets what it changes itself.
+    async fn announce(_: &mut sqlx::Transaction<'_, Db>, _: Change) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl Registry for SqliteRegistry {
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn watch(&self) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<Heard>>> {
+        Ok(None)
     }
 }

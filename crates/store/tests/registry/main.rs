@@ -3,6 +3,7 @@
 //! to `backends!` below and every check passes on it.
 
 mod accounts;
+mod changes;
 mod files;
 mod models;
 mod runs;
@@ -90,6 +91,7 @@ backends!(sqlite, postgres; [
     accounts::tokens_authenticate_until_revoked_or_expired,
     accounts::names_are_unique_and_the_last_admin_stays_one,
     accounts::every_change_is_audited_and_others_read_only_what_concerns_them,
+    changes::a_watcher_hears_each_committed_change_and_nothing_else,
 ]);
 
 /// Publishes the next version of `owner/name` with this bundle digest.

@@ -7,6 +7,7 @@ use sqlx::{Row, Transaction};
 
 use super::{Db, DbRow, Engine, audit};
 use crate::audit::{Action, Record};
+use crate::changes::Change;
 use crate::error::{Result, StoreError};
 use crate::models::{
     Model, ModelPage, ModelQuery, ModelRegistry, NewVersion, Version, VersionDetail,
@@ -174,6 +175,12 @@ impl ModelRegistry for Engine {
             },
         )
         .await?;
+        let change = Change::Published {
+            owner: v.owner.into(),
+            name: v.name.into(),
+            version: number,
+        };
+        Engine::announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(number)
     }
@@ -308,6 +315,12 @@ impl ModelRegistry for Engine {
             },
         )
         .await?;
+        let change = Change::VersionDeleted {
+            owner: owner.into(),
+            name: name.into(),
+            version: number,
+        };
+        Engine::announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(digest)
     }
@@ -335,6 +348,11 @@ impl ModelRegistry for Engine {
             },
         )
         .await?;
+        let change = Change::ModelDeleted {
+            owner: owner.into(),
+            name: name.into(),
+        };
+        Engine::announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(digests)
     }

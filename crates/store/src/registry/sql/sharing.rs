@@ -7,6 +7,7 @@ use sqlx::Row;
 use super::{Engine, audit};
 use crate::accounts::AccountRegistry;
 use crate::audit::{Action, Record};
+use crate::changes::Change;
 use crate::error::{Result, StoreError};
 use crate::sharing::*;
 
@@ -62,6 +63,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
+            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -121,6 +123,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
+            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -153,6 +156,7 @@ impl SharingRegistry for Engine {
             },
         )
         .await?;
+        Engine::announce(&mut tx, Change::changed(owner, name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -206,6 +210,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
+            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(before)
@@ -234,6 +239,7 @@ impl SharingRegistry for Engine {
             },
         )
         .await?;
+        Engine::announce(&mut tx, Change::changed(owner, name)).await?;
         tx.commit().await?;
         Ok(())
     }
