@@ -9,8 +9,8 @@ use feather_store::{Change, Heard};
 use crate::Service;
 use crate::exec::cache::Target;
 
-/// Applies one change to what this server holds in memory (a server applies its own changes
-/// at once, and hears them again on a shared registry, which changes nothing then). Unpacked bundles of deleted
+/// Applies one change to what this server holds in memory: a server applies its own changes
+/// at once (and ignores them when the registry tells it of them again). Unpacked bundles of deleted
 /// versions go when no version uses them any more.
 pub async fn apply(s: &Service, change: &Change) {
     let (owner, name) = change.model();
@@ -74,6 +74,7 @@ pub async fn follow(s: &Service) -> feather_store::Result<()> {
         while let Some(h) = heard.recv().await {
             match h {
                 Heard::Change(change) => apply_heard(&s, &change).await,
+                Heard::Own(_) => {}
                 Heard::Lost => catch_up(&s).await,
             }
         }

@@ -50,10 +50,20 @@ impl Change {
 /// What a watcher of the registry hears.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
+    /// A change another server made.
     Change(Change),
+    /// A change this registry made, heard back: its server has applied it already.
+    Own(Change),
     /// The connection that listens was lost and made again: changes made meanwhile were not
     /// heard, so anything remembered may be stale.
     Lost,
+}
+
+/// A change as it travels between servers: with who sent it, so that a server knows its own.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Announced {
+    pub from: String,
+    pub change: Change,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The registry on PostgreSQL: the database several replicas share.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
 use super::Registry;
-use crate::changes::{Change, Heard};
+use crate::changes::{Announced, Change, Heard};
 use crate::error::Result;
 
 /// The notification channel changes to models are announced on.
@@ -43,6 +44,8 @@ type Engine = PostgresRegistry;
 #[derive(Clone, Debug)]
 pub struct PostgresRegistry {
     pool: PgPool,
+    /// Names this registry's announcements, so that it knows them when they come back.
+    origin: Arc<str>,
 }
 
 impl PostgresRegistry {
@@ -61,13 +64,17 @@ impl PostgresRegistry {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            origin: crate::new_id("registry_").into(),
+        })
     }
 
     /// Tells every listening replica of a change once its transaction commits (PostgreSQL
     /// delivers notifications at commit, in commit order, and drops them on rollback).
-    async fn announce(tx: &mut sqlx::Transaction<'_, Db>, change: Change) -> Result<()> {
-        let payload = serde_json::to_string(&change).expect("a change is JSON");
+    async fn announce(&self, tx: &mut sqlx::Transaction<'_, Db>, change: Change) -> Result<()> {
+        let from = self.origin.to_string();
+        let payload = serde_json::to_string(&Announced { from, change }).expect("JSON");
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANGES)
             .bind(payload)
@@ -80,11 +87,12 @@ impl PostgresRegistry {
 /// Hands what the listener hears to `out` until nobody reads it or the pool closes. A lost
 /// connection is made again (and listens again) on the next receive; what was announced
 /// meanwhile is lost, which the reader is told.
-async fn relay(mut listener: PgListener, out: mpsc::UnboundedSender<Heard>) {
+async fn relay(mut listener: PgListener, origin: Arc<str>, out: mpsc::UnboundedSender<Heard>) {
     loop {
         let heard = match listener.try_recv().await {
-            Ok(Some(n)) => match serde_json::from_str(n.payload()) {
-                Ok(change) => Heard::Change(change),
+            Ok(Some(n)) => match serde_json::from_str::<Announced>(n.payload()) {
+                Ok(a) if *a.from == *origin => Heard::Own(a.change),
+                Ok(a) => Heard::Change(a.change),
                 Err(e) => {
                     tracing::warn!(payload = n.payload(), error = %e, "an announced change feather does not know");
                     Heard::Lost
@@ -114,7 +122,7 @@ impl Registry for PostgresRegistry {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANGES).await?;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(relay(listener, tx));
+        tokio::spawn(relay(listener, self.origin.clone(), tx));
         Ok(Some(rx))
     }
 }

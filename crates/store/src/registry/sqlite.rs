@@ -55,7 +55,7 @@ impl SqliteRegistry {
 
     /// Nothing to announce: the data folder's lock keeps every other server off this file, and
     /// the one server forgets what it changes itself.
-    async fn announce(_: &mut sqlx::Transaction<'_, Db>, _: Change) -> Result<()> {
+    async fn announce(&self, _: &mut sqlx::Transaction<'_, Db>, _: Change) -> Result<()> {
         Ok(())
     }
 }

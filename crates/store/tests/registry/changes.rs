@@ -6,14 +6,14 @@ use feather_store::{Change, Heard, Registry, Visibility};
 
 use crate::publish;
 
-/// Every committed change to a model is heard, once, in order; a change that was refused (and
+/// Every committed change to a model is heard, once, in order, as this registry's own; a change that was refused (and
 /// rolled back) or that changed nothing is not. An engine that no other server can share (one
 /// server per data folder) has nothing to tell.
 pub async fn a_watcher_hears_each_committed_change_and_nothing_else(r: &dyn Registry) {
     let Some(mut heard) = r.watch().await.unwrap() else {
         return;
     };
-    let changed = || Heard::Change(Change::changed("ana", "iris"));
+    let changed = || Heard::Own(Change::changed("ana", "iris"));
     publish(r, "ana", "iris", "d1", None).await;
     publish(r, "ana", "iris", "d2", None).await;
     r.set_visibility("ana", "ana", "iris", Visibility::Private)
@@ -36,17 +36,17 @@ pub async fn a_watcher_hears_each_committed_change_and_nothing_else(r: &dyn Regi
             .unwrap_or_else(|_| panic!("only heard {got:?}"));
         got.push(next.expect("the watch goes on"));
     }
-    let deleted = Heard::Change(Change::VersionDeleted {
+    let deleted = Heard::Own(Change::VersionDeleted {
         owner: "ana".into(),
         name: "iris".into(),
         version: 1,
     });
-    let gone = Heard::Change(Change::ModelDeleted {
+    let gone = Heard::Own(Change::ModelDeleted {
         owner: "ana".into(),
         name: "iris".into(),
     });
     let published = |version| {
-        Heard::Change(Change::Published {
+        Heard::Own(Change::Published {
             owner: "ana".into(),
             name: "iris".into(),
             version,

@@ -180,7 +180,7 @@ impl ModelRegistry for Engine {
             name: v.name.into(),
             version: number,
         };
-        Engine::announce(&mut tx, change).await?;
+        self.announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(number)
     }
@@ -320,7 +320,7 @@ impl ModelRegistry for Engine {
             name: name.into(),
             version: number,
         };
-        Engine::announce(&mut tx, change).await?;
+        self.announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(digest)
     }
@@ -352,7 +352,7 @@ impl ModelRegistry for Engine {
             owner: owner.into(),
             name: name.into(),
         };
-        Engine::announce(&mut tx, change).await?;
+        self.announce(&mut tx, change).await?;
         tx.commit().await?;
         Ok(digests)
     }

@@ -63,7 +63,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
-            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
+            self.announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -123,7 +123,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
-            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
+            self.announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -156,7 +156,7 @@ impl SharingRegistry for Engine {
             },
         )
         .await?;
-        Engine::announce(&mut tx, Change::changed(owner, name)).await?;
+        self.announce(&mut tx, Change::changed(owner, name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -210,7 +210,7 @@ impl SharingRegistry for Engine {
                 },
             )
             .await?;
-            Engine::announce(&mut tx, Change::changed(owner, name)).await?;
+            self.announce(&mut tx, Change::changed(owner, name)).await?;
         }
         tx.commit().await?;
         Ok(before)
@@ -239,7 +239,7 @@ impl SharingRegistry for Engine {
             },
         )
         .await?;
-        Engine::announce(&mut tx, Change::changed(owner, name)).await?;
+        self.announce(&mut tx, Change::changed(owner, name)).await?;
         tx.commit().await?;
         Ok(())
     }
