@@ -99,7 +99,9 @@ pub fn status(code: Code) -> StatusCode {
         Code::StepFailed | Code::Internal => S::INTERNAL_SERVER_ERROR,
         Code::StepTimeout => S::GATEWAY_TIMEOUT,
         Code::WorkerCrashed => S::BAD_GATEWAY,
-        Code::SandboxUnavailable | Code::RuntimeUnavailable => S::SERVICE_UNAVAILABLE,
+        Code::SandboxUnavailable | Code::RuntimeUnavailable | Code::NotReady => {
+            S::SERVICE_UNAVAILABLE
+        }
     }
 }
 

@@ -186,7 +186,8 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
-        .route("/healthz", get(health::healthz));
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
     #[cfg(feature = "portal")]
     let app = app.merge(portal::routes());
     let app = app

@@ -46,12 +46,15 @@ pub enum Code {
     SandboxUnavailable,
     /// The runtime a model needs (ONNX Runtime) cannot be installed or loaded.
     RuntimeUnavailable,
+    /// The server cannot take requests now: its database or blob store does not answer, or it
+    /// has no sandbox.
+    NotReady,
     /// A fault of the server; the details are in its log, never in the answer.
     Internal,
 }
 
 impl Code {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::BadRequest,
         Self::Unauthorized,
         Self::Forbidden,
@@ -70,6 +73,7 @@ impl Code {
         Self::WorkerCrashed,
         Self::SandboxUnavailable,
         Self::RuntimeUnavailable,
+        Self::NotReady,
         Self::Internal,
     ];
 
@@ -93,6 +97,7 @@ impl Code {
             Self::WorkerCrashed => "worker_crashed",
             Self::SandboxUnavailable => "sandbox_unavailable",
             Self::RuntimeUnavailable => "runtime_unavailable",
+            Self::NotReady => "not_ready",
             Self::Internal => "internal",
         }
     }

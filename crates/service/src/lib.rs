@@ -15,6 +15,7 @@
 //!   the step, outputs and state stored.
 //! - [`follow`]: what a change to a model, made here or by another server sharing the
 //!   registry, means for the versions in memory and their engines.
+//! - [`health`]: whether the server can take requests.
 //! - [`error`]: the one error and its code table.
 
 pub mod accounts;
@@ -22,6 +23,7 @@ pub mod actor;
 pub mod error;
 pub mod exec;
 pub mod follow;
+pub mod health;
 pub mod models;
 
 use std::sync::Arc;

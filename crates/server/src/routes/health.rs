@@ -6,6 +6,7 @@ use feather_runner::sandbox::Sandbox;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The server answers and its store is open.
@@ -46,4 +47,19 @@ pub async fn healthz(State(s): State<AppState>) -> Json<Health> {
         sandbox,
         warning,
     })
+}
+
+/// The server takes requests.
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    pub status: &'static str,
+}
+
+/// Whether the server can take requests now: its registry and blob store answer and models can
+/// run. 503 (`not_ready`) says which does not; a load balancer sends it nothing until then.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, body = Ready), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Ready>> {
+    feather_service::health::ready(&s.service).await?;
+    Ok(Json(Ready { status: "ready" }))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::context::Server;
+use crate::context::{Server, assert_error};
 use crate::runs::manifest;
 
 const PROBE_APP: &str = r#"
@@ -53,6 +53,10 @@ async fn a_model_sees_neither_the_data_folder_nor_the_network_nor_the_server_s_e
     let s = Server::start().await;
     let (_, health) = s.get_root("/healthz").await;
     assert_eq!(health["sandbox"], "bubblewrap", "{health}");
+    assert_eq!(
+        s.get_root("/readyz").await,
+        (StatusCode::OK, json!({"status": "ready"}))
+    );
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -477,6 +481,13 @@ async fn without_a_working_sandbox_no_model_runs_unless_the_operator_says_so() {
             .unwrap()
             .contains("no model can run"),
         "{health}"
+    );
+    // Alive, but not ready: an orchestrator sends it nothing, and says why.
+    let ready = s.get_root("/readyz").await;
+    let e = assert_error(&ready, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
+    assert!(
+        e["message"].as_str().unwrap().contains("no model can run"),
+        "{e}"
     );
     let bundle = crate::context::Tar::new()
         .file("app.py", HEALTHY_APP.as_bytes())

@@ -141,6 +141,7 @@ async fn the_openapi_document_describes_every_route_and_the_manifest() {
         "/api/v1/models/{owner}/{name}/versions/{version}",
         "/api/v1/models/{owner}/{name}/versions/{version}/bundle",
         "/healthz",
+        "/readyz",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is missing");
     }

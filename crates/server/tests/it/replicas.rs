@@ -110,3 +110,31 @@ async fn what_one_replica_changes_the_other_sees_within_a_second() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_replica_whose_registry_is_gone_is_not_ready_and_says_why() {
+    let (a, b) = Server::start_replicas(bucket()).await;
+    for s in [&a, &b] {
+        assert_eq!(
+            s.get_root("/readyz").await,
+            (StatusCode::OK, json!({"status": "ready"}))
+        );
+    }
+    let url = std::fs::read_to_string(a.data.path().join("test-database")).unwrap();
+    let (server, name) = url.rsplit_once('/').unwrap();
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    for s in [&a, &b] {
+        let got = s.get_root("/readyz").await;
+        let e = assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
+        assert!(e["message"].as_str().unwrap().contains("registry"), "{e}");
+        // Alive all the same: restarting it would not bring the database back.
+        assert_eq!(s.get_root("/healthz").await.0, StatusCode::OK);
+    }
+}

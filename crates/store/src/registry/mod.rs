@@ -45,6 +45,9 @@ pub trait Registry:
     /// Closes its connections; the last call on it.
     async fn close(&self);
 
+    /// Whether the database answers a query now.
+    async fn ping(&self) -> Result<()>;
+
     /// Starts hearing every change to models that any server sharing this registry commits
     /// (this one's too), until the receiver is dropped. `None` when no other server can share
     /// it (SQLite: one server per data folder). Once this returns, no change is missed.

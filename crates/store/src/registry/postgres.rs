@@ -118,6 +118,11 @@ impl Registry for PostgresRegistry {
         self.pool.close().await;
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn watch(&self) -> Result<Option<mpsc::UnboundedReceiver<Heard>>> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(CHANGES).await?;

@@ -66,6 +66,11 @@ impl Registry for SqliteRegistry {
         self.pool.close().await;
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn watch(&self) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<Heard>>> {
         Ok(None)
     }
