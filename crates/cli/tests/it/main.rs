@@ -2,6 +2,7 @@
 
 mod commands;
 mod crash;
+mod replicas;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
