@@ -131,9 +131,15 @@ pub fn publish(dir: &Path, url: &str, token: &str) {
 }
 
 pub fn token(data: &Path, user: &str) -> String {
+    token_with(data, user, &[])
+}
+
+/// A token made on the data folder with further arguments (`--database URL`, say).
+pub fn token_with(data: &Path, user: &str, args: &[&str]) -> String {
     let out = command()
         .args(["token", "create", "--user", user, "--data"])
         .arg(data)
+        .args(args)
         .output()
         .unwrap();
     assert!(

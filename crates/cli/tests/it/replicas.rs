@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{Served, command, uv};
+use crate::{Served, token_with, uv};
 
 const APP: &str = r#"
 import feather as ftr
@@ -60,8 +60,11 @@ struct Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, not SIGKILL: nginx's master stops its workers only when it is asked to.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -192,18 +195,7 @@ fn two_replicas_behind_nginx_share_everything_and_one_killed_loses_only_its_requ
     let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = replica(data_a.path(), &database, &blobs);
     let b = replica(data_b.path(), &database, &blobs);
-    let out = command()
-        .args(["token", "create", "--user", "alice", "--data"])
-        .arg(data_a.path())
-        .args(["--database", &database])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let token = token_with(data_a.path(), "alice", &["--database", &database]);
     let lb = nginx(&[&a.url, &b.url]);
     let c = Arc::new(Client {
         http: reqwest::Client::new(),
