@@ -38,6 +38,9 @@ mod sharing;
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;
 type Engine = PostgresRegistry;
+/// Locks the rows a query reads until the transaction ends: under READ COMMITTED two
+/// transactions may otherwise both act on what the other is about to change.
+const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// The registry in a PostgreSQL database, migrated when opened. Replicas opening it at once
 /// are safe: the migrations run under an advisory lock, one replica at a time.

@@ -29,6 +29,9 @@ mod sharing;
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;
 type Engine = SqliteRegistry;
+/// Nothing to add: SQLite has one writer at a time, and a transaction that read before another
+/// wrote cannot write after it.
+const FOR_UPDATE: &str = "";
 
 /// The registry in one SQLite file (WAL, foreign keys on), migrated when opened.
 #[derive(Clone, Debug)]

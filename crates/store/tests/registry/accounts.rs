@@ -179,3 +179,37 @@ pub async fn every_change_is_audited_and_others_read_only_what_concerns_them(r: 
     assert_eq!(rest.entries.len(), 1);
     assert_eq!(rest.next_before, None);
 }
+
+/// Two admins demoted at the same moment, each by the other: one of them stays an admin,
+/// however the two transactions interleave.
+pub async fn two_admins_demoted_at_once_leave_one(r: &dyn Registry) {
+    for user in ["ana", "bo"] {
+        r.create_user("local:test", user, Role::Admin)
+            .await
+            .unwrap();
+    }
+    for round in 0..20 {
+        let (a, b) = tokio::join!(
+            r.set_role("bo", "ana", Role::Developer),
+            r.set_role("ana", "bo", Role::Developer)
+        );
+        let admins: Vec<String> = r
+            .users()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.role == Role::Admin)
+            .map(|u| u.name)
+            .collect();
+        assert_eq!(
+            admins.len(),
+            1,
+            "round {round}: {a:?} {b:?} left {admins:?}"
+        );
+        assert!(a.is_ok() != b.is_ok(), "round {round}: {a:?} {b:?}");
+        // Both admins again for the next round.
+        for user in ["ana", "bo"] {
+            r.set_role("local:test", user, Role::Admin).await.unwrap();
+        }
+    }
+}

@@ -5,7 +5,7 @@ use rand::RngCore;
 use serde_json::json;
 use sqlx::Row;
 
-use super::{DbRow, Engine, audit};
+use super::{DbRow, Engine, FOR_UPDATE, audit};
 use crate::accounts::*;
 use crate::audit::{Action, Record};
 use crate::error::{Result, StoreError};
@@ -90,10 +90,15 @@ impl AccountRegistry for Engine {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {name}")))?;
         if before == Role::Admin.as_str() && role != Role::Admin {
-            let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'")
-                .fetch_one(&mut *tx)
-                .await?;
-            if admins <= 1 {
+            // Locked until the transaction ends: two admins demoting each other at once must not
+            // both see the other still an admin (PostgreSQL reads committed rows only; SQLite
+            // has one writer).
+            let admins: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM users WHERE role = 'admin'{FOR_UPDATE}"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            if admins.len() <= 1 {
                 return Err(StoreError::Conflict(format!(
                     "{name} is the last admin; make another user an admin first, so that someone can still manage users"
                 )));
