@@ -75,21 +75,19 @@ impl Cache {
     }
 
     /// Changes what is known of a model from a registry read begun at `read`, under the lock;
-    /// not when something was forgotten since (the read may predate the change). Whether it
-    /// did.
-    fn write(&self, owner: &str, name: &str, read: Epoch, f: impl FnOnce(&mut Model)) -> bool {
+    /// not when something was forgotten since (the read may predate the change).
+    fn write(&self, owner: &str, name: &str, read: Epoch, f: impl FnOnce(&mut Model)) {
         let mut models = self.models.lock().expect("not poisoned");
         // Under the lock, which `forget` holds while counting: nothing is forgotten between
         // this check and the change.
         if self.forgotten.load(Ordering::Acquire) != read.0 {
-            return false;
+            return;
         }
         let names = models.entry(owner.to_owned()).or_default();
         match names.get_mut(name) {
             Some(m) => f(m),
             None => f(names.entry(name.to_owned()).or_default()),
         }
-        true
     }
 
     pub fn version(&self, owner: &str, name: &str, number: i64) -> Option<Arc<Target>> {
@@ -102,12 +100,12 @@ impl Cache {
     }
 
     /// Keeps a version read from the registry since `read`, unless something was forgotten
-    /// meanwhile (the read may predate the change); returns whether it was kept.
-    pub fn put(&self, t: Arc<Target>, read: Epoch) -> bool {
+    /// meanwhile (the read may predate the change).
+    pub fn put(&self, t: Arc<Target>, read: Epoch) {
         let (owner, name) = (t.detail.owner.clone(), t.detail.name.clone());
         self.write(&owner, &name, read, |m| {
             m.versions.insert(t.detail.version.version, t);
-        })
+        });
     }
 
     pub fn alias(&self, owner: &str, name: &str, alias: &str) -> Option<i64> {

@@ -93,9 +93,6 @@ pub fn prepare_in_background(s: &Service, owner: String, name: String, version: 
     });
 }
 
-/// The version's pool once its environment is ready; a clear 409 until then, and the build
-/// is started if nothing started it yet (after a restart, say). A request never waits for a
-/// build.
 /// Refuses a Python version at once when the server has no sandbox: no environment build runs
 /// without it, so nothing would ever make the model runnable (or its environment other than
 /// pending).
@@ -109,6 +106,9 @@ fn needs_no_sandbox(s: &Service, t: &Target) -> Result<()> {
     }
 }
 
+/// The version's pool once its environment is ready; a clear 409 until then, and the build
+/// is started if nothing started it yet (after a restart, say). A request never waits for a
+/// build.
 async fn ready_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
     if let Some(engine) = t.engine.lock().expect("not poisoned").as_ref()
         && !engine.is_closed()
