@@ -20,6 +20,14 @@ pub struct Built {
 }
 
 impl Built {
+    /// A build folder as it is (a pull or an export, say).
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            _scratch: None,
+        }
+    }
+
     /// A build written into a scratch folder, removed with it.
     pub fn scratch(dir: tempfile::TempDir) -> Self {
         Self {
@@ -177,6 +185,7 @@ pub async fn publish_local(
         manifest: &manifest,
         upload: &upload,
         visibility: None,
+        number: None,
     };
     let operator = Actor::Operator(crate::accounts::local_actor());
     Ok(Some(models::publish(service, &operator, new).await?))

@@ -71,7 +71,7 @@ async fn publish_example(
 }
 
 pub async fn run(a: DemoArgs) -> anyhow::Result<()> {
-    let config = a.serve.config();
+    let config = a.serve.config()?;
     let (store, lock) = feather_server::open(&config).await?;
     let service = feather_server::service(store, &config);
     let mut folders: Vec<PathBuf> = std::fs::read_dir(&a.examples)

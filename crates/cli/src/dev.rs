@@ -53,7 +53,7 @@ pub async fn run(mut a: DevArgs) -> anyhow::Result<()> {
     if a.serve.data.data.is_none() {
         a.serve.data.data = Some(scratch.path().to_path_buf());
     }
-    let config = a.serve.config();
+    let config = a.serve.config()?;
     let (store, lock) = feather_server::open(&config).await?;
     let service = feather_server::service(store, &config);
     let folder = if a.path.is_file() {

@@ -5,11 +5,13 @@ mod app;
 mod client;
 mod demo;
 mod dev;
+mod export;
 mod models;
 mod onnx;
 mod publish;
 mod pull;
 mod serve;
+mod standalone;
 
 use std::path::PathBuf;
 
@@ -37,10 +39,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the server with the examples published (trained first if needed): the main job.
     Demo(demo::DemoArgs),
+    /// Serve one version that `feather export` wrote out, alone, with the API and page it had.
+    ServeModel(standalone::ServeModelArgs),
     /// Run a model from a local folder without publishing it; changes are served as they are saved.
     Dev(dev::DevArgs),
     /// Publish a model: build it from its app file (or take what `ftr.build` wrote) and upload it.
     Publish(publish::PublishArgs),
+    /// Write one version out as a standalone serving context: its bundle, its environment's
+    /// packages as requirements.lock, an entry point and a Dockerfile.
+    Export(export::ExportArgs),
     /// Browse the registry of a server.
     #[command(subcommand)]
     Models(models::ModelsCommand),
@@ -135,6 +142,8 @@ fn run() -> anyhow::Result<()> {
             Command::Serve(a) => serve::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Dev(a) => dev::run(a).await,
+            Command::ServeModel(a) => standalone::run(a).await,
+            Command::Export(a) => export::run(a).await,
             Command::Publish(a) => publish::run(a).await,
             Command::Models(c) => models::run(c).await,
             Command::Token(c) => accounts::token(c).await,

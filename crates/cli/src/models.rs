@@ -106,7 +106,7 @@ fn parse_model(s: &str) -> anyhow::Result<(&str, &str)> {
 }
 
 /// Splits `owner/name@ref`.
-fn parse_ref(s: &str) -> anyhow::Result<(&str, &str, Option<&str>)> {
+pub(crate) fn parse_ref(s: &str) -> anyhow::Result<(&str, &str, Option<&str>)> {
     let (model, reference) = match s.split_once('@') {
         Some((m, r)) => (m, Some(r)),
         None => (s, None),

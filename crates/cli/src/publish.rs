@@ -125,7 +125,7 @@ pub async fn run(a: PublishArgs) -> anyhow::Result<()> {
 
 /// Follows a version's environment until it is ready, saying what it does on stderr; a failed
 /// build is an error with the server's reason and the end of the build's log.
-async fn wait_for_environment(client: &Client, path: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_for_environment(client: &Client, path: &str) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut said = String::new();
     let mut pause = std::time::Duration::from_millis(200);

@@ -14,11 +14,21 @@ use crate::client::Client;
 /// The bundle archive names, by compression; a folder holds one of them.
 const ARCHIVES: [&str; 2] = ["bundle.tar.gz", "bundle.tar.zst"];
 
+/// What a pull wrote, and the version's detail as the server gave it.
+pub struct Pulled {
+    pub dir: PathBuf,
+    /// `owner/name`.
+    pub model: String,
+    pub version: i64,
+    pub digest: String,
+    pub detail: serde_json::Value,
+}
+
 pub async fn pull(
     client: &Client,
     (owner, name, reference): (&str, &str, Option<&str>),
     out: Option<PathBuf>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Pulled> {
     let r = reference.unwrap_or("latest");
     let detail = client
         .json(client.get(&format!("/api/v1/models/{owner}/{name}/versions/{r}")))
@@ -28,7 +38,8 @@ pub async fn pull(
         .context("the server gave no version number")?;
     let digest = detail["digest"]
         .as_str()
-        .context("the server gave no digest")?;
+        .context("the server gave no digest")?
+        .to_owned();
     let dir = out.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}")));
     std::fs::create_dir_all(&dir)?;
     let mut res = client
@@ -50,7 +61,7 @@ pub async fn pull(
         size += chunk.len() as u64;
     }
     let got = format!("sha256:{}", hex::encode(hasher.finalize()));
-    if got != digest {
+    if got != *digest {
         bail!(
             "the bundle the server sent has the digest {got}, not the version's {digest}; nothing was kept"
         );
@@ -81,5 +92,11 @@ pub async fn pull(
         "pulled {model} version {version} into {} ({size} bytes, {digest})",
         dir.display()
     );
-    Ok(())
+    Ok(Pulled {
+        dir,
+        model,
+        version,
+        digest,
+        detail,
+    })
 }

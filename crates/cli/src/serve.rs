@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use feather_runner::RunnerConfig;
-use feather_runner::env::BuildPolicy;
+use feather_runner::env::{BuildPolicy, lock};
 use feather_runner::onnx::OnnxConfig;
 use feather_runner::pool::PoolLimits;
 use feather_runner::sandbox::Limits;
@@ -120,6 +121,11 @@ pub struct ServeArgs {
     /// MiB of address space each process of a source build may have.
     #[arg(long, env = "FEATHER_BUILD_MEMORY_MB", default_value_t = BuildPolicy::default().memory >> 20)]
     build_memory_mb: u64,
+    /// A lock file every environment keeps to: one pin (name==version) per line, as `uv pip
+    /// compile` or `feather export` writes them. A package it names is installed at that
+    /// version; a requirement it cannot meet fails the build.
+    #[arg(long, env = "FEATHER_CONSTRAINTS")]
+    pub constraints: Option<PathBuf>,
     /// uv's cache for wheel installs [default: uv's own for the server's user].
     #[arg(long, env = "FEATHER_UV_CACHE")]
     uv_cache: Option<PathBuf>,
@@ -178,10 +184,19 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn config(&self) -> ServerConfig {
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
         let a = self;
         let data = a.data.resolve();
-        ServerConfig {
+        let constraints = match &a.constraints {
+            Some(file) => {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("reading --constraints {}", file.display()))?;
+                lock::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("--constraints {}: {e}", file.display()))?
+            }
+            None => Vec::new(),
+        };
+        Ok(ServerConfig {
             data: data.clone(),
             places: a.data.places(),
             addr: a.addr,
@@ -240,6 +255,7 @@ impl ServeArgs {
                     disk: a.build_disk_mb << 20,
                     memory: a.build_memory_mb << 20,
                     cache: a.uv_cache.clone(),
+                    constraints,
                 },
                 onnx: OnnxConfig {
                     library: a
@@ -256,7 +272,7 @@ impl ServeArgs {
                 },
                 ..RunnerConfig::new(&data.join("runner"), &a.uv)
             },
-        }
+        })
     }
 }
 
@@ -268,7 +284,7 @@ pub fn announce(data: &std::path::Path, addr: SocketAddr) {
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
-    let config = a.config();
+    let config = a.config()?;
     let data = config.data.clone();
     feather_server::serve(config, |_, addr| announce(&data, addr)).await?;
     Ok(())

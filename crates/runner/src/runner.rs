@@ -154,13 +154,15 @@ impl Runner {
     }
 
     /// The Python environment a version needs; none for a model that runs without Python.
-    pub fn env_spec(manifest: &Manifest) -> Option<EnvSpec> {
+    pub fn env_spec(&self, manifest: &Manifest) -> Option<EnvSpec> {
         match &manifest.runtime {
             Runtime::Python {
                 python,
                 requirements,
                 ..
-            } => Some(EnvSpec::new(python, requirements)),
+            } => {
+                Some(EnvSpec::new(python, requirements).constrained(&self.config.build.constraints))
+            }
             Runtime::Onnx(_) => None,
         }
     }
@@ -168,7 +170,7 @@ impl Runner {
     /// What a version needs before it runs, and where that stands: its Python environment, or
     /// for an ONNX model the ONNX Runtime library. Its key names it (`onnxruntime-1.31.1`).
     pub fn readiness(&self, manifest: &Manifest) -> (String, EnvStatus) {
-        match Self::env_spec(manifest) {
+        match self.env_spec(manifest) {
             Some(spec) => (spec.key(), self.envs.status(&spec)),
             None => (
                 format!("onnxruntime-{}", crate::onnx::ORT_VERSION),
@@ -177,9 +179,34 @@ impl Runner {
         }
     }
 
+    /// Builds what a version needs before it runs (its environment, or ONNX Runtime) and
+    /// nothing else: no worker starts. Installing wheels runs none of their code, so this needs
+    /// no sandbox (source builds, which would, are only made inside one).
+    pub async fn build_environment(&self, manifest: &Manifest) -> Result<(), RunnerError> {
+        match self.env_spec(manifest) {
+            Some(spec) => self.envs.ensure(&spec).await.map(drop).map_err(Into::into),
+            None => self
+                .onnx
+                .ensure()
+                .await
+                .map(drop)
+                .map_err(RunnerError::OnnxRuntime),
+        }
+    }
+
+    /// The packages a version's ready environment holds, as pins; none for a model that runs
+    /// without Python, or while its environment is not built.
+    pub async fn packages(&self, manifest: &Manifest) -> Result<Option<Vec<String>>, String> {
+        match self.env_spec(manifest) {
+            Some(spec) => self.envs.packages(&spec).await,
+            None => Ok(None),
+        }
+    }
+
     /// The build log of what a version needs, if there is one.
     pub fn readiness_log(&self, manifest: &Manifest) -> Option<String> {
-        Self::env_spec(manifest).and_then(|spec| self.envs.log(&spec))
+        self.env_spec(manifest)
+            .and_then(|spec| self.envs.log(&spec))
     }
 
     /// How long a step of this model may run: its own limit within the operator's cap, else
@@ -269,7 +296,9 @@ impl Runner {
         let Runtime::Python { entry, .. } = &manifest.runtime else {
             return Err(RunnerError::Model("not a Python model".into()));
         };
-        let spec = Self::env_spec(manifest).expect("a Python model has an environment");
+        let spec = self
+            .env_spec(manifest)
+            .expect("a Python model has an environment");
         let python = self.envs.ensure(&spec).await?;
         for dir in [python.parent().and_then(Path::parent), Some(bundle)]
             .into_iter()

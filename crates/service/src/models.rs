@@ -112,6 +112,8 @@ pub struct NewVersion<'a> {
     pub upload: &'a Upload,
     /// A new model is public unless this says otherwise; an existing one keeps its own.
     pub visibility: Option<Visibility>,
+    /// The number to take (a copy of a version made elsewhere); none: the next one.
+    pub number: Option<i64>,
 }
 
 /// Publishes a new version of `<owner>/<manifest name>` (numbers go 1, 2, 3...) and starts
@@ -147,7 +149,14 @@ pub async fn publish(s: &Service, actor: &Actor, new: NewVersion<'_>) -> Result<
     };
     let published = s
         .store
-        .publish_inspected(owner, manifest, new.upload, new.visibility, &info)
+        .publish_inspected(
+            owner,
+            manifest,
+            new.upload,
+            new.visibility,
+            &info,
+            new.number,
+        )
         .await?;
     s.cache.forget(owner, &new.manifest.name);
     exec::prepare_in_background(
@@ -403,6 +412,7 @@ mod tests {
             manifest: &m,
             upload: &up,
             visibility: None,
+            number: None,
         };
         let operator = Actor::Operator("local:test".into());
         assert_eq!(
@@ -443,6 +453,7 @@ mod tests {
                 manifest: &m,
                 upload: &up,
                 visibility: None,
+                number: None,
             };
             publish(&s, &alice, new).await.unwrap();
         }

@@ -91,6 +91,9 @@ pub struct NewVersion<'a> {
     pub bundle_size: i64,
     pub bundle_files: i64,
     pub now: &'a str,
+    /// The number to take instead of the next one: a copy of a version made elsewhere (a
+    /// served export) keeps its number. Later publishes go on from it.
+    pub number: Option<i64>,
 }
 
 /// Models and their versions.
@@ -98,7 +101,8 @@ pub struct NewVersion<'a> {
 pub trait ModelRegistry: Send + Sync {
     /// Records the next version of `owner/name` (creating the model, public unless
     /// `visibility` says otherwise; an existing one keeps its own unless it is given), points
-    /// `latest` at it and writes the audit row, all or nothing. Returns the new number.
+    /// `latest` at it and writes the audit row, all or nothing. Returns the new number. A
+    /// number asked for that the model already has is a conflict.
     async fn add_version(&self, v: &NewVersion<'_>, visibility: Option<Visibility>) -> Result<i64>;
 
     async fn model(&self, owner: &str, name: &str) -> Result<Model>;

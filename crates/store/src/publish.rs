@@ -130,7 +130,7 @@ impl Store {
         visibility: Option<Visibility>,
     ) -> Result<Published> {
         let info = self.inspect(upload, None).await?;
-        self.publish_inspected(owner, manifest, upload, visibility, &info)
+        self.publish_inspected(owner, manifest, upload, visibility, &info, None)
             .await
     }
 
@@ -142,6 +142,7 @@ impl Store {
         upload: &Upload,
         visibility: Option<Visibility>,
         info: &BundleInfo,
+        number: Option<i64>,
     ) -> Result<Published> {
         let (entry, field) = manifest.runtime.entry();
         if !info.files.iter().any(|f| f == entry) {
@@ -187,6 +188,7 @@ impl Store {
             bundle_size: upload.size as i64,
             bundle_files: info.files.len() as i64,
             now: &now,
+            number,
         };
         let version = self.registry.add_version(&new, visibility).await?;
         tracing::info!(model = %format!("{owner}/{}", manifest.name), version, digest = %upload.digest, deduplicated, "published");

@@ -2,6 +2,7 @@
 
 mod commands;
 mod crash;
+mod export;
 mod replicas;
 
 use std::io::{BufRead, BufReader, Write};

@@ -14,6 +14,7 @@
 //! Every build has a deadline and a disk cap; past either it is stopped, the limit named.
 
 pub(crate) mod install;
+pub mod lock;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -54,21 +55,24 @@ pub struct EnvSpec {
     pub python: String,
     /// Requirement lines, normalised: trimmed, sorted, deduplicated.
     pub requirements: Vec<String>,
+    /// The operator's pins ([`BuildPolicy::constraints`]): versions the install must take
+    /// when it needs those packages at all, normalised like the requirements.
+    pub constraints: Vec<String>,
 }
 
 impl EnvSpec {
     pub fn new(python: &str, requirements: &[String]) -> Self {
-        let mut r: Vec<String> = requirements
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        r.sort();
-        r.dedup();
         Self {
             python: python.to_owned(),
-            requirements: r,
+            requirements: normalised(requirements),
+            constraints: Vec::new(),
         }
+    }
+
+    /// The same environment with its packages pinned by `constraints`.
+    pub fn constrained(mut self, constraints: &[String]) -> Self {
+        self.constraints = normalised(constraints);
+        self
     }
 
     /// The folder name: a hash of everything the environment is built from.
@@ -83,8 +87,27 @@ impl EnvSpec {
             h.update(r.as_bytes());
             h.update(b"\n");
         }
+        // Only when there are any: environments built without pins keep the keys they had.
+        if !self.constraints.is_empty() {
+            h.update(b"constraints\n");
+            for c in &self.constraints {
+                h.update(c.as_bytes());
+                h.update(b"\n");
+            }
+        }
         format!("py{}-{}", self.python, &hex::encode(h.finalize())[..16])
     }
+}
+
+fn normalised(lines: &[String]) -> Vec<String> {
+    let mut r: Vec<String> = lines
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    r.sort();
+    r.dedup();
+    r
 }
 
 /// How environments are built: the operator's choices.
@@ -103,6 +126,10 @@ pub struct BuildPolicy {
     /// uv's cache for wheel installs; none: uv's own default for the server's user. Source
     /// builds get a cache of their own, so a build backend cannot poison it.
     pub cache: Option<PathBuf>,
+    /// Pins every environment's packages must keep (`--constraints`, or an exported model's
+    /// `requirements.lock`): requirement lines of the checked kind, each `name==version`
+    /// (markers allowed). A package they name is installed at that version or not at all.
+    pub constraints: Vec<String>,
 }
 
 impl Default for BuildPolicy {
@@ -114,6 +141,7 @@ impl Default for BuildPolicy {
             disk: 10 << 30,
             memory: 8 << 30,
             cache: None,
+            constraints: Vec::new(),
         }
     }
 }
@@ -287,6 +315,13 @@ impl EnvBuilder {
                 ));
             }
         }
+        for (i, c) in spec.constraints.iter().enumerate() {
+            if let Err(reason) = feather_spec::requirement::check(c) {
+                return Err(format!(
+                    "constraint {i} ({c:?}) {reason}; nothing was installed"
+                ));
+            }
+        }
         let wheel = sdk::wheel(&self.root.join("sdk")).map_err(|e| e.to_string())?;
         let budget = Budget {
             deadline: Instant::now() + self.policy.timeout,
@@ -327,6 +362,14 @@ impl EnvBuilder {
         if !sandboxed {
             // A source distribution's build backend is code its author wrote: never here.
             args.push("--no-build".into());
+        }
+        if !spec.constraints.is_empty() {
+            // Written by the server from checked lines, in the build's own folder (which the
+            // build sandbox sees too), never a file of someone else's.
+            let file = work.join("constraints.txt");
+            std::fs::write(&file, spec.constraints.join("\n") + "\n").map_err(|e| e.to_string())?;
+            args.push("--constraint".into());
+            args.push(file.into());
         }
         args.push(wheel.clone().into());
         args.extend(spec.requirements.iter().map(OsString::from));

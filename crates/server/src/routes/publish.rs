@@ -120,6 +120,7 @@ pub async fn publish(
         manifest: &manifest,
         upload: &upload,
         visibility,
+        number: None,
     };
     // The environment builds and a worker warms up while the client reads the answer.
     let published = models::publish(&s.service, &user.actor(), new).await?;

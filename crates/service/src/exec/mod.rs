@@ -161,26 +161,40 @@ async fn unpacked(s: &Service, t: &Target) -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
+/// Builds a version's environment (or gets ONNX Runtime) and waits for it, starting no
+/// worker: what an image build does ahead, so that its containers answer at once.
+pub async fn build_environment(s: &Service, owner: &str, name: &str, version: i64) -> Result<()> {
+    let t = target(s, owner, name, &version.to_string()).await?;
+    unpacked(s, &t).await?;
+    s.runner
+        .build_environment(&t.manifest)
+        .await
+        .map_err(runner_error)
+}
+
 /// Unpacks the bundle if needed, builds the environment if needed, and gives the engine.
 async fn build_engine(s: &Service, t: &Target) -> Result<Arc<dyn Engine>> {
     let dir = unpacked(s, t).await?;
     s.runner
         .engine(&t.key(), &t.manifest, &dir)
         .await
-        .map_err(|e| match e {
-            feather_runner::RunnerError::Env(env) => ServiceError::env_not_ready(
-                "its environment failed to build",
-                Some(env.to_string()),
-            ),
-            feather_runner::RunnerError::NoSandbox(_) => sandbox_unavailable(e),
-            feather_runner::RunnerError::OnnxRuntime(reason) => {
-                ServiceError::env_not_ready("ONNX Runtime is unavailable", Some(reason))
-            }
-            feather_runner::RunnerError::Model(message) => {
-                ServiceError::step_failed(format!("the model failed to load: {message}"), None)
-            }
-            other => ServiceError::internal(other.to_string()),
-        })
+        .map_err(runner_error)
+}
+
+fn runner_error(e: feather_runner::RunnerError) -> ServiceError {
+    match e {
+        feather_runner::RunnerError::Env(env) => {
+            ServiceError::env_not_ready("its environment failed to build", Some(env.to_string()))
+        }
+        feather_runner::RunnerError::NoSandbox(_) => sandbox_unavailable(e),
+        feather_runner::RunnerError::OnnxRuntime(reason) => {
+            ServiceError::env_not_ready("ONNX Runtime is unavailable", Some(reason))
+        }
+        feather_runner::RunnerError::Model(message) => {
+            ServiceError::step_failed(format!("the model failed to load: {message}"), None)
+        }
+        other => ServiceError::internal(other.to_string()),
+    }
 }
 
 fn sandbox_unavailable(e: feather_runner::RunnerError) -> ServiceError {
@@ -199,9 +213,18 @@ pub async fn environment(
     let t = target(s, owner, name, reference).await?;
     needs_no_sandbox(s, &t)?;
     let (key, state) = s.runner.readiness(&t.manifest);
+    let packages = match s.runner.packages(&t.manifest).await {
+        Ok(p) => p,
+        Err(e) => {
+            // The status still answers; only the list is missing.
+            tracing::warn!(env = %key, error = %e, "listing an environment's packages failed");
+            None
+        }
+    };
     Ok(views::Environment {
         key,
         state,
+        packages,
         log: may_read_logs(viewer, owner)
             .then(|| s.runner.readiness_log(&t.manifest))
             .flatten()

@@ -81,4 +81,8 @@ pub struct Environment {
     /// paths relative to the data folder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    /// Once ready, what it holds as pins (`name==version`), the SDK left out: what `feather
+    /// export` locks the model's requirements to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<String>>,
 }

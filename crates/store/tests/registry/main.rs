@@ -79,6 +79,7 @@ macro_rules! backends {
 backends!(sqlite, postgres; [
     models::versions_are_numbered_per_model_and_latest_follows,
     models::deleted_numbers_are_never_reused_and_latest_moves_back,
+    models::a_copy_keeps_its_number_and_later_versions_go_on_from_it,
     models::a_deleted_model_gives_back_its_digests_and_is_gone,
     models::search_finds_by_words_tag_and_owner_a_page_at_a_time,
     sharing::private_models_are_seen_by_their_owner_grantees_and_admins_only,
@@ -114,6 +115,19 @@ pub async fn publish_tagged(
     tags: &[String],
     visibility: Option<Visibility>,
 ) -> i64 {
+    publish_numbered(r, (owner, name, digest), tags, visibility, None)
+        .await
+        .unwrap()
+}
+
+/// Publishes a version of `owner/name` with this digest, taking `number` when one is given.
+pub async fn publish_numbered(
+    r: &dyn Registry,
+    (owner, name, digest): (&str, &str, &str),
+    tags: &[String],
+    visibility: Option<Visibility>,
+    number: Option<i64>,
+) -> feather_store::Result<i64> {
     let title = format!("The {name} model");
     let new = NewVersion {
         owner,
@@ -126,8 +140,9 @@ pub async fn publish_tagged(
         bundle_size: 10,
         bundle_files: 1,
         now: &feather_store::now(),
+        number,
     };
-    r.add_version(&new, visibility).await.unwrap()
+    r.add_version(&new, visibility).await
 }
 
 /// The error's kind, for comparing with `matches!`.

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use feather_store::{ModelQuery, Registry, StoreError, Viewer};
 
-use crate::{err, publish, publish_tagged};
+use crate::{err, publish, publish_numbered, publish_tagged};
 
 pub async fn versions_are_numbered_per_model_and_latest_follows(r: &dyn Registry) {
     assert_eq!(publish(r, "alice", "a", "sha256:1", None).await, 1);
@@ -73,6 +73,25 @@ pub async fn deleted_numbers_are_never_reused_and_latest_moves_back(r: &dyn Regi
     assert_eq!(publish(r, "alice", "a", "sha256:3", None).await, 3);
     assert!(!r.digest_in_use("sha256:2").await.unwrap());
     assert!(r.digest_in_use("sha256:3").await.unwrap());
+}
+
+pub async fn a_copy_keeps_its_number_and_later_versions_go_on_from_it(r: &dyn Registry) {
+    let copy = |digest, number| publish_numbered(r, ("alice", "a", digest), &[], None, number);
+    assert_eq!(copy("sha256:7", Some(7)).await.unwrap(), 7);
+    let m = r.model("alice", "a").await.unwrap();
+    assert_eq!((m.latest_version, m.versions), (Some(7), 1));
+    assert_eq!(copy("sha256:8", None).await.unwrap(), 8);
+    // A number the model has is refused, and the refusal leaves the model as it was.
+    assert!(matches!(
+        err(copy("sha256:9", Some(7)).await),
+        StoreError::Conflict(_)
+    ));
+    let latest = r.version("alice", "a", "latest").await.unwrap();
+    assert_eq!(
+        (latest.version.version, latest.version.digest.as_str()),
+        (8, "sha256:8")
+    );
+    assert_eq!(copy("sha256:9", None).await.unwrap(), 9);
 }
 
 pub async fn a_deleted_model_gives_back_its_digests_and_is_gone(r: &dyn Registry) {

@@ -36,10 +36,11 @@ impl Engine {
     async fn insert_version(tx: &mut Transaction<'_, Db>, v: &NewVersion<'_>) -> Result<i64> {
         let row = sqlx::query(
             "INSERT INTO models (owner, name, title, description, next_version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 2, $5, $5)
+             VALUES ($1, $2, $3, $4, COALESCE(CAST($6 AS BIGINT), 1) + 1, $5, $5)
              ON CONFLICT (owner, name) DO UPDATE SET
                 title = excluded.title, description = excluded.description,
-                updated_at = excluded.updated_at, next_version = models.next_version + 1
+                updated_at = excluded.updated_at,
+                next_version = COALESCE(CAST($6 AS BIGINT), models.next_version) + 1
              RETURNING id, next_version - 1 AS number",
         )
         .bind(v.owner)
@@ -47,6 +48,7 @@ impl Engine {
         .bind(v.title)
         .bind(v.description)
         .bind(v.now)
+        .bind(v.number)
         .fetch_one(&mut **tx)
         .await?;
         let (model_id, number): (i64, i64) = (row.try_get("id")?, row.try_get("number")?);
@@ -74,7 +76,15 @@ impl Engine {
         .bind(v.owner)
         .bind(v.now)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Only a number asked for can be taken already: the next one never was.
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "{}/{} already has version {number}",
+                v.owner, v.name
+            )),
+            e => StoreError::Db(e),
+        })?;
         sqlx::query(
             "INSERT INTO aliases (model_id, name, version) VALUES ($1, 'latest', $2)
              ON CONFLICT (model_id, name) DO UPDATE SET version = excluded.version",
