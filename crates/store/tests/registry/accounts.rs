@@ -213,3 +213,42 @@ pub async fn two_admins_demoted_at_once_leave_one(r: &dyn Registry) {
         }
     }
 }
+
+/// Tokens asked for at once when a user has all but one of the most they may have: one is made.
+pub async fn tokens_made_at_once_stop_at_the_cap(r: &dyn Registry) {
+    use feather_store::accounts::MAX_ACTIVE_TOKENS;
+    r.create_user("local:test", "cap", Role::Developer)
+        .await
+        .unwrap();
+    for _ in 1..MAX_ACTIVE_TOKENS {
+        r.create_token("cap", &token("cap", "run", None))
+            .await
+            .unwrap();
+    }
+    for round in 0..5 {
+        let asked = (0..8).map(|_| async {
+            let new = token("cap", "run", None);
+            r.create_token("cap", &new).await
+        });
+        let made: Vec<_> = futures::future::join_all(asked).await;
+        let ok: Vec<i64> = made
+            .iter()
+            .filter_map(|m| m.as_ref().ok().map(|(_, t)| t.id))
+            .collect();
+        assert_eq!(ok.len(), 1, "round {round}: {} made", ok.len());
+        for m in &made {
+            if let Err(e) = m {
+                assert!(matches!(e, StoreError::Conflict(_)), "round {round}: {e:?}");
+            }
+        }
+        let active = r
+            .tokens(Some("cap"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.revoked_at.is_none())
+            .count();
+        assert_eq!(active as i64, MAX_ACTIVE_TOKENS, "round {round}");
+        r.revoke_token("cap", ok[0]).await.unwrap();
+    }
+}

@@ -92,6 +92,7 @@ backends!(sqlite, postgres; [
     accounts::tokens_authenticate_until_revoked_or_expired,
     accounts::names_are_unique_and_the_last_admin_stays_one,
     accounts::two_admins_demoted_at_once_leave_one,
+    accounts::tokens_made_at_once_stop_at_the_cap,
     accounts::every_change_is_audited_and_others_read_only_what_concerns_them,
     changes::a_watcher_hears_each_committed_change_and_nothing_else,
 ]);

@@ -157,7 +157,15 @@ impl AccountRegistry for Engine {
         rand::rng().fill_bytes(&mut secret);
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let mut tx = self.pool.begin().await?;
-        // Counted in the statement that inserts, so racing requests cannot pass the cap.
+        // On PostgreSQL the user's row is locked first, so a token made meanwhile is counted:
+        // the insert's snapshot is taken after the lock. SQLite has one writer at a time, and a
+        // read first would make its transaction a reader that cannot become the writer.
+        if !FOR_UPDATE.is_empty() {
+            sqlx::query(&format!("SELECT id FROM users WHERE name = $1{FOR_UPDATE}"))
+                .bind(&new.user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tokens (user_id, hash, prefix, created_at, scopes, expires_at, label)
              SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE name = $1
