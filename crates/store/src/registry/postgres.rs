@@ -87,10 +87,22 @@ impl PostgresRegistry {
     }
 }
 
+/// A connection listening for announced changes.
+async fn listen(pool: &PgPool) -> std::result::Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANGES).await?;
+    Ok(listener)
+}
+
 /// Hands what the listener hears to `out` until nobody reads it or the pool closes. A lost
-/// connection is made again (and listens again) on the next receive; what was announced
-/// meanwhile is lost, which the reader is told.
-async fn relay(mut listener: PgListener, origin: Arc<str>, out: mpsc::UnboundedSender<Heard>) {
+/// connection is made again, and the reader told so (`Heard::Lost`) only once it listens
+/// again: what the reader reads afresh when told must not miss a change made after it.
+async fn relay(
+    pool: PgPool,
+    mut listener: PgListener,
+    origin: Arc<str>,
+    out: mpsc::UnboundedSender<Heard>,
+) {
     loop {
         let heard = match listener.try_recv().await {
             Ok(Some(n)) => match serde_json::from_str::<Announced>(n.payload()) {
@@ -101,11 +113,24 @@ async fn relay(mut listener: PgListener, origin: Arc<str>, out: mpsc::UnboundedS
                     Heard::Lost
                 }
             },
+            // sqlx has listened again on a new connection before it says this.
             Ok(None) => Heard::Lost,
             Err(sqlx::Error::PoolClosed) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "listening for other replicas' changes failed; trying again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if out.is_closed() {
+                        return;
+                    }
+                    match listen(&pool).await {
+                        Ok(l) => break listener = l,
+                        Err(sqlx::Error::PoolClosed) => return,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "still not listening for other replicas' changes")
+                        }
+                    }
+                }
                 Heard::Lost
             }
         };
@@ -127,10 +152,9 @@ impl Registry for PostgresRegistry {
     }
 
     async fn watch(&self) -> Result<Option<mpsc::UnboundedReceiver<Heard>>> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANGES).await?;
+        let listener = listen(&self.pool).await?;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(relay(listener, self.origin.clone(), tx));
+        tokio::spawn(relay(self.pool.clone(), listener, self.origin.clone(), tx));
         Ok(Some(rx))
     }
 }

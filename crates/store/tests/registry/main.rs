@@ -5,6 +5,7 @@
 mod accounts;
 mod changes;
 mod files;
+mod listening;
 mod models;
 mod runs;
 mod sharing;
@@ -34,6 +35,17 @@ pub async fn sqlite() -> Backend {
 /// A new database on the test run's PostgreSQL server (`scripts/postgres.sh`, which
 /// `scripts/test` starts and names in `FEATHER_TEST_POSTGRES`).
 pub async fn postgres() -> Backend {
+    let registry = PostgresRegistry::open(&postgres_database().await)
+        .await
+        .unwrap();
+    Backend {
+        _dir: tempfile::tempdir().unwrap(),
+        registry: Arc::new(registry),
+    }
+}
+
+/// Makes a new, empty database on the test run's PostgreSQL server; returns its URL.
+pub async fn postgres_database() -> String {
     use sqlx::Connection;
     let server = std::env::var("FEATHER_TEST_POSTGRES").expect(
         "FEATHER_TEST_POSTGRES names a PostgreSQL server for these tests: run scripts/test, or \
@@ -48,13 +60,7 @@ pub async fn postgres() -> Backend {
         .await
         .unwrap();
     admin.close().await.unwrap();
-    let registry = PostgresRegistry::open(&format!("{server}/{name}"))
-        .await
-        .unwrap();
-    Backend {
-        _dir: tempfile::tempdir().unwrap(),
-        registry: Arc::new(registry),
-    }
+    format!("{server}/{name}")
 }
 
 /// One test per check and backend, named after the check, in a module named after the backend.
