@@ -311,6 +311,113 @@ fn an_export_serves_its_one_version_alone_with_the_packages_it_ran_with() {
     );
 }
 
+/// A model in the ONNX format: `y = 2x` on rows of three numbers.
+const DOUBLE: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
+two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
+g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The onnxruntime wheel's library in the repository's .venv (scripts/python-env.sh), so that
+/// nothing is fetched for it.
+fn onnxruntime() -> PathBuf {
+    let lib = repo().join(".venv/lib");
+    std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages/onnxruntime/capi"))
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libonnxruntime.so")
+        })
+        .expect("onnxruntime in .venv: run scripts/python-env.sh")
+}
+
+#[test]
+fn an_exported_onnx_model_is_served_natively_with_its_protocols() {
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let model = work.path().join("double.onnx");
+    let made = Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", DOUBLE])
+        .arg(&model)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let lib = onnxruntime();
+    let server = Served::start_in(
+        Path::new("."),
+        &[
+            "--data".as_ref(),
+            data.path().as_os_str(),
+            "--onnxruntime".as_ref(),
+            lib.as_os_str(),
+        ],
+    );
+    let token = token(data.path(), "alice");
+    let on = ["--server", server.url.as_str(), "--token", &token];
+    ok(feather(
+        &[&["publish", model.to_str().unwrap()][..], &on].concat(),
+    ));
+    let out = work.path().join("export");
+    let said = ok(feather(
+        &[
+            &["export", "alice/double", "--out", out.to_str().unwrap()][..],
+            &on,
+        ]
+        .concat(),
+    ));
+    assert!(said.contains("(0 locked packages)"), "{said}");
+    server.kill();
+
+    let prepared = Command::new(out.join("serve"))
+        .arg("--prepare")
+        .arg("--onnxruntime")
+        .arg(&lib)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("FEATHER_BIN", BIN)
+        .env("FEATHER_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = ok(prepared.clone()) + &String::from_utf8_lossy(&prepared.stderr);
+    assert!(said.contains("alice/double@1 is ready to serve"), "{said}");
+    let standalone = Standalone::start_with(&out, &["--onnxruntime".as_ref(), lib.as_os_str()]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let base = &standalone.url;
+        // The Open Inference Protocol as on the server it came from.
+        let (status, body) = call(
+            reqwest::Method::POST,
+            &format!("{base}/v2/models/alice/double/infer"),
+            Some(json!({"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["outputs"][0]["data"], json!([2.0, 4.0, 6.0]), "{body}");
+        let (status, body) = call(
+            reqwest::Method::GET,
+            &format!("{base}/v2/models/alice/double/ready"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    });
+}
+
 /// The export's entry point, run as a person would: `./serve --addr ...`, with the feather
 /// binary named by FEATHER_BIN.
 struct Standalone {
@@ -320,10 +427,22 @@ struct Standalone {
 
 impl Standalone {
     fn start(dir: &Path, uv: &Path, index: &str) -> Self {
+        Self::start_with(
+            dir,
+            &[
+                "--uv".as_ref(),
+                uv.as_os_str(),
+                "--package-index".as_ref(),
+                index.as_ref(),
+            ],
+        )
+    }
+
+    /// `./serve --addr 127.0.0.1:0` with these further arguments.
+    fn start_with(dir: &Path, args: &[&std::ffi::OsStr]) -> Self {
         let mut child = Command::new(dir.join("serve"))
-            .args(["--addr", "127.0.0.1:0", "--uv"])
-            .arg(uv)
-            .args(["--package-index", index])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap())
             .env("HOME", std::env::var_os("HOME").unwrap_or_default())

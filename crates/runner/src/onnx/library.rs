@@ -55,11 +55,21 @@ impl OnnxLibrary {
     }
 
     /// Where ONNX models stand: ready once the library is loaded.
+    /// A library on disk counts as ready before it is loaded: loading it takes a moment, so the
+    /// first request after a start waits for that rather than being told to come back.
     pub fn status(&self) -> EnvStatus {
         if self.env.get().is_some() {
             return EnvStatus::Ready;
         }
-        self.state.lock().expect("not poisoned").clone()
+        let state = self.state.lock().expect("not poisoned").clone();
+        match state {
+            EnvStatus::Pending
+                if self.configured.is_some() || find_library(&self.root).is_some() =>
+            {
+                EnvStatus::Ready
+            }
+            other => other,
+        }
     }
 
     /// The loaded runtime, installing and loading the library first if needed. A failed
