@@ -1,6 +1,8 @@
 //! Parsed versions, kept in memory: a version is immutable, so once read it never changes
-//! (until it is deleted, which this server does itself or hears of from the registry); aliases
-//! move, so what they name is kept for a moment only.
+//! (until it is deleted, which this server does itself or hears of from the registry). Aliases
+//! and visibility change: this server forgets them when it changes them, and when it hears of
+//! another replica's change (`follow`), so a request reads the registry only when a model was
+//! changed, or first used, or a while ago.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,9 +14,12 @@ use feather_runner::engine::Engine;
 use feather_spec::{Component, Manifest};
 use feather_store::VersionDetail;
 
-/// How long an alias's answer is trusted: publishing moves `latest`, and every replica should
-/// see that within this long.
-const ALIAS_TTL: Duration = Duration::from_secs(1);
+/// How long an alias's answer, or a model's being public, is trusted at most. Changes are
+/// forgotten as they are made or heard of; this bounds what a change missed some other way
+/// (a registry written by a program that does not announce) could be served stale for. Read
+/// once a second, as it was before replicas heard each other, every busy model cost the
+/// registry four queries a second.
+const ALIAS_TTL: Duration = Duration::from_secs(60);
 
 /// A version ready to run: its record, its parsed manifest, and once it has one, its pool.
 #[derive(Debug)]
@@ -49,7 +54,7 @@ struct Model {
     versions: HashMap<i64, Arc<Target>>,
     aliases: HashMap<String, (i64, Instant)>,
     /// When the model was last seen public: anyone may run it without asking the registry
-    /// again until the alias TTL has passed.
+    /// again until the alias TTL has passed, or the model is changed.
     public: Option<Instant>,
 }
 
@@ -121,8 +126,8 @@ impl Cache {
         });
     }
 
-    /// Whether the model was seen public within the alias TTL: making a model private
-    /// reaches every replica within that long.
+    /// Whether the model was seen public within the alias TTL and not changed since: making a
+    /// model private reaches every replica as soon as it hears of it.
     pub fn is_public(&self, owner: &str, name: &str) -> bool {
         self.read(owner, name, |m| m.public)
             .is_some_and(|at| at.elapsed() < ALIAS_TTL)
