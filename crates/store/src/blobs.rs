@@ -26,6 +26,12 @@ pub fn digest_of(hex: &str) -> String {
     format!("sha256:{hex}")
 }
 
+/// The digest bytes are stored under.
+pub fn digest_bytes(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    digest_of(&hex::encode(Sha256::digest(data)))
+}
+
 /// Where blobs are kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum BlobPlace {
@@ -196,24 +202,6 @@ impl Blobs {
         }
     }
 
-    /// Whether the blob is there already, and if so marks it used again now, so that a
-    /// collector deciding on its age leaves it: the bytes of something new may be those of
-    /// something it found unused. Only a local folder can mark a file cheaply; an object store
-    /// cannot change an object's time without writing it, so there the blob is written again
-    /// (the same bytes under the same name).
-    async fn reuse(&self, digest: &str) -> Result<bool> {
-        let Some(root) = &self.local_root else {
-            return Ok(false);
-        };
-        if !self.exists(digest).await? {
-            return Ok(false);
-        }
-        if let Ok(f) = std::fs::File::open(root.join(Self::path(digest).as_ref())) {
-            let _ = f.set_modified(std::time::SystemTime::now());
-        }
-        Ok(true)
-    }
-
     pub async fn exists(&self, digest: &str) -> Result<bool> {
         match self.store.head(&Self::path(digest)).await {
             Ok(_) => Ok(true),
@@ -226,8 +214,9 @@ impl Blobs {
     /// folder on the same file system the file is linked into place instead: no copy, and no
     /// bytes held in memory.
     pub async fn put_file(&self, digest: &str, file: &Path) -> Result<()> {
-        // Stored once: the same bytes again only mark the blob used.
-        if self.reuse(digest).await? {
+        // Stored once: a write relying on bytes stored already claims them first
+        // (`Store::claimed`), so that no collector removes them under it.
+        if self.exists(digest).await? {
             return Ok(());
         }
         if let Some(root) = &self.local_root {
@@ -277,14 +266,12 @@ impl Blobs {
         }
     }
 
-    /// Stores bytes under their digest (once) and returns the digest.
-    pub async fn put_bytes(&self, data: Bytes) -> Result<String> {
-        use sha2::{Digest, Sha256};
-        let digest = digest_of(&hex::encode(Sha256::digest(&data)));
-        if !self.reuse(&digest).await? {
-            self.store.put(&Self::path(&digest), data.into()).await?;
+    /// Stores bytes under their digest ([`digest_bytes`]), once.
+    pub async fn put_bytes(&self, digest: &str, data: Bytes) -> Result<()> {
+        if !self.exists(digest).await? {
+            self.store.put(&Self::path(digest), data.into()).await?;
         }
-        Ok(digest)
+        Ok(())
     }
 
     /// A small blob's bytes, whole.

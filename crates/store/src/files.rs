@@ -52,8 +52,8 @@ pub struct Expired {
 /// for long.
 pub(crate) const BATCH: i64 = 500;
 
-/// Blobs younger than this are left by a collection by default: a request may be storing the
-/// same bytes.
+/// How long a write may take between claiming a blob and recording what names it: an older
+/// claim is of a write that died, and no longer keeps the blob from a collector.
 pub const FRESH: Duration = Duration::from_secs(600);
 
 /// Files and how long each is kept.
@@ -112,7 +112,7 @@ impl Store {
 
     /// Removes files past their expiry and, with `retention`, runs last changed longer ago
     /// than that (their steps, state and files), then the blobs that nothing names any more.
-    /// Blobs younger than `fresh` are left for [`Store::collect_orphans`].
+    /// Claims on blobs older than `fresh` are of writes that died.
     pub async fn collect_expired(
         &self,
         retention: Option<Duration>,
@@ -143,15 +143,7 @@ impl Store {
         digests.sort();
         digests.dedup();
         for d in digests {
-            // A blob written or reused lately may belong to a request storing it right now:
-            // left for the hourly sweep of orphans, which only takes old ones.
-            let fresh = self
-                .blobs
-                .age(&d)
-                .await?
-                .is_some_and(|age| age < fresh.as_secs());
-            if !fresh && !self.registry.digest_in_use(&d).await? {
-                self.blobs.delete(&d).await?;
+            if self.drop_blob(&d, fresh).await? {
                 out.blobs += 1;
             }
         }

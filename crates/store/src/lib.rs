@@ -21,6 +21,7 @@ pub mod audit;
 pub mod blobs;
 pub mod bundle;
 pub mod changes;
+pub mod claims;
 pub mod error;
 pub mod files;
 pub mod models;

@@ -1,7 +1,8 @@
 //! Publishing, deleting, and collecting blobs no version uses.
 //!
-//! A publish writes in this order: the upload to a temporary file (hashed as it arrives), the
-//! blob (skipped when the digest is already stored), then one registry transaction. Killed at
+//! A publish writes in this order: the upload to a temporary file (hashed as it arrives), a
+//! claim on the blob, the blob (skipped when the digest is already stored), then one registry
+//! transaction. Killed at
 //! any point, the registry shows the whole version or nothing; a blob written before the
 //! transaction committed is an orphan that [`Store::collect_garbage`] removes.
 
@@ -168,13 +169,6 @@ impl Store {
         if !missing.is_empty() {
             return Err(StoreError::InvalidManifest(Problems(missing)));
         }
-        self.blobs.put_file(&upload.digest, upload.path()).await?;
-        // Said only of the publisher's own versions: whether anyone else's model holds these
-        // bytes is not the publisher's to learn.
-        let deduplicated = self
-            .registry
-            .owner_has_digest(owner, &upload.digest)
-            .await?;
         let canonical = manifest.to_value().to_string();
         let now = now();
         let new = NewVersion {
@@ -190,7 +184,19 @@ impl Store {
             now: &now,
             number,
         };
-        let version = self.registry.add_version(&new, visibility).await?;
+        let (version, deduplicated) = self
+            .claimed(&upload.digest, async {
+                self.blobs.put_file(&upload.digest, upload.path()).await?;
+                // Said only of the publisher's own versions: whether anyone else's model holds
+                // these bytes is not the publisher's to learn.
+                let deduplicated = self
+                    .registry
+                    .owner_has_digest(owner, &upload.digest)
+                    .await?;
+                let version = self.registry.add_version(&new, visibility).await?;
+                Ok::<_, StoreError>((version, deduplicated))
+            })
+            .await?;
         tracing::info!(model = %format!("{owner}/{}", manifest.name), version, digest = %upload.digest, deduplicated, "published");
         Ok(Published {
             model: format!("{owner}/{}", manifest.name),
@@ -225,8 +231,7 @@ impl Store {
     async fn drop_unused(&self, digests: &[String]) -> Result<Vec<String>> {
         let mut dropped = Vec::new();
         for d in digests {
-            if !self.registry.digest_in_use(d).await? {
-                self.blobs.delete(d).await?;
+            if self.drop_blob(d, crate::files::FRESH).await? {
                 dropped.push(d.clone());
             }
         }
@@ -251,12 +256,12 @@ impl Store {
         Ok(c)
     }
 
-    /// Removes blobs nothing names that are at least `grace_secs` old; safe while serving.
+    /// Removes blobs nothing names that are at least `grace_secs` old; safe while serving, as
+    /// writes claim what they rely on.
     pub async fn collect_orphans(&self, grace_secs: i64) -> Result<usize> {
         let mut n = 0;
         for (digest, age) in self.blobs.list().await? {
-            if age >= grace_secs && !self.registry.digest_in_use(&digest).await? {
-                self.blobs.delete(&digest).await?;
+            if age >= grace_secs && self.drop_blob(&digest, crate::files::FRESH).await? {
                 n += 1;
             }
         }

@@ -102,3 +102,43 @@ async fn a_zstd_bundle_is_accepted() {
         .unwrap();
     assert_eq!(res.headers()["content-type"], "application/zstd");
 }
+
+/// Bytes already stored are not stored again: a publish of them relies on the blob that holds
+/// them. Deleting the only version that holds them at the same moment must not remove the
+/// blob under the new version.
+#[tokio::test]
+async fn a_publish_reusing_a_bundle_keeps_it_while_its_last_holder_is_deleted() {
+    let s = Server::start().await;
+    let m = manifest("race");
+    let bundle = app_bundle();
+    let (status, first) = s.publish(&m, bundle.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let mut held = first["version"].as_i64().unwrap();
+    for round in 0..60u64 {
+        let delete = async {
+            // The publish's upload and checks come first; the delete lands across them.
+            tokio::time::sleep(std::time::Duration::from_micros(round % 20 * 250)).await;
+            s.delete(
+                &format!("/models/alice/race/versions/{held}"),
+                Some(&s.token),
+            )
+            .await
+        };
+        let (published, deleted) = tokio::join!(s.publish(&m, bundle.clone()), delete);
+        assert_eq!(published.0, StatusCode::CREATED, "{}", published.1);
+        assert_eq!(deleted.0, StatusCode::NO_CONTENT, "{}", deleted.1);
+        held = published.1["version"].as_i64().unwrap();
+        let got = s
+            .http
+            .get(s.api(&format!("/models/alice/race/versions/{held}/bundle")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            got.status(),
+            StatusCode::OK,
+            "round {round}: version {held}'s bundle went with the version deleted beside it"
+        );
+        assert_eq!(s.files("blobs").len(), 1, "round {round}");
+    }
+}

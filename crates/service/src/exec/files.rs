@@ -34,8 +34,8 @@ pub struct FilePolicy {
     pub run_retention: Option<std::time::Duration>,
     /// How often expired files and runs are collected.
     pub collect_every: std::time::Duration,
-    /// Blobs written or reused more lately than this are left by a collection (a request may
-    /// be storing the same bytes) and taken by the hourly sweep of orphans.
+    /// How long a write may hold a claim on a blob (storing or reusing it) before the claim is
+    /// taken for one of a write that died, and no longer keeps the blob from a collection.
     pub fresh: std::time::Duration,
 }
 
@@ -78,8 +78,13 @@ pub async fn store_file(
     uploader: Option<&str>,
 ) -> Result<StoredFile> {
     let size = data.len() as i64;
-    let digest = s.store.blobs.put_bytes(data).await?;
-    record_file(s, digest, size, name, media_type, keeper, uploader).await
+    let digest = feather_store::blobs::digest_bytes(&data);
+    s.store
+        .claimed(&digest, async {
+            s.store.blobs.put_bytes(&digest, data).await?;
+            record_file(s, digest.clone(), size, name, media_type, keeper, uploader).await
+        })
+        .await
 }
 
 /// Stores a large file a step sent, from its spool on disk (linked into a local blob folder,
@@ -92,9 +97,13 @@ async fn store_spool(
     keeper: Keeper<'_>,
 ) -> Result<StoredFile> {
     let digest = feather_store::blobs::digest_of(spool.sha256());
-    s.store.blobs.put_file(&digest, spool.path()).await?;
     let size = spool.size() as i64;
-    record_file(s, digest, size, name, media_type, keeper, None).await
+    s.store
+        .claimed(&digest, async {
+            s.store.blobs.put_file(&digest, spool.path()).await?;
+            record_file(s, digest.clone(), size, name, media_type, keeper, None).await
+        })
+        .await
 }
 
 async fn record_file(
@@ -203,10 +212,6 @@ where
         }
         other => other?,
     };
-    s.store
-        .blobs
-        .put_file(&upload.digest, upload.path())
-        .await?;
     let expires = unix_now() + policy.ttl.as_secs() as i64;
     let f = StoredFile {
         id: new_id("f_"),
@@ -217,8 +222,16 @@ where
         expires_at: None,
     };
     s.store
-        .registry
-        .insert_file(&f, Keep::Until(expires), Some(uploader), &now())
+        .claimed(&upload.digest, async {
+            s.store
+                .blobs
+                .put_file(&upload.digest, upload.path())
+                .await?;
+            s.store
+                .registry
+                .insert_file(&f, Keep::Until(expires), Some(uploader), &now())
+                .await
+        })
         .await?;
     Ok(s.store.registry.file(&f.id).await?)
 }

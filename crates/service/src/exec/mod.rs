@@ -294,7 +294,8 @@ struct Executed {
     /// The inputs as its run records them (files as stored ids); only a run's step keeps them.
     inputs: Value,
     outputs: Vec<Value>,
-    state: Option<String>,
+    /// The state it leaves for the next step, stored with the step's record.
+    state: Option<bytes::Bytes>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -365,14 +366,10 @@ async fn execute(
             )
         })?;
     }
-    let state = match out.state {
-        Some(bytes) => Some(s.store.blobs.put_bytes(bytes).await?),
-        None => None,
-    };
     Ok(Executed {
         inputs: recorded,
         outputs,
-        state,
+        state: out.state,
     })
 }
 
@@ -593,6 +590,10 @@ async fn advance(
     };
     let now = now();
     run.updated_at = now.clone();
+    let state = match &executed {
+        Ok(Executed { state: Some(b), .. }) => Some((feather_store::blobs::digest_bytes(b), b)),
+        _ => None,
+    };
     let record = match &executed {
         Ok(e) => {
             run.awaiting = next_step(t, index, &e.outputs);
@@ -608,7 +609,7 @@ async fn advance(
                 inputs: e.inputs.clone(),
                 outputs: Some(Value::Array(e.outputs.clone())),
                 error: None,
-                state_digest: e.state.clone(),
+                state_digest: state.as_ref().map(|(d, _)| d.clone()),
                 created_at: now,
             }
         }
@@ -628,7 +629,18 @@ async fn advance(
         }
     };
     let token = claim.as_ref().map(|c| c.token.as_str());
-    s.store.registry.save_step(run, &record, token).await?;
+    let save = s.store.registry.save_step(run, &record, token);
+    match state {
+        Some((digest, bytes)) => {
+            s.store
+                .claimed(&digest, async {
+                    s.store.blobs.put_bytes(&digest, bytes.clone()).await?;
+                    save.await
+                })
+                .await?
+        }
+        None => save.await?,
+    }
     match executed {
         Ok(_) => Ok(view(t, &s.store.registry.run(&run.id).await?)),
         Err(e) => Err(e.with_run(&run.id)),

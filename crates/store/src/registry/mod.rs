@@ -5,6 +5,7 @@
 //! - [`SharingRegistry`]: visibility, grants and aliases.
 //! - [`RunRegistry`]: runs, their steps and the claims on them.
 //! - [`FileRegistry`]: files and how long each is kept.
+//! - [`BlobRegistry`]: the claims writes hold on blobs, so that no collector removes them.
 //! - [`AccountRegistry`]: users, roles and tokens.
 //! - [`AuditLog`]: the log of changes.
 //!
@@ -23,6 +24,7 @@ use async_trait::async_trait;
 
 pub use crate::accounts::AccountRegistry;
 pub use crate::audit::AuditLog;
+pub use crate::claims::BlobRegistry;
 pub use crate::files::FileRegistry;
 pub use crate::models::{ModelRegistry, NewVersion};
 pub use crate::runs::RunRegistry;
@@ -38,6 +40,7 @@ pub trait Registry:
     + SharingRegistry
     + RunRegistry
     + FileRegistry
+    + BlobRegistry
     + AccountRegistry
     + AuditLog
     + std::fmt::Debug

@@ -23,6 +23,9 @@ mod accounts;
 #[path = "sql/audit.rs"]
 mod audit;
 #[allow(clippy::duplicate_mod)]
+#[path = "sql/claims.rs"]
+mod claims;
+#[allow(clippy::duplicate_mod)]
 #[path = "sql/files.rs"]
 mod files;
 #[allow(clippy::duplicate_mod)]

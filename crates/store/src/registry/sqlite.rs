@@ -17,6 +17,8 @@ use crate::error::Result;
 mod accounts;
 #[path = "sql/audit.rs"]
 mod audit;
+#[path = "sql/claims.rs"]
+mod claims;
 #[path = "sql/files.rs"]
 mod files;
 #[path = "sql/models.rs"]

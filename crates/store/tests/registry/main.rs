@@ -4,6 +4,7 @@
 
 mod accounts;
 mod changes;
+mod claims;
 mod files;
 mod listening;
 mod models;
@@ -101,6 +102,7 @@ backends!(sqlite, postgres; [
     accounts::tokens_made_at_once_stop_at_the_cap,
     accounts::every_change_is_audited_and_others_read_only_what_concerns_them,
     changes::a_watcher_hears_each_committed_change_and_nothing_else,
+    claims::a_blob_goes_only_when_no_write_claims_it_and_nothing_names_it,
 ]);
 
 /// Publishes the next version of `owner/name` with this bundle digest.

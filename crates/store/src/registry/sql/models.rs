@@ -380,14 +380,15 @@ impl ModelRegistry for Engine {
     }
 
     async fn digest_in_use(&self, digest: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM versions WHERE digest = $1)
-                  + (SELECT COUNT(*) FROM files WHERE digest = $1)
-                  + (SELECT COUNT(*) FROM run_steps WHERE state_digest = $1)",
-        )
-        .bind(digest)
-        .fetch_one(&self.pool)
-        .await?;
+        let n: i64 = sqlx::query_scalar(DIGEST_USES)
+            .bind(digest)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n > 0)
     }
 }
+
+/// How many records name a blob: versions, files and run state.
+pub(super) const DIGEST_USES: &str = "SELECT (SELECT COUNT(*) FROM versions WHERE digest = $1)
+      + (SELECT COUNT(*) FROM files WHERE digest = $1)
+      + (SELECT COUNT(*) FROM run_steps WHERE state_digest = $1)";
