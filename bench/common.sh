@@ -207,7 +207,9 @@ load() {
   for model in $models; do
     endpoint=$url/api/v1/models/bench/$model/predict
     for conns in $CONNECTIONS; do
-      out=$WORK/wrk-$server-$model-$conns.txt
+      # One file per run: rounds load the same server, model and connections again.
+      LOADS=$((${LOADS:-0} + 1))
+      out=$WORK/wrk-$server-$model-$conns-$LOADS.txt
       warm "$endpoint" "$model"
       "$PY" bench/procs.py rss "$pid" --after "$(awk "BEGIN { print $SECS / 2 }")" \
         >"$out.rss" &

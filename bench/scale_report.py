@@ -27,13 +27,24 @@ SERVERS = ("sqlite", "postgres", "nginx-1", "nginx-2")
 WITHIN = 0.10
 
 
+def _same(runs: list[Run], server: str, workload: str, conns: int) -> list[Run]:
+    """That server's runs at that load, round by round."""
+    return [r for r in runs if (r.server, r.workload, r.connections) == (server, workload, conns)]
+
+
 def _find(runs: list[Run], server: str, workload: str, conns: int) -> Run | None:
     """The run with the median requests per second of that server's rounds at that load."""
-    same = sorted(
-        (r for r in runs if (r.server, r.workload, r.connections) == (server, workload, conns)),
-        key=lambda r: r.rps,
-    )
+    same = sorted(_same(runs, server, workload, conns), key=lambda r: r.rps)
     return same[(len(same) - 1) // 2] if same else None
+
+
+def _ratio(runs: list[Run], server: str, base: str, workload: str, conns: int) -> float | None:
+    """The median over rounds of the server's requests per second against the base's in the
+    same round: each round loads both in turn, so what the machine does to one it does to the
+    other."""
+    mine, theirs = _same(runs, server, workload, conns), _same(runs, base, workload, conns)
+    ratios = [r.rps / b.rps for r, b in zip(mine, theirs, strict=True) if b.rps]
+    return statistics.median(ratios) if ratios else None
 
 
 def _rounds(runs: list[Run], server: str) -> int:
@@ -50,8 +61,8 @@ def rows(runs: list[Run]) -> list[list[str]]:
             if r is None:
                 continue
             base = next((b for s, b in PAIRS if s == server), None)
-            b = _find(runs, base, workload, conns) if base else None
-            ratio = f"{r.rps / b.rps:.2f}x {base}" if b and b.rps else ""
+            x = _ratio(runs, server, base, workload, conns) if base else None
+            ratio = f"{x:.2f}x {base}" if x is not None else ""
             out.append(
                 [
                     f"{server} ({_rounds(runs, server)})",
@@ -70,9 +81,8 @@ def rows(runs: list[Run]) -> list[list[str]]:
 def verdicts(runs: list[Run]) -> list[str]:
     lines = []
     for workload, conns in sorted({(r.workload, r.connections) for r in runs}):
-        pg, lite = _find(runs, "postgres", workload, conns), _find(runs, "sqlite", workload, conns)
-        if pg and lite and lite.rps:
-            ratio = pg.rps / lite.rps
+        ratio = _ratio(runs, "postgres", "sqlite", workload, conns)
+        if ratio is not None:
             held = "holds" if abs(ratio - 1) <= WITHIN else "does not hold"
             lines.append(
                 f"- {workload} at {conns} connections: PostgreSQL + S3 serves {ratio:.2f}x "
@@ -145,8 +155,9 @@ def main(argv: list[str]) -> int:
             f"- feather: `{a.binary}`, 2 workers per model per server",
             f"- load: wrk, {a.threads} threads, {a.seconds} s a run, on the same cores as the "
             "servers, PostgreSQL, SeaweedFS and nginx",
-            "- server (rounds): the table shows the round with the median req/s; sqlite and "
-            "postgres were both up and loaded in turn each round",
+            "- server (rounds): each row is the round with the median req/s; sqlite and "
+            "postgres were both up and loaded in turn each round, and `vs` is the median of "
+            "the rounds' ratios",
             "- sqlite: SQLite and a folder; postgres: PostgreSQL and SeaweedFS (S3); nginx-1: "
             "nginx in front of one replica on PostgreSQL + S3; nginx-2: the same nginx in front "
             "of two replicas on one PostgreSQL and one bucket",
