@@ -1,7 +1,7 @@
 //! `feather export` and the entry point it writes: one version served alone, without a
 //! container, with the same routes, number, aliases and page, and the packages it ran with.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -42,10 +42,7 @@ impl Index {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = crate::first_line(&mut child);
         // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
         let port = line
             .split(" port ")
@@ -323,41 +320,18 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The onnxruntime wheel's library in the repository's .venv (scripts/python-env.sh), so that
-/// nothing is fetched for it.
-fn onnxruntime() -> PathBuf {
-    let lib = repo().join(".venv/lib");
-    std::fs::read_dir(&lib)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("site-packages/onnxruntime/capi"))
-        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("libonnxruntime.so")
-        })
-        .expect("onnxruntime in .venv: run scripts/python-env.sh")
-}
-
 #[test]
 fn an_exported_onnx_model_is_served_natively_with_its_protocols() {
     let work = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let model = work.path().join("double.onnx");
-    let made = Command::new(repo().join(".venv/bin/python"))
+    let made = Command::new(feather_testkit::repo().join(".venv/bin/python"))
         .args(["-c", DOUBLE])
         .arg(&model)
         .status()
         .unwrap();
     assert!(made.success());
-    let lib = onnxruntime();
+    let lib = feather_testkit::onnxruntime_library();
     let server = Served::start_in(
         Path::new("."),
         &[
@@ -452,15 +426,7 @@ impl Standalone {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-            .to_owned();
+        let url = crate::listening(&mut child);
         Self { child, url }
     }
 

@@ -24,6 +24,24 @@ pub fn command() -> Command {
     c
 }
 
+/// The first line a child writes to its stdout (piped).
+pub fn first_line(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
+/// Where the feather server a child runs listens: its first line says `listening on URL`.
+pub fn listening(child: &mut Child) -> String {
+    let line = first_line(child);
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+        .to_owned()
+}
+
 /// A `feather serve` process on a free port.
 pub struct Served {
     pub child: Child,
@@ -56,15 +74,7 @@ impl Served {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-            .to_owned();
+        let url = listening(&mut child);
         Self { child, url }
     }
 

@@ -32,26 +32,6 @@ def answer(more, state):
 ftr.build("pair", init=[ftr.Text.In(id="text")], steps=[ask, answer])
 "#;
 
-/// A new database on the test run's PostgreSQL server; its URL.
-async fn new_database() -> String {
-    use sqlx::Connection;
-    let server = std::env::var("FEATHER_TEST_POSTGRES")
-        .expect("FEATHER_TEST_POSTGRES names the PostgreSQL server: run scripts/test");
-    let name = format!("replicas_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    format!("{server}/{name}")
-}
-
 /// nginx in front of `upstreams`, round robin; stopped when dropped.
 struct Nginx {
     child: Child,
@@ -189,7 +169,7 @@ struct Tally {
 #[test]
 fn two_replicas_behind_nginx_share_everything_and_one_killed_loses_only_its_requests() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let database = rt.block_on(new_database());
+    let database = rt.block_on(feather_testkit::postgres_database("replicas"));
     std::env::var("FEATHER_TEST_S3").expect("FEATHER_TEST_S3: run scripts/test");
     let blobs = format!("s3://feather/replicas-{}/blobs", std::process::id());
     let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

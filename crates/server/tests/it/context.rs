@@ -58,19 +58,7 @@ async fn database_for(data: &Path) -> feather_store::Database {
 
 /// A new, empty database on the test run's PostgreSQL server; its URL.
 pub async fn new_postgres_database() -> String {
-    use sqlx::Connection;
-    let server = std::env::var("FEATHER_TEST_POSTGRES")
-        .expect("FEATHER_TEST_POSTGRES names the PostgreSQL server: run scripts/test");
-    let name = feather_store::new_id("server_");
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    format!("{server}/{name}")
+    feather_testkit::postgres_database("server").await
 }
 
 /// A background task that ends with its owner.

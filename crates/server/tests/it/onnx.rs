@@ -1,34 +1,12 @@
 //! Models in the ONNX format: published as they are, read and checked at publish, run by ONNX
 //! Runtime inside the server with queued requests batched into one session run.
 
-use std::path::{Path, PathBuf};
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::context::{Server, Tar, assert_error};
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The onnxruntime wheel's library in the repository's .venv (scripts/python-env.sh).
-fn library() -> PathBuf {
-    let lib = repo().join(".venv/lib");
-    std::fs::read_dir(&lib)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("site-packages/onnxruntime/capi"))
-        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("libonnxruntime.so")
-        })
-        .expect("onnxruntime in .venv: run scripts/python-env.sh")
-}
+use feather_testkit::{onnxruntime_library as library, repo};
 
 /// A model the repository's .venv makes: `script` writes it to the path in `sys.argv[1]`.
 pub(crate) fn make_model(script: &str) -> Vec<u8> {

@@ -21,7 +21,7 @@ async fn next(heard: &mut UnboundedReceiver<Heard>) -> Heard {
 /// listening connection must be made again before it is told.
 #[tokio::test]
 async fn a_lost_listener_is_listening_again_when_it_says_so() {
-    let url = crate::postgres_database().await;
+    let url = feather_testkit::postgres_database("listening").await;
     let here = PostgresRegistry::open(&url).await.unwrap();
     let there = PostgresRegistry::open(&url).await.unwrap();
     let mut heard = here.watch().await.unwrap().expect("PostgreSQL is shared");
@@ -69,7 +69,7 @@ async fn a_lost_listener_is_listening_again_when_it_says_so() {
 /// listener fails to listen again at least once: it must not say it listens until it does.
 #[tokio::test]
 async fn a_listener_refused_by_the_database_says_nothing_until_it_listens_again() {
-    let url = crate::postgres_database().await;
+    let url = feather_testkit::postgres_database("listening").await;
     let (server, database) = url.rsplit_once('/').unwrap();
     let here = PostgresRegistry::open(&url).await.unwrap();
     let there = PostgresRegistry::open(&url).await.unwrap();

@@ -36,32 +36,13 @@ pub async fn sqlite() -> Backend {
 /// A new database on the test run's PostgreSQL server (`scripts/postgres.sh`, which
 /// `scripts/test` starts and names in `FEATHER_TEST_POSTGRES`).
 pub async fn postgres() -> Backend {
-    let registry = PostgresRegistry::open(&postgres_database().await)
+    let registry = PostgresRegistry::open(&feather_testkit::postgres_database("registry").await)
         .await
         .unwrap();
     Backend {
         _dir: tempfile::tempdir().unwrap(),
         registry: Arc::new(registry),
     }
-}
-
-/// Makes a new, empty database on the test run's PostgreSQL server; returns its URL.
-pub async fn postgres_database() -> String {
-    use sqlx::Connection;
-    let server = std::env::var("FEATHER_TEST_POSTGRES").expect(
-        "FEATHER_TEST_POSTGRES names a PostgreSQL server for these tests: run scripts/test, or \
-         export FEATHER_TEST_POSTGRES=$(scripts/postgres.sh start /tmp/feather-pg)",
-    );
-    let name = feather_store::new_id("registry_");
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    format!("{server}/{name}")
 }
 
 /// One test per check and backend, named after the check, in a module named after the backend.
