@@ -10,8 +10,8 @@
 # bench/scale-results.md.
 #
 # Settings (environment): BENCH_SECONDS=10, BENCH_CONNECTIONS="16 64", BENCH_THREADS=2,
-# BENCH_PUBLISH_MB=100, BENCH_PUBLISHES=3, BENCH_ROUNDS=3 (sqlite and postgres loaded in turn,
-# the median kept), FEATHER_BIN, BENCH_KEEP, PYTHON (as bench/run.sh).
+# BENCH_PUBLISH_MB=100, BENCH_PUBLISHES=3, BENCH_ROUNDS=5 (each load on sqlite and then on
+# postgres, the median of their ratios kept), FEATHER_BIN, BENCH_KEEP, PYTHON (as bench/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,7 +22,7 @@ THREADS=${BENCH_THREADS:-2}
 WORKLOADS="echo iris"
 PUBLISH_MB=${BENCH_PUBLISH_MB:-100}
 PUBLISHES=${BENCH_PUBLISHES:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 PY=${PYTHON:-python3}
 VENV=$ROOT/bench/.venv
 UV=$ROOT/.venv/bin/uv
@@ -172,12 +172,19 @@ main() {
   database=$(new_database bench_one)
   engine_server postgres "$DATA/postgres" "$database" "$blobs"
   local pg_url=$ENGINE_URL pg_pid=$ENGINE_PID pg_token=$ENGINE_TOKEN
+  local model conns committed
   for ((round = 1; round <= ROUNDS; round++)); do
-    say "round $round of $ROUNDS: sqlite, then postgres"
-    load sqlite "$lite_url" "$lite_pid" "$WORKLOADS"
-    before=$(transactions bench_one)
-    load postgres "$pg_url" "$pg_pid" "$WORKLOADS"
-    printf '%s\n' "$(($(transactions bench_one) - before))" >>"$WORK/transactions.tsv"
+    say "round $round of $ROUNDS: each load on sqlite, then at once on postgres"
+    committed=0
+    for model in $WORKLOADS; do
+      for conns in $CONNECTIONS; do
+        CONNECTIONS=$conns load sqlite "$lite_url" "$lite_pid" "$model"
+        before=$(transactions bench_one)
+        CONNECTIONS=$conns load postgres "$pg_url" "$pg_pid" "$model"
+        committed=$((committed + $(transactions bench_one) - before))
+      done
+    done
+    printf '%s\n' "$committed" >>"$WORK/transactions.tsv"
   done
   FEATHER_URL=$lite_url publish_big sqlite "$lite_token"
   FEATHER_URL=$pg_url publish_big postgres "$pg_token"
