@@ -187,7 +187,8 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(openapi::document()) }),
         )
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics));
     #[cfg(feature = "portal")]
     let app = app.merge(portal::routes());
     let app = app

@@ -33,13 +33,16 @@ async fn apply_heard(s: &Service, change: &Change) {
     }
 }
 
-/// Stops what a deleted version (or model) ran here; `held`: its versions that were in memory.
+/// Stops what a deleted version (or model) ran here, and drops its metrics; `held`: its versions
+/// that were in memory.
 async fn stop(s: &Service, change: &Change, held: &[Arc<Target>]) {
     let (owner, name) = change.model();
+    let model = format!("{owner}/{name}");
     let gone: Vec<&Target> = match change {
         Change::Changed { .. } => return,
         Change::Published { .. } => return,
         Change::VersionDeleted { version, .. } => {
+            s.metrics.forget(&model, Some(*version));
             s.runner
                 .stop(&format!("{owner}/{name}@{version}"), true)
                 .await;
@@ -49,6 +52,7 @@ async fn stop(s: &Service, change: &Change, held: &[Arc<Target>]) {
                 .collect()
         }
         Change::ModelDeleted { .. } => {
+            s.metrics.forget(&model, None);
             s.runner.stop(&format!("{owner}/{name}@"), false).await;
             held.iter().map(|t| &**t).collect()
         }

@@ -16,6 +16,7 @@
 //! - [`follow`]: what a change to a model, made here or by another server sharing the
 //!   registry, means for the versions in memory and their engines.
 //! - [`health`]: whether the server can take requests.
+//! - [`metrics`]: what Prometheus reads: steps called, by outcome and latency; the process.
 //! - [`error`]: the one error and its code table.
 
 pub mod accounts;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod exec;
 pub mod follow;
 pub mod health;
+pub mod metrics;
 pub mod models;
 
 use std::sync::Arc;
@@ -48,6 +50,7 @@ pub struct Service {
     pub files: FilePolicy,
     /// One turn at a time per uploader for checking the quota and storing.
     pub upload_locks: Arc<UploadLocks>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Service {
@@ -58,6 +61,13 @@ impl Service {
             cache: Default::default(),
             files,
             upload_locks: Default::default(),
+            metrics: Default::default(),
         }
     }
+}
+
+/// Every metric, for an admin (they name private models).
+pub fn read_metrics(s: &Service, actor: &Actor) -> error::Result<String> {
+    actor.must_be_admin()?;
+    Ok(s.metrics.render())
 }

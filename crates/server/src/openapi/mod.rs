@@ -120,7 +120,7 @@ fn error_response(description: &str) -> RefOr<Response> {
     paths(
         publish::publish, models::search, models::show, models::delete_model, models::versions,
         models::version, models::bundle, models::delete_version, runs::environment, scoring::invocations, runs::start, runs::answer, runs::show,
-        runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz, health::readyz,
+        runs::predict, runs::upload, runs::file, models::openapi, models::me, models::bundle_file, health::healthz, health::readyz, health::metrics,
         sharing::change, sharing::grants, sharing::grant, sharing::ungrant, sharing::set_alias, sharing::delete_alias,
         accounts::create_token, accounts::list_tokens, accounts::revoke_token, accounts::list_users,
         accounts::create_user, accounts::set_role, accounts::audit

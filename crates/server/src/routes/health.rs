@@ -63,3 +63,25 @@ pub async fn readyz(State(s): State<AppState>) -> ApiResult<Json<Ready>> {
     feather_service::health::ready(&s.service).await?;
     Ok(Json(Ready { status: "ready" }))
 }
+
+/// Every metric, in the OpenMetrics text format that Prometheus scrapes: steps called per model,
+/// version and step by outcome (`ok` or the error's code) and latency, and the process's
+/// figures. For admins: the series name private models.
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(("token" = [])),
+    responses(
+        (status = 200, description = "The metrics", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    State(s): State<AppState>,
+    caller: crate::auth::User,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let text = feather_service::read_metrics(&s.service, &caller.actor())?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    ))
+}

@@ -9,6 +9,7 @@ mod disk;
 mod errors;
 mod hostile;
 mod manage;
+mod metrics;
 mod multipart;
 mod objects;
 mod onnx;

@@ -12,6 +12,7 @@ pub mod tensors;
 pub mod views;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use feather_runner::engine::{Engine, StepCall};
 use feather_runner::env::EnvStatus;
@@ -298,8 +299,38 @@ struct Executed {
     state: Option<bytes::Bytes>,
 }
 
+/// Runs one step and counts it in the metrics, whatever its outcome.
 #[allow(clippy::too_many_arguments)]
 async fn execute(
+    s: &Service,
+    t: &Target,
+    index: usize,
+    components: &[Component],
+    req: &StepRequest,
+    state: Option<&str>,
+    user: Option<&Actor>,
+    keeper: files::Keeper<'_>,
+) -> Result<Executed> {
+    let started = Instant::now();
+    let out = execute_step(s, t, index, components, req, state, user, keeper).await;
+    count(s, t, index, started, out.as_ref().err());
+    out
+}
+
+/// Counts a call of step `index` in the metrics, with its error if it failed.
+fn count(s: &Service, t: &Target, index: usize, started: Instant, error: Option<&ServiceError>) {
+    let d = &t.detail;
+    s.metrics.step(
+        &format!("{}/{}", d.owner, d.name),
+        d.version.version,
+        &t.manifest.steps[index].name,
+        started.elapsed(),
+        error.map(|e| e.code),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute_step(
     s: &Service,
     t: &Target,
     index: usize,
@@ -570,10 +601,21 @@ async fn advance(
     // A new run is this caller's alone; a later step is claimed in the database first, once
     // the answers are known to be good, so that exactly one caller runs it.
     let claim = if index > 0 {
-        let inputs = files::attach(components, &req.inputs, &req.uploads)?;
-        check_inputs(components, &inputs)?;
-        ready_engine(s, t).await?;
-        Some(Claim::take(s, t, run).await?)
+        let started = Instant::now();
+        let taken = async {
+            let inputs = files::attach(components, &req.inputs, &req.uploads)?;
+            check_inputs(components, &inputs)?;
+            ready_engine(s, t).await?;
+            Claim::take(s, t, run).await
+        }
+        .await;
+        match taken {
+            Ok(claim) => Some(claim),
+            Err(e) => {
+                count(s, t, index, started, Some(&e));
+                return Err(e);
+            }
+        }
     } else {
         None
     };
