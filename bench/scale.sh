@@ -10,8 +10,8 @@
 # bench/scale-results.md.
 #
 # Settings (environment): BENCH_SECONDS=10, BENCH_CONNECTIONS="16 64", BENCH_THREADS=2,
-# BENCH_PUBLISH_MB=100, BENCH_PUBLISHES=3, BENCH_ROUNDS=5 (each load on sqlite and then on
-# postgres, the median of their ratios kept), FEATHER_BIN, BENCH_KEEP, PYTHON (as bench/run.sh).
+# BENCH_PUBLISH_MB=100, BENCH_PUBLISHES=3, BENCH_ROUNDS=5 (each load on both servers one after
+# the other, which goes first alternating; the median of their ratios kept), FEATHER_BIN, BENCH_KEEP, PYTHON (as bench/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -174,14 +174,16 @@ main() {
   local pg_url=$ENGINE_URL pg_pid=$ENGINE_PID pg_token=$ENGINE_TOKEN
   local model conns committed
   for ((round = 1; round <= ROUNDS; round++)); do
-    say "round $round of $ROUNDS: each load on sqlite, then at once on postgres"
+    # Which goes first alternates: the second of a pair runs on a machine the first warmed.
+    say "round $round of $ROUNDS: each load on both, $( ((round % 2)) && echo sqlite || echo postgres) first"
     committed=0
     for model in $WORKLOADS; do
       for conns in $CONNECTIONS; do
-        CONNECTIONS=$conns load sqlite "$lite_url" "$lite_pid" "$model"
+        ((round % 2 == 0)) || CONNECTIONS=$conns load sqlite "$lite_url" "$lite_pid" "$model"
         before=$(transactions bench_one)
         CONNECTIONS=$conns load postgres "$pg_url" "$pg_pid" "$model"
         committed=$((committed + $(transactions bench_one) - before))
+        ((round % 2)) || CONNECTIONS=$conns load sqlite "$lite_url" "$lite_pid" "$model"
       done
     done
     printf '%s\n' "$committed" >>"$WORK/transactions.tsv"
