@@ -27,6 +27,31 @@ pub fn onnxruntime_library() -> PathBuf {
         .expect("onnxruntime in .venv: run scripts/python-env.sh")
 }
 
+/// Writes an ONNX model to `out` with the repository's .venv: `script` writes it to the path in
+/// `sys.argv[1]`, and reads `args` after it.
+pub fn onnx_model(script: &str, out: &Path, args: &[&str]) {
+    let status = std::process::Command::new(repo().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .arg(out)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the model script failed");
+}
+
+/// A model in the ONNX format: `y = 2x` on rows of three numbers.
+pub const DOUBLE_ONNX: &str = r#"
+import sys
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
+two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
+g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+open(sys.argv[1], "wb").write(m.SerializeToString())
+"#;
+
 /// The test run's PostgreSQL server (`scripts/postgres.sh`, which `scripts/test` starts and
 /// names in `FEATHER_TEST_POSTGRES`), as a URL without a database.
 pub fn postgres_server() -> String {

@@ -308,29 +308,12 @@ fn an_export_serves_its_one_version_alone_with_the_packages_it_ran_with() {
     );
 }
 
-/// A model in the ONNX format: `y = 2x` on rows of three numbers.
-const DOUBLE: &str = r#"
-import sys
-from onnx import TensorProto, helper
-x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
-y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
-two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
-g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-open(sys.argv[1], "wb").write(m.SerializeToString())
-"#;
-
 #[test]
 fn an_exported_onnx_model_is_served_natively_with_its_protocols() {
     let work = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let model = work.path().join("double.onnx");
-    let made = Command::new(feather_testkit::repo().join(".venv/bin/python"))
-        .args(["-c", DOUBLE])
-        .arg(&model)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    feather_testkit::onnx_model(feather_testkit::DOUBLE_ONNX, &model, &[]);
     let lib = feather_testkit::onnxruntime_library();
     let server = Served::start_in(
         Path::new("."),

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::context::{Server, Tar, assert_error};
 
-use feather_testkit::{onnxruntime_library as library, repo};
+use feather_testkit::{DOUBLE_ONNX as DOUBLE, onnxruntime_library as library};
 
 /// A model the repository's .venv makes: `script` writes it to the path in `sys.argv[1]`.
 pub(crate) fn make_model(script: &str) -> Vec<u8> {
@@ -16,14 +16,7 @@ pub(crate) fn make_model(script: &str) -> Vec<u8> {
 fn make_model_with(script: &str, args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.onnx");
-    let status = std::process::Command::new(repo().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(script)
-        .arg(&out)
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the model script failed");
+    feather_testkit::onnx_model(script, &out, args);
     std::fs::read(out).unwrap()
 }
 
@@ -48,17 +41,6 @@ from onnx import TensorProto, helper
 a = helper.make_tensor_value_info("a", TensorProto.FLOAT16, [None, 3])
 c = helper.make_tensor_value_info("c", TensorProto.FLOAT16, [None, 3])
 g = helper.make_graph([helper.make_node("Identity", ["a"], ["c"])], "half", [a], [c])
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-open(sys.argv[1], "wb").write(m.SerializeToString())
-"#;
-
-const DOUBLE: &str = r#"
-import sys
-from onnx import TensorProto, helper
-x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])
-y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])
-two = helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])
-g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["y"])], "double", [x], [y], [two])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
 open(sys.argv[1], "wb").write(m.SerializeToString())
 "#;
