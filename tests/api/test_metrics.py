@@ -37,10 +37,13 @@ def value(samples: list[Sample], name: str, **labels: str) -> float:
 
 
 def predict(text: str) -> int:
-    body = json.dumps({"inputs": {"text": text}}).encode()
+    return post("/api/v1/models/demo/shout/predict", {"inputs": {"text": text}})
+
+
+def post(path: str, body: object) -> int:
     req = urllib.request.Request(
-        f"{BASE}/api/v1/models/demo/shout/predict",
-        data=body,
+        f"{BASE}{path}",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     try:
@@ -69,6 +72,21 @@ def test_each_call_is_counted_once_by_outcome_and_timed() -> None:
     assert grew("feather_step_duration_seconds_count") == 3
     assert grew("feather_step_duration_seconds_bucket", le="+Inf") == 3
     assert grew("feather_step_duration_seconds_sum") > 0
+
+
+def test_calls_through_the_other_protocols_count_the_same() -> None:
+    before = scrape()
+    tensor = {"name": "text", "shape": [1], "datatype": "BYTES", "data": ["hi"]}
+    assert post("/v2/models/demo/shout/infer", {"inputs": [tensor]}) == 200
+    mlflow = {"dataframe_split": {"columns": ["text"], "data": [["hi"], ["there"]]}}
+    assert post("/api/v1/models/demo/shout/invocations", mlflow) == 200
+    after = scrape()
+    ok = {**SHOUT, "outcome": "ok"}
+    # One for the tensor, one per row of the frame.
+    grew = value(after, "feather_step_calls_total", **ok) - value(
+        before, "feather_step_calls_total", **ok
+    )
+    assert grew == 3
 
 
 def test_the_process_reports_its_memory_descriptors_cpu_and_start() -> None:

@@ -115,15 +115,22 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Records one call of a step of `model` (`owner/name`) at `version`.
-    pub fn step(&self, model: &str, version: i64, step: &str, took: Duration, error: Option<Code>) {
+    pub fn step(
+        &self,
+        model: String,
+        version: i64,
+        step: &str,
+        took: Duration,
+        error: Option<Code>,
+    ) {
         {
             let mut seen = self.seen.lock().expect("not poisoned");
             let known = seen
-                .get(model)
+                .get(&model)
                 .and_then(|v| v.get(&version))
                 .is_some_and(|steps| steps.contains(step));
             if !known {
-                seen.entry(model.to_owned())
+                seen.entry(model.clone())
                     .or_default()
                     .entry(version)
                     .or_default()
@@ -131,7 +138,7 @@ impl Metrics {
             }
         }
         let labels = StepLabels {
-            model: model.to_owned(),
+            model,
             version: version.to_string(),
             step: step.to_owned(),
         };

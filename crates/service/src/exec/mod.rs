@@ -321,7 +321,7 @@ async fn execute(
 fn count(s: &Service, t: &Target, index: usize, started: Instant, error: Option<&ServiceError>) {
     let d = &t.detail;
     s.metrics.step(
-        &format!("{}/{}", d.owner, d.name),
+        format!("{}/{}", d.owner, d.name),
         d.version.version,
         &t.manifest.steps[index].name,
         started.elapsed(),
